@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+// KafkaWire: a pure-Swift Apache Kafka client. No package dependencies, by design:
+// only the toolchain and (in later modules) system C libraries through thin shims.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "KafkaWire",
+    products: [
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        .library(name: "KafkaNet", targets: ["KafkaNet"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        .executable(name: "kwire", targets: ["kwire"]),
+    ],
+    targets: [
+        // Bytes <-> values. No I/O, no clocks, no globals.
+        .target(name: "KafkaProtocol", swiftSettings: strict),
+        // Sockets, framing, correlation ids, version negotiation.
+        .target(name: "KafkaNet", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        // Metadata, admin (and later producer, consumer, groups).
+        .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "KafkaNet"], swiftSettings: strict),
+        // The demo CLI; uses only public API.
+        .executableTarget(name: "kwire", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
+        // Test-only helpers: in-process fake broker, fixture loading, broker discovery.
+        .target(name: "KafkaTestSupport", dependencies: ["KafkaProtocol", "KafkaNet", "KafkaClient"], swiftSettings: strict),
+        .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        .testTarget(name: "KafkaNetTests", dependencies: ["KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
