@@ -263,7 +263,7 @@ def session_librdkafka(bootstrap: str, steps: Steps) -> dict:
         admin.delete_consumer_groups([GROUP], request_timeout=10)), optional=True)
     steps.run("delete_topic", lambda: wait_futures(
         admin.delete_topics([TOPIC], operation_timeout=10)))
-    return {"client": "confluent-kafka", "version": ck.version()[0],
+    return {"client": "confluent-kafka", "version": ck.__version__,
             "librdkafka": ck.libversion()[0]}
 
 
@@ -405,10 +405,15 @@ def run_session_child(client: str, bootstrap: str) -> int:
 FRAME_RE = re.compile(r"^(\d{4,})-([A-Za-z0-9]+)-v(\d+)\.(request|response)\.bin$")
 
 
-def check_dir(d: str) -> tuple[list[str], dict]:
-    """Validate a capture directory. Returns (problems, {(api, ver): [pairs, req_only]})."""
+def check_dir(d: str) -> tuple[list[str], list[str], dict]:
+    """Validate a capture directory.
+
+    Returns (problems, notes, {(api, ver): [pairs, request_only]}). Problems are
+    real defects (bad length prefix, mismatched pairs, stray files); notes are
+    expected oddities (acks=0 produce, requests left unanswered when a client
+    closed its connection, e.g. a long-poll Fetch)."""
     from capture_proxy import API_NAMES, produce_acks
-    problems = []
+    problems, notes = [], []
     reqs, resps = {}, {}
     for name in sorted(os.listdir(d)):
         if not name.endswith(".bin"):
@@ -442,13 +447,16 @@ def check_dir(d: str) -> tuple[list[str], dict]:
             table[(api, ver)][0] += 1
         else:
             table[(api, ver)][1] += 1
-            if not (key == 0 and produce_acks(data[4:], ver) == 0):
-                problems.append("%s-%s-v%d: request without response (not acks=0 produce)"
-                                % (seq, api, ver))
+            if key == 0 and produce_acks(data[4:], ver) == 0:
+                notes.append("%s-%s-v%d: acks=0 produce, no response" % (seq, api, ver))
+            else:
+                notes.append("%s-%s-v%d: unanswered when the connection closed" % (seq, api, ver))
     for seq in resps:
         if seq not in reqs:
             problems.append("%s: response without request" % seq)
-    return problems, dict(table)
+    if not reqs:
+        problems.append("no frames captured")
+    return problems, notes, dict(table)
 
 
 def format_table(table: dict) -> str:
@@ -521,20 +529,22 @@ def capture(client: str, command: str) -> bool:
             broker_sh(["stop"], state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)
 
-    problems, table = check_dir(out_dir)
+    problems, notes, table = check_dir(out_dir)
     n_files = len([f for f in os.listdir(out_dir) if f.endswith(".bin")])
     size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
-    write_provenance(out_dir, client, report, command, table, problems, n_files, size)
+    write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size)
     ok = report.get("rc") == 0 and not problems
     log("%s: %s, %d frame files, %d bytes, %d problems"
         % (client, "OK" if ok else "FAILED", n_files, size, len(problems)))
     for p in problems:
         log("  problem: " + p)
+    for n in notes:
+        log("  note: " + n)
     print("## %s (%s)\n%s\n" % (client, out_name, format_table(table)))
     return ok
 
 
-def write_provenance(out_dir, client, report, command, table, problems, n_files, size):
+def write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size):
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if client == "librdkafka":
         version = "confluent-kafka %s, librdkafka %s" % (report.get("version", "?"),
@@ -562,6 +572,7 @@ def write_provenance(out_dir, client, report, command, table, problems, n_files,
             s["secs"], s.get("result") if s["ok"] else s.get("error")))
     lines += ["", "captured (api, version):", format_table(table)]
     lines += ["  problem: " + p for p in problems]
+    lines += ["  note: " + n for n in notes]
     with open(os.path.join(out_dir, "PROVENANCE.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -583,10 +594,12 @@ def main() -> int:
         bad = 0
         for c in clients:
             d = os.path.join(CAPTURE_ROOT, CLIENTS[c][0])
-            problems, table = check_dir(d)
+            problems, notes, table = check_dir(d)
             print("## %s (%s): %d problems\n%s\n" % (c, d, len(problems), format_table(table)))
             for p in problems:
                 print("  problem: " + p)
+            for n in notes:
+                print("  note: " + n)
             bad += len(problems)
         return 1 if bad else 0
 

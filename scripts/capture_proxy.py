@@ -14,8 +14,10 @@ request is seen, zero padded to 4 digits). Each file holds exactly one frame as
 on the wire: int32 big-endian size followed by `size` payload bytes. Responses
 are matched per connection by correlation id (request header: int16 api_key,
 int16 api_version, int32 correlation_id; response header starts with int32
-correlation_id). Produce with acks=0 gets no response and so only a request
-file; so do requests still unanswered when the connection closes.
+correlation_id). Produce with acks=0 normally gets no response and so only a
+request file (Tansu 0.6.0 answers it anyway; that response is recorded and
+marked in the index); so do requests still unanswered when the connection
+closes.
 
 DIR/index.tsv lists every recorded exchange (seq, connection, api, version,
 correlation id, sizes, latency, outcome). It is rewritten, sorted, on stop.
@@ -232,8 +234,10 @@ class CaptureProxy:
         self._index_file.flush()
 
     def _flush_unanswered(self, cid: int, pending: dict) -> None:  # caller holds the lock
-        for corr, (seq, key, ver, _t0, reqlen) in sorted(pending.items(), key=lambda kv: kv[1][0]):
-            self._add_index((seq, cid, key, api_name(key), ver, corr, reqlen, "-", "-", "unanswered"))
+        for corr, (seq, key, ver, _t0, reqlen, acks0) in sorted(pending.items(),
+                                                                key=lambda kv: kv[1][0]):
+            self._add_index((seq, cid, key, api_name(key), ver, corr, reqlen, "-", "-",
+                             "no-response(acks=0)" if acks0 else "unanswered"))
         pending.clear()
 
     def _write(self, name: str, frame: bytes) -> None:
@@ -280,13 +284,12 @@ class CaptureProxy:
             seq = self._seq
         name = "%04d-%s-v%d" % (seq, api_name(key), ver)
         self._write(name + ".request.bin", frame)
-        if key == 0 and produce_acks(frame[4:], ver) == 0:
-            with self._lock:
-                self._add_index((seq, cid, key, api_name(key), ver, corr, len(frame), "-", "-",
-                                 "no-response(acks=0)"))
-            return
+        # Produce with acks=0 expects no response. It stays pending anyway, because some
+        # brokers (Tansu 0.6.0) answer it regardless; if nothing comes it is indexed as
+        # no-response(acks=0) when the connection closes.
+        acks0 = key == 0 and produce_acks(frame[4:], ver) == 0
         with self._lock:
-            pending[corr] = (seq, key, ver, time.monotonic(), len(frame))
+            pending[corr] = (seq, key, ver, time.monotonic(), len(frame), acks0)
         if self.verbose:
             self._log("conn %d -> %s" % (cid, name))
 
@@ -306,11 +309,12 @@ class CaptureProxy:
                 self._add_index((seq, cid, -1, "Unmatched", -1, corr, "-", len(frame), "-",
                                  "unmatched-response"))
             return
-        seq, key, ver, t0, reqlen = entry
+        seq, key, ver, t0, reqlen, acks0 = entry
         self._write("%04d-%s-v%d.response.bin" % (seq, api_name(key), ver), frame)
         with self._lock:
             self._add_index((seq, cid, key, api_name(key), ver, corr, reqlen, len(frame),
-                             "%.1f" % ((time.monotonic() - t0) * 1000), "ok"))
+                             "%.1f" % ((time.monotonic() - t0) * 1000),
+                             "ok(response-to-acks=0)" if acks0 else "ok"))
 
     def _pump(self, cid, src, dst, is_request, pending, state) -> None:
         splitter = FrameSplitter()

@@ -1,0 +1,101 @@
+/// Decodes whole frames (size prefix, header, body) of any registered API to JSON and
+/// re-encodes them, for `kwire decode` and the fixture tests.
+public enum FrameDissector {
+    /// Why a frame could not be dissected.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        /// The API key or version is not one we speak.
+        case unsupported(apiKey: ApiKey, version: Int16)
+        /// The frame's bytes are malformed.
+        case decoding(ProtocolDecodingError)
+        /// The frame decoded, but could not be encoded again.
+        case encoding(any Error)
+
+        public var description: String {
+            switch self {
+            case let .unsupported(key, version): return "unsupported API \(key.name) (key \(key.rawValue)) version \(version)"
+            case let .decoding(e): return "decode error: \(e)"
+            case let .encoding(e): return "re-encode error: \(e)"
+            }
+        }
+    }
+
+    /// The result of dissecting one frame.
+    public struct Dissection: Sendable {
+        /// `{"header": …, "body": …}` plus `api`/`version`/`kind`.
+        public let json: JSONValue
+        /// The frame re-encoded from the decoded values (including the size prefix).
+        public let reencoded: [UInt8]
+        public let apiKey: ApiKey
+        public let apiVersion: Int16
+    }
+
+    /// Splits off the 4-byte size prefix, checking it matches the frame.
+    static func payload(_ frame: [UInt8]) throws -> ByteReader {
+        var r = ByteReader(frame)
+        let size = try r.readInt32("size")
+        guard size >= 0, Int(size) == r.remaining else {
+            throw ProtocolDecodingError(path: "size", offset: 0, reason: .invalid("size prefix \(size) but \(r.remaining) bytes follow"))
+        }
+        return r
+    }
+
+    /// Reads the api key and version of a request frame.
+    public static func peekRequest(_ frame: [UInt8]) throws -> (apiKey: ApiKey, apiVersion: Int16) {
+        try RequestHeader.peek(payload(frame))
+    }
+
+    /// Decodes a request frame and re-encodes it.
+    public static func dissectRequest(_ frame: [UInt8]) throws(Failure) -> Dissection {
+        do {
+            var r = try payload(frame)
+            let (key, version) = try RequestHeader.peek(r)
+            guard let api = ApiRegistry.all[key], api.versions.contains(version) else { throw Failure.unsupported(apiKey: key, version: version) }
+            let hv = api.requestHeaderVersion(version)
+            let header = try RequestHeader.decode(from: &r, headerVersion: hv)
+            let (body, bodyBytes) = try api.requestCodec.roundTrip(&r, version)
+            var w = ByteWriter(capacity: frame.count)
+            let sizeAt = w.reserveInt32()
+            try header.encode(into: &w, headerVersion: hv)
+            w.writeBytes(bodyBytes)
+            w.patchInt32(at: sizeAt, Int32(w.count - 4))
+            let json = JSONValue.object([
+                ("kind", .string("request")), ("api", .string(key.name)), ("api_key", .int(Int64(key.rawValue))),
+                ("api_version", .int(Int64(version))), ("header", header.json(headerVersion: hv)), ("body", body),
+            ])
+            return Dissection(json: json, reencoded: w.take(), apiKey: key, apiVersion: version)
+        } catch let f as Failure {
+            throw f
+        } catch let e as ProtocolDecodingError {
+            throw .decoding(e)
+        } catch {
+            throw .encoding(error)
+        }
+    }
+
+    /// Decodes a response frame to a request of `apiKey` at `apiVersion` and re-encodes it.
+    public static func dissectResponse(_ frame: [UInt8], apiKey: ApiKey, apiVersion: Int16) throws(Failure) -> Dissection {
+        guard let api = ApiRegistry.all[apiKey], api.versions.contains(apiVersion) else {
+            throw .unsupported(apiKey: apiKey, version: apiVersion)
+        }
+        do {
+            var r = try payload(frame)
+            let hv = api.responseHeaderVersion(apiVersion)
+            let header = try ResponseHeader.decode(from: &r, headerVersion: hv)
+            let (body, bodyBytes) = try api.responseCodec.roundTrip(&r, apiVersion)
+            var w = ByteWriter(capacity: frame.count)
+            let sizeAt = w.reserveInt32()
+            try header.encode(into: &w, headerVersion: hv)
+            w.writeBytes(bodyBytes)
+            w.patchInt32(at: sizeAt, Int32(w.count - 4))
+            let json = JSONValue.object([
+                ("kind", .string("response")), ("api", .string(apiKey.name)), ("api_key", .int(Int64(apiKey.rawValue))),
+                ("api_version", .int(Int64(apiVersion))), ("header", header.json()), ("body", body),
+            ])
+            return Dissection(json: json, reencoded: w.take(), apiKey: apiKey, apiVersion: apiVersion)
+        } catch let e as ProtocolDecodingError {
+            throw .decoding(e)
+        } catch {
+            throw .encoding(error)
+        }
+    }
+}
