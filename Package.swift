@@ -20,7 +20,8 @@ let package = Package(
         // Bytes <-> values. No I/O, no clocks, no globals.
         .target(name: "KafkaProtocol", swiftSettings: strict),
         // Sockets, framing, correlation ids, version negotiation.
-        .target(name: "KafkaNet", dependencies: ["KafkaProtocol"], swiftSettings: strict),
+        .target(name: "CKafkaNetShims"),
+        .target(name: "KafkaNet", dependencies: ["KafkaProtocol", "CKafkaNetShims"], swiftSettings: strict),
         // Metadata, admin (and later producer, consumer, groups).
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "KafkaNet"], swiftSettings: strict),
         // The demo CLI; uses only public API.

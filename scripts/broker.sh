@@ -85,6 +85,19 @@ s.close()
 PY
 }
 
+port_free() { # port_free PORT: true when 127.0.0.1:PORT can be bound
+    "$PYTHON" - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
 probe() { # probe PORT TIMEOUT
     "$PYTHON" "$SCRIPT_DIR/wait_for_kafka.py" "$HOST:$1" "$2" --quiet
 }
@@ -174,6 +187,10 @@ do_start() {
     fi
 
     ensure_tansu
+    # Refuse a busy explicit port: the readiness probe could otherwise reach a foreign broker.
+    if [[ -n "$port" ]] && ! port_free "$port"; then
+        die "port $HOST:$port is already in use by another process"
+    fi
 
     local attempt pid p adv
     for attempt in 1 2 3; do

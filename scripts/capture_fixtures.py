@@ -15,7 +15,7 @@ session in a child process through the proxy:
     headers and one null value (idempotent, acks=all) -> a gzip batch -> an
     acks=0 record -> a small transaction (optional) -> consume everything in a
     consumer group (session.timeout.ms=6000, earliest) -> commit -> committed
-    -> watermarks/ListOffsets -> list groups -> describe groups -> describe
+    -> idle 2.5 s in the group (heartbeats, empty fetches) -> watermarks/ListOffsets -> list groups -> describe groups -> describe
     configs / cluster (optional) -> leave group -> group offsets -> delete group
     -> delete topic
 
@@ -225,6 +225,15 @@ def session_librdkafka(bootstrap: str, steps: Steps) -> dict:
         nulls = sum(1 for g in got if g[3])
         return {"consumed": len(got), "null_values": nulls}
     steps.run("consume_group", consume)
+
+    def idle_in_group():  # idle long-poll Fetches and Heartbeats
+        n = 0
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end:
+            if consumer.poll(0.25) is not None:
+                n += 1
+        return n
+    steps.run("idle_in_group", idle_in_group)
     steps.run("commit_sync", lambda: [(tp.partition, tp.offset) for tp in
                                       consumer.commit(asynchronous=False) or []])
     steps.run("committed", lambda: [(tp.partition, tp.offset) for tp in consumer.committed(
@@ -354,6 +363,14 @@ def session_kafka_python(bootstrap: str, steps: Steps) -> dict:
             raise RuntimeError("consumed %d of %d" % (len(got), expected))
         return {"consumed": len(got), "null_values": sum(1 for g in got if g[3])}
     steps.run("consume_group", consume)
+
+    def idle_in_group():  # idle long-poll Fetches and background Heartbeats
+        n = 0
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end:
+            n += sum(len(v) for v in consumer.poll(timeout_ms=250).values())
+        return n
+    steps.run("idle_in_group", idle_in_group)
     steps.run("commit_sync", lambda: consumer.commit())
     steps.run("committed", lambda: [consumer.committed(TopicPartition(TOPIC, p))
                                     for p in range(3)])
@@ -365,7 +382,9 @@ def session_kafka_python(bootstrap: str, steps: Steps) -> dict:
     list_groups = getattr(admin, "list_groups", None) or admin.list_consumer_groups
     describe_groups = getattr(admin, "describe_groups", None) or admin.describe_consumer_groups
     steps.run("list_groups", lambda: list_groups())
-    steps.run("describe_groups", lambda: describe_groups([GROUP]))
+    # kafka-python 3.0.12 raises "ValueError: 15 is not a valid ACLOperation" on Tansu's
+    # authorized_operations = -1; the exchange is captured before that, so tolerate it.
+    steps.run("describe_groups", lambda: describe_groups([GROUP]), optional=True)
     steps.run("describe_configs", lambda: admin.describe_configs(
         [ConfigResource(ConfigResourceType.TOPIC, TOPIC)]), optional=True)
     steps.run("describe_cluster", lambda: admin.describe_cluster(), optional=True)

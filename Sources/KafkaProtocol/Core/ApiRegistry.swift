@@ -56,6 +56,16 @@ public enum ApiRegistry {
             ApiDescriptor(DeleteTopicsRequest.self),
             ApiDescriptor(SaslHandshakeRequest.self),
             ApiDescriptor(SaslAuthenticateRequest.self),
+            ApiDescriptor(ProduceRequest.self),
+            ApiDescriptor(FetchRequest.self),
+            ApiDescriptor(ListOffsetsRequest.self),
+            ApiDescriptor(FindCoordinatorRequest.self),
+            ApiDescriptor(JoinGroupRequest.self),
+            ApiDescriptor(SyncGroupRequest.self),
+            ApiDescriptor(HeartbeatRequest.self),
+            ApiDescriptor(LeaveGroupRequest.self),
+            ApiDescriptor(OffsetCommitRequest.self),
+            ApiDescriptor(OffsetFetchRequest.self),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.apiKey, $0) })
     }()

@@ -1,0 +1,2 @@
+// Intentionally empty: the target only re-exports system headers (see include/).
+#include "CKafkaNetShims.h"

@@ -1,0 +1,51 @@
+public import KafkaProtocol
+
+/// A topic to create.
+public struct NewTopic: Sendable, Equatable {
+    public var name: String
+    /// Number of partitions; nil for the broker default.
+    public var partitions: Int32?
+    /// Replication factor; nil for the broker default.
+    public var replicationFactor: Int16?
+    /// Manual replica assignment (partition → broker ids); when set, `partitions` and
+    /// `replicationFactor` must be nil.
+    public var replicaAssignment: [Int32: [Int32]]
+    /// Topic configuration, e.g. `["cleanup.policy": "compact"]`.
+    public var configs: [String: String]
+
+    public init(name: String, partitions: Int32? = nil, replicationFactor: Int16? = nil, replicaAssignment: [Int32: [Int32]] = [:], configs: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.replicaAssignment = replicaAssignment
+        self.configs = configs
+    }
+}
+
+/// What the broker reported for a created (or validated) topic.
+public struct CreatedTopic: Sendable, Equatable {
+    public var name: String
+    /// Zero when the broker did not say (versions < 7).
+    public var topicId: KafkaUUID
+    /// -1 when the broker did not say.
+    public var partitions: Int32
+    /// -1 when the broker did not say.
+    public var replicationFactor: Int16
+}
+
+/// A topic in a listing.
+public struct TopicListing: Sendable, Equatable {
+    public var name: String
+    public var topicId: KafkaUUID
+    public var isInternal: Bool
+    public var partitionCount: Int
+}
+
+/// The cluster as described by `describeCluster()`.
+public struct ClusterDescription: Sendable, Equatable {
+    public var clusterId: String?
+    /// nil when unknown.
+    public var controller: ClusterMetadata.Broker?
+    /// Sorted by node id.
+    public var brokers: [ClusterMetadata.Broker]
+}

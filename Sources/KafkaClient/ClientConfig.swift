@@ -1,0 +1,117 @@
+import KafkaProtocol
+import KafkaNet
+
+/// Settings shared by every KafkaWire client (admin, producer, consumer).
+///
+/// Set typed properties directly, or Kafka property names through `set(_:_:)` /
+/// `init(properties:)` — e.g. `["bootstrap.servers": "localhost:9092", "request.timeout.ms": "5000"]`.
+public struct ClientConfig: PropertyConfigurable {
+    /// `bootstrap.servers`: `host:port` pairs to discover the cluster from. Required.
+    public var bootstrapServers: [String] = []
+    /// `client.id`: sent in every request header. Default: `kafkawire`.
+    public var clientId = "kafkawire"
+    /// `request.timeout.ms`: how long to wait for any response. Default: 30 000 ms.
+    public var requestTimeout: Duration = .seconds(30)
+    /// `default.api.timeout.ms`: overall budget of an admin operation including retries.
+    /// Default: 60 000 ms.
+    public var defaultApiTimeout: Duration = .seconds(60)
+    /// `metadata.max.age.ms`: cluster metadata is refreshed at least this often. Default: 300 000 ms.
+    public var metadataMaxAge: Duration = .seconds(300)
+    /// `reconnect.backoff.ms`: first delay before reconnecting to a broker. Default: 50 ms.
+    public var reconnectBackoff: Duration = .milliseconds(50)
+    /// `reconnect.backoff.max.ms`: the reconnect delay's cap. Default: 1 000 ms.
+    public var reconnectBackoffMax: Duration = .seconds(1)
+    /// `retry.backoff.ms`: first delay before retrying a failed request. Default: 100 ms.
+    public var retryBackoff: Duration = .milliseconds(100)
+    /// `retry.backoff.max.ms`: the retry delay's cap. Default: 1 000 ms.
+    public var retryBackoffMax: Duration = .seconds(1)
+    /// `socket.connection.setup.timeout.ms`: time allowed for one TCP connect. Default: 10 000 ms.
+    public var connectionSetupTimeout: Duration = .seconds(10)
+    /// `receive.message.max.bytes`: largest response frame accepted. Default: 100 MiB.
+    public var receiveMessageMaxBytes = 100 * 1024 * 1024
+    /// `allow.auto.create.topics`: let metadata requests for unknown topics create them (where
+    /// the broker allows it). Default: false for admin operations.
+    public var allowAutoCreateTopics = false
+
+    public init() {}
+
+    /// A configuration with the given bootstrap servers and defaults for everything else.
+    public init(bootstrapServers: [String]) {
+        self.bootstrapServers = bootstrapServers
+    }
+
+    /// A configuration from Kafka property names.
+    public init(properties: [String: String]) throws {
+        try set(properties)
+    }
+
+    /// Checks the configuration is usable: servers present and parseable.
+    public func validate() throws {
+        guard !bootstrapServers.isEmpty else {
+            throw KafkaError(.configuration, "bootstrap.servers is empty: give at least one host:port")
+        }
+        for s in bootstrapServers { _ = try BootstrapAddress.parse(s) }
+    }
+
+    public static let properties: [ConfigProperty<ClientConfig>] = [
+        .init("bootstrap.servers", "Comma-separated host:port list. Required.") { c, v in
+            let list = v.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            for s in list { _ = try BootstrapAddress.parse(s) }
+            c.bootstrapServers = list
+        },
+        .init("client.id", "Client id in request headers. Default: kafkawire.") { c, v in c.clientId = v },
+        .init("request.timeout.ms", "Response timeout. Default: 30000.") { c, v in c.requestTimeout = try ConfigParse.milliseconds("request.timeout.ms", v, min: 1) },
+        .init("default.api.timeout.ms", "Admin operation budget. Default: 60000.") { c, v in c.defaultApiTimeout = try ConfigParse.milliseconds("default.api.timeout.ms", v, min: 1) },
+        .init("metadata.max.age.ms", "Metadata refresh interval. Default: 300000.") { c, v in c.metadataMaxAge = try ConfigParse.milliseconds("metadata.max.age.ms", v, min: 1) },
+        .init("reconnect.backoff.ms", "First reconnect delay. Default: 50.") { c, v in c.reconnectBackoff = try ConfigParse.milliseconds("reconnect.backoff.ms", v) },
+        .init("reconnect.backoff.max.ms", "Reconnect delay cap. Default: 1000.") { c, v in c.reconnectBackoffMax = try ConfigParse.milliseconds("reconnect.backoff.max.ms", v) },
+        .init("retry.backoff.ms", "First retry delay. Default: 100.") { c, v in c.retryBackoff = try ConfigParse.milliseconds("retry.backoff.ms", v) },
+        .init("retry.backoff.max.ms", "Retry delay cap. Default: 1000.") { c, v in c.retryBackoffMax = try ConfigParse.milliseconds("retry.backoff.max.ms", v) },
+        .init("socket.connection.setup.timeout.ms", "TCP connect timeout. Default: 10000.") { c, v in c.connectionSetupTimeout = try ConfigParse.milliseconds("socket.connection.setup.timeout.ms", v, min: 1) },
+        .init("receive.message.max.bytes", "Largest response frame. Default: 104857600.") { c, v in c.receiveMessageMaxBytes = try ConfigParse.int("receive.message.max.bytes", v, min: 1024, max: Int(Int32.max)) },
+        .init("allow.auto.create.topics", "Allow metadata requests to create topics. Default: false.") { c, v in c.allowAutoCreateTopics = try ConfigParse.bool("allow.auto.create.topics", v) },
+    ]
+
+    /// Connection options derived from this configuration.
+    var connectionOptions: ConnectionOptions {
+        var o = ConnectionOptions()
+        o.connectTimeout = connectionSetupTimeout
+        o.maxFrameSize = receiveMessageMaxBytes
+        o.clientId = clientId
+        o.reconnectBackoff = Backoff(base: reconnectBackoff, max: reconnectBackoffMax)
+        return o
+    }
+
+    var retryBackoffPolicy: Backoff { Backoff(base: retryBackoff, max: retryBackoffMax) }
+}
+
+/// A parsed `host:port` (IPv6 as `[::1]:9092`).
+struct BootstrapAddress: Equatable {
+    let host: String
+    let port: Int
+
+    static func parse(_ s: String) throws -> BootstrapAddress {
+        var text = s.trimmingSpaces
+        for scheme in ["PLAINTEXT://", "SSL://", "SASL_PLAINTEXT://", "SASL_SSL://", "tcp://"] where text.uppercased().hasPrefix(scheme.uppercased()) {
+            text = String(text.dropFirst(scheme.count))
+        }
+        let host: Substring, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw KafkaError(.configuration, "invalid bootstrap server '\(s)': expected [ipv6]:port")
+            }
+            host = text[text.index(after: text.startIndex) ..< close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else {
+                throw KafkaError(.configuration, "invalid bootstrap server '\(s)': expected host:port")
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (1 ... 65535).contains(port) else {
+            throw KafkaError(.configuration, "invalid bootstrap server '\(s)': expected host:port with a port in 1...65535")
+        }
+        return BootstrapAddress(host: String(host), port: port)
+    }
+}

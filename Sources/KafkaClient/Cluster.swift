@@ -1,0 +1,181 @@
+import Synchronization
+import KafkaProtocol
+import KafkaNet
+
+/// The client's view of the cluster: bootstrap, broker connections and a metadata cache.
+///
+/// Shared by the admin client (and later the producer and consumer). Metadata is refreshed on
+/// demand and at least every `metadata.max.age.ms` by a background task; requests for a broker
+/// go through one `BrokerLink` per node id, which reconnects with backoff.
+final class Cluster: Sendable {
+    let config: ClientConfig
+    private let options: ConnectionOptions
+    private let bootstrap: [BrokerLink]
+    private let state = Mutex(State())
+    private let refresher = Mutex<Task<Void, Never>?>(nil)
+
+    private struct State {
+        var metadata: ClusterMetadata?
+        var refreshedAt: ContinuousClock.Instant?
+        var links: [Int32: BrokerLink] = [:]
+        var closed = false
+        var bootstrapCursor = 0
+    }
+
+    init(config: ClientConfig) throws {
+        try config.validate()
+        self.config = config
+        options = config.connectionOptions
+        let opts = options, timeout = config.requestTimeout
+        bootstrap = try config.bootstrapServers.map { s in
+            let a = try BootstrapAddress.parse(s)
+            return BrokerLink(host: a.host, port: a.port, options: opts, requestTimeout: timeout)
+        }
+    }
+
+    /// Starts the periodic `metadata.max.age.ms` refresh.
+    func startPeriodicRefresh() {
+        let interval = config.metadataMaxAge
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                _ = try? await self.refreshMetadata(topics: nil)
+            }
+        }
+        refresher.withLock { $0 = task }
+    }
+
+    /// The cached snapshot, if any.
+    var cachedMetadata: ClusterMetadata? { state.withLock { $0.metadata } }
+
+    /// Time of the last successful refresh.
+    var lastRefresh: ContinuousClock.Instant? { state.withLock { $0.refreshedAt } }
+
+    /// The cached metadata if fresher than `maxAge`, else a refresh.
+    func metadata(maxAge: Duration? = nil) async throws -> ClusterMetadata {
+        let age = maxAge ?? config.metadataMaxAge
+        if let (m, at) = state.withLock({ s in s.metadata.flatMap { m in s.refreshedAt.map { (m, $0) } } }), ContinuousClock.now - at < age {
+            return m
+        }
+        return try await refreshMetadata(topics: nil)
+    }
+
+    /// Asks any reachable broker for metadata (all topics when `topics` is nil) and updates the
+    /// cache.
+    @discardableResult
+    func refreshMetadata(topics: [String]?) async throws -> ClusterMetadata {
+        let request = MetadataRequest(topics: topics, allowAutoTopicCreation: config.allowAutoCreateTopics)
+        let response = try await sendToAny(request)
+        if response.errorCode != 0 {
+            throw KafkaError.broker(KafkaErrorCode(rawValue: response.errorCode), context: .init(apiKey: .metadata))
+        }
+        let fresh = ClusterMetadata(response)
+        return state.withLock { s in
+            let merged = topics == nil ? fresh : (s.metadata ?? ClusterMetadata()).merging(fresh, refreshed: topics ?? [])
+            s.metadata = merged
+            s.refreshedAt = .now
+            // Forget links to brokers that left the cluster, and links whose address changed.
+            for (id, link) in s.links {
+                guard let b = merged.brokers[id], b.host == link.host, b.port == link.port else {
+                    link.close()
+                    s.links[id] = nil
+                    continue
+                }
+            }
+            return merged
+        }
+    }
+
+    /// The link for broker `nodeId` (from the cached metadata).
+    func link(forNode nodeId: Int32) throws -> BrokerLink {
+        try state.withLock { s in
+            if s.closed { throw KafkaError(.closed, "client closed") }
+            if let l = s.links[nodeId] { return l }
+            guard let b = s.metadata?.brokers[nodeId] else {
+                throw KafkaError(.connection, "broker \(nodeId) is not in the cluster metadata")
+            }
+            let l = BrokerLink(host: b.host, port: b.port, nodeId: nodeId, options: options, requestTimeout: config.requestTimeout)
+            s.links[nodeId] = l
+            return l
+        }
+    }
+
+    /// Links to try for a request any broker can answer: known brokers first (connected ones
+    /// leading), then the bootstrap servers, starting at a rotating position.
+    private func candidates() throws -> [BrokerLink] {
+        try state.withLock { s in
+            if s.closed { throw KafkaError(.closed, "client closed") }
+            var out: [BrokerLink] = []
+            if let m = s.metadata {
+                for id in m.brokers.keys.sorted() {
+                    if let l = s.links[id] { out.append(l) } else if let b = m.brokers[id] {
+                        let l = BrokerLink(host: b.host, port: b.port, nodeId: id, options: options, requestTimeout: config.requestTimeout)
+                        s.links[id] = l
+                        out.append(l)
+                    }
+                }
+            }
+            let n = bootstrap.count
+            let start = s.bootstrapCursor % max(n, 1)
+            s.bootstrapCursor &+= 1
+            for i in 0 ..< n { out.append(bootstrap[(start + i) % n]) }
+            return out
+        }
+    }
+
+    /// Sends a request any broker can answer to the first broker that answers; connection
+    /// failures move on to the next candidate.
+    func sendToAny<R: KafkaRequest>(_ request: R) async throws -> R.Response {
+        var failures: [String] = []
+        for link in try candidates() {
+            do {
+                return try await link.send(request)
+            } catch let e as KafkaError where e.kind == .connection || e.kind == .timeout {
+                failures.append("\(link.address): \(e.message)")
+                continue
+            }
+        }
+        throw KafkaError(.connection, "no broker reachable (" + failures.joined(separator: "; ") + ")")
+    }
+
+    /// Sends to the controller (or any broker when the controller is unknown).
+    func sendToController<R: KafkaRequest>(_ request: R) async throws -> R.Response {
+        let m = try await metadata()
+        if m.controllerId >= 0, m.brokers[m.controllerId] != nil {
+            return try await link(forNode: m.controllerId).send(request)
+        }
+        return try await sendToAny(request)
+    }
+
+    /// Runs `operation` until it succeeds, fails with a non-retriable error, or
+    /// `default.api.timeout.ms` runs out; retriable failures refresh metadata and back off.
+    func withRetries<T: Sendable>(_ what: String, _ operation: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + config.defaultApiTimeout
+        var failures = 0
+        while true {
+            do {
+                return try await operation()
+            } catch let e as KafkaError where e.isRetriable {
+                failures += 1
+                let delay = config.retryBackoffPolicy.delay(afterFailures: failures)
+                guard ContinuousClock.now + delay < deadline else {
+                    throw KafkaError(.timeout, "\(what) did not succeed within default.api.timeout.ms; last error: \(e)", context: e.context, underlying: e)
+                }
+                try await Task.sleep(for: delay)
+                _ = try? await refreshMetadata(topics: nil)
+            }
+        }
+    }
+
+    /// Closes every connection; later calls fail with `.closed`.
+    func close() {
+        refresher.withLock { $0?.cancel(); $0 = nil }
+        let links: [BrokerLink] = state.withLock { s in
+            s.closed = true
+            defer { s.links = [:] }
+            return Array(s.links.values)
+        }
+        for l in links + bootstrap { l.close() }
+    }
+}

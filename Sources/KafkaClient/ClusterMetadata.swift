@@ -1,0 +1,96 @@
+public import KafkaProtocol
+
+/// A snapshot of what the cluster said about itself in a Metadata response.
+public struct ClusterMetadata: Sendable, Equatable {
+    /// A broker of the cluster.
+    public struct Broker: Sendable, Equatable, Hashable {
+        public var nodeId: Int32
+        public var host: String
+        public var port: Int
+        public var rack: String?
+        /// `host:port`.
+        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// One partition's leadership.
+    public struct Partition: Sendable, Equatable {
+        public var partition: Int32
+        /// -1 when there is no leader.
+        public var leader: Int32
+        /// -1 when the broker did not say.
+        public var leaderEpoch: Int32
+        public var replicas: [Int32]
+        public var isr: [Int32]
+        public var offlineReplicas: [Int32]
+        /// A partition-level error (e.g. LEADER_NOT_AVAILABLE), if any.
+        public var error: KafkaErrorCode?
+    }
+
+    /// One topic.
+    public struct Topic: Sendable, Equatable {
+        public var name: String
+        public var topicId: KafkaUUID
+        public var isInternal: Bool
+        /// Sorted by partition number.
+        public var partitions: [Partition]
+        /// A topic-level error (e.g. UNKNOWN_TOPIC_OR_PARTITION), if any.
+        public var error: KafkaErrorCode?
+    }
+
+    public var clusterId: String?
+    /// -1 when unknown.
+    public var controllerId: Int32
+    /// Brokers by node id.
+    public var brokers: [Int32: Broker]
+    /// Topics by name (only those without a name-less error).
+    public var topics: [String: Topic]
+
+    public init(clusterId: String? = nil, controllerId: Int32 = -1, brokers: [Int32: Broker] = [:], topics: [String: Topic] = [:]) {
+        self.clusterId = clusterId
+        self.controllerId = controllerId
+        self.brokers = brokers
+        self.topics = topics
+    }
+
+    /// Builds a snapshot from a Metadata response.
+    public init(_ response: MetadataResponse) {
+        clusterId = response.clusterId
+        controllerId = response.controllerId
+        var brokers: [Int32: Broker] = [:]
+        for b in response.brokers {
+            brokers[b.nodeId] = Broker(nodeId: b.nodeId, host: b.host, port: Int(b.port), rack: b.rack)
+        }
+        self.brokers = brokers
+        var topics: [String: Topic] = [:]
+        for t in response.topics {
+            guard let name = t.name else { continue }
+            let partitions = t.partitions.map { p in
+                Partition(
+                    partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch,
+                    replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas,
+                    error: p.errorCode == 0 ? nil : KafkaErrorCode(rawValue: p.errorCode)
+                )
+            }.sorted { $0.partition < $1.partition }
+            topics[name] = Topic(name: name, topicId: t.topicId, isInternal: t.isInternal, partitions: partitions,
+                                 error: t.errorCode == 0 ? nil : KafkaErrorCode(rawValue: t.errorCode))
+        }
+        self.topics = topics
+    }
+
+    /// The leader broker of `topic`/`partition`, if known and alive in this snapshot.
+    public func leader(topic: String, partition: Int32) -> Broker? {
+        guard let p = topics[topic]?.partitions.first(where: { $0.partition == partition }), p.leader >= 0 else { return nil }
+        return brokers[p.leader]
+    }
+
+    /// Merges a partial refresh (some topics) into this snapshot: brokers and controller are
+    /// replaced, the named topics updated, the others kept.
+    public func merging(_ partial: ClusterMetadata, refreshed names: [String]) -> ClusterMetadata {
+        var out = partial
+        var topics = self.topics
+        for n in names { topics[n] = partial.topics[n] }
+        for (n, t) in partial.topics { topics[n] = t }
+        out.topics = topics.filter { $0.value.error != .unknownTopicOrPartition }
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+public import KafkaProtocol
+
+/// A connection that has negotiated API versions with its broker and sends typed requests.
+///
+/// On connect it sends ApiVersions (at our highest version; if the broker answers
+/// UNSUPPORTED_VERSION, again at the highest version the broker listed for ApiVersions) and
+/// from then on picks, for each request, the highest version both sides speak.
+public final class BrokerConnection: Sendable {
+    /// The underlying framed connection.
+    public let connection: Connection
+    /// What the broker said it supports.
+    public let apiVersions: ApiVersionsResponse
+    /// The ApiVersions version that was used to learn them.
+    public let apiVersionsVersion: Int16
+    /// Client id sent in every request header.
+    public let clientId: String?
+    /// Upper bounds on versions, for tests and for pinning (`api.version.max.<Name>`-like).
+    public let versionCaps: [ApiKey: Int16]
+    private let brokerRanges: [Int16: ClosedRange<Int16>]
+
+    /// `host:port`.
+    public var remote: String { connection.remote }
+
+    /// Connects to `host:port` and negotiates versions.
+    public static func connect(
+        host: String, port: Int, options: ConnectionOptions = ConnectionOptions(),
+        requestTimeout: Duration = .seconds(30), loop: EventLoop? = nil
+    ) async throws -> BrokerConnection {
+        let clientId = options.clientId, versionCaps = options.versionCaps
+        let connection = try await Connection.connect(host: host, port: port, options: options, loop: loop)
+        do {
+            let (response, version) = try await negotiate(connection, clientId: clientId, timeout: requestTimeout, cap: versionCaps[.apiVersions])
+            return BrokerConnection(connection: connection, apiVersions: response, apiVersionsVersion: version, clientId: clientId, versionCaps: versionCaps)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    init(connection: Connection, apiVersions: ApiVersionsResponse, apiVersionsVersion: Int16, clientId: String?, versionCaps: [ApiKey: Int16]) {
+        self.connection = connection
+        self.apiVersions = apiVersions
+        self.apiVersionsVersion = apiVersionsVersion
+        self.clientId = clientId
+        self.versionCaps = versionCaps
+        var ranges: [Int16: ClosedRange<Int16>] = [:]
+        for e in apiVersions.apiKeys where e.minVersion <= e.maxVersion { ranges[e.apiKey] = e.minVersion ... e.maxVersion }
+        brokerRanges = ranges
+    }
+
+    /// The ApiVersions exchange. The response header is always v0 and, on
+    /// UNSUPPORTED_VERSION, the body is v0 too (KIP-511) — handled here and nowhere else.
+    static func negotiate(_ connection: Connection, clientId: String?, timeout: Duration, cap: Int16?) async throws -> (ApiVersionsResponse, Int16) {
+        var version = min(ApiVersionsRequest.versions.upperBound, cap ?? Int16.max)
+        for _ in 0 ..< 2 {
+            let request = ApiVersionsRequest(clientSoftwareName: "kafkawire", clientSoftwareVersion: KafkaWireVersion.string)
+            let payload = try await rawSend(connection, request, version: version, clientId: clientId, timeout: timeout)
+            var reader = ByteReader(payload)
+            _ = try ResponseHeader.decode(from: &reader, headerVersion: 0)
+            // The error code is the first field in every version, so peek it before choosing how
+            // to decode the rest.
+            var peek = reader
+            let code = KafkaErrorCode(rawValue: try peek.readInt16("error_code"))
+            if code == .unsupportedVersion {
+                let v0 = try decodeBody(ApiVersionsResponse.self, &reader, version: 0, remote: connection.remote)
+                guard let range = v0.range(for: .apiVersions) else {
+                    throw KafkaError(.unsupportedVersion, "broker rejected ApiVersions v\(version) and listed no version of it", context: .init(broker: connection.remote, apiKey: .apiVersions))
+                }
+                let next = min(range.upperBound, ApiVersionsRequest.versions.upperBound)
+                guard next < version, next >= ApiVersionsRequest.versions.lowerBound else {
+                    throw KafkaError(.unsupportedVersion, "no common ApiVersions version (broker \(range))", context: .init(broker: connection.remote, apiKey: .apiVersions))
+                }
+                version = next
+                continue
+            }
+            let response = try decodeBody(ApiVersionsResponse.self, &reader, version: version, remote: connection.remote)
+            guard code.isSuccess else {
+                throw KafkaError.broker(code, context: .init(broker: connection.remote, apiKey: .apiVersions, apiVersion: version))
+            }
+            return (response, version)
+        }
+        throw KafkaError(.unsupportedVersion, "ApiVersions negotiation did not converge", context: .init(broker: connection.remote, apiKey: .apiVersions))
+    }
+
+    /// Highest version of `R` that both we and the broker speak (and within any cap).
+    public func version<R: KafkaRequest>(for type: R.Type) throws -> Int16 {
+        try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: versionCaps[R.apiKey], apiKey: R.apiKey, remote: remote)
+    }
+
+    /// Pure version selection: highest common version, or a clear error when there is none.
+    public static func selectVersion(ours: ClosedRange<Int16>, broker: ClosedRange<Int16>?, cap: Int16?, apiKey: ApiKey, remote: String) throws -> Int16 {
+        guard let broker else {
+            throw KafkaError(.unsupportedVersion, "broker does not support \(apiKey.name) (we speak \(ours.lowerBound)...\(ours.upperBound))", context: .init(broker: remote, apiKey: apiKey))
+        }
+        let high = min(ours.upperBound, broker.upperBound, cap ?? Int16.max)
+        let low = max(ours.lowerBound, broker.lowerBound)
+        guard high >= low else {
+            throw KafkaError(.unsupportedVersion, "no common version of \(apiKey.name): broker \(broker.lowerBound)...\(broker.upperBound), we \(ours.lowerBound)...\(ours.upperBound)\(cap.map { " capped at \($0)" } ?? "")", context: .init(broker: remote, apiKey: apiKey))
+        }
+        return high
+    }
+
+    /// The broker's advertised range for `key`, if any.
+    public func brokerRange(for key: ApiKey) -> ClosedRange<Int16>? { brokerRanges[key.rawValue] }
+
+    /// Sends `request` at the negotiated version (or `version` if given) and decodes the answer.
+    public func send<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration) async throws -> R.Response {
+        let v = try version ?? self.version(for: R.self)
+        let payload = try await Self.rawSend(connection, request, version: v, clientId: clientId, timeout: timeout)
+        var reader = ByteReader(payload)
+        do {
+            _ = try ResponseHeader.decode(from: &reader, headerVersion: HeaderVersions.response(R.self, version: v))
+        } catch let e as ProtocolDecodingError {
+            throw KafkaError(.decoding, "\(R.Response.messageName) header: \(e)", context: .init(broker: remote, apiKey: R.apiKey, apiVersion: v), underlying: e)
+        }
+        return try Self.decodeBody(R.Response.self, &reader, version: v, remote: remote)
+    }
+
+    /// Sends a request that gets no response (Produce with acks=0).
+    public func sendWithoutResponse<R: KafkaRequest>(_ request: R, version: Int16, timeout: Duration) async throws {
+        _ = try await Self.rawSend(connection, request, version: version, clientId: clientId, timeout: timeout, expectResponse: false)
+    }
+
+    /// True while the underlying connection is open.
+    public var isOpen: Bool { connection.isOpen }
+
+    /// Closes the connection; requests in flight fail with a retriable error.
+    public func close() { connection.close() }
+
+    // MARK: Framing helpers
+
+    /// Encodes `request` as a complete frame with a placeholder correlation id.
+    public static func frame<R: KafkaRequest>(_ request: R, version: Int16, clientId: String?, correlationId: Int32 = 0) throws -> [UInt8] {
+        var w = ByteWriter(capacity: 256)
+        let sizeAt = w.reserveInt32()
+        let header = RequestHeader(apiKey: R.apiKey, apiVersion: version, correlationId: correlationId, clientId: clientId)
+        try header.encode(into: &w, headerVersion: HeaderVersions.request(R.self, version: version))
+        try request.encode(into: &w, version: version)
+        w.patchInt32(at: sizeAt, Int32(truncatingIfNeeded: w.count - 4))
+        return w.take()
+    }
+
+    static func rawSend<R: KafkaRequest>(_ connection: Connection, _ request: R, version: Int16, clientId: String?, timeout: Duration, expectResponse: Bool = true) async throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            guard R.versions.contains(version) else {
+                throw ProtocolEncodingError(field: R.messageName, reason: .unsupportedVersion(version))
+            }
+            bytes = try frame(request, version: version, clientId: clientId)
+        } catch {
+            throw KafkaError(.encoding, "cannot encode \(R.messageName) v\(version): \(error)", context: .init(broker: connection.remote, apiKey: R.apiKey, apiVersion: version), underlying: error)
+        }
+        return try await connection.send(frame: bytes, apiKey: R.apiKey, apiVersion: version, expectResponse: expectResponse, timeout: timeout)
+    }
+
+    static func decodeBody<M: KafkaMessage>(_ type: M.Type, _ reader: inout ByteReader, version: Int16, remote: String) throws -> M {
+        do {
+            return try M(decodingAll: &reader, version: version)
+        } catch let e as ProtocolDecodingError {
+            throw KafkaError(.decoding, "\(e)", context: .init(broker: remote, apiKey: M.apiKey, apiVersion: version), underlying: e)
+        }
+    }
+}
+
+/// This library's version, sent as the client software version (KIP-511).
+public enum KafkaWireVersion {
+    public static let string = "0.1.0"
+}

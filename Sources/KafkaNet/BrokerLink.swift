@@ -1,0 +1,120 @@
+import Synchronization
+public import KafkaProtocol
+
+/// A broker address with a lazily (re)connected `BrokerConnection`.
+///
+/// Every caller asks for `connection()`; concurrent callers share one connect attempt. A failed
+/// attempt makes the next one wait `reconnect.backoff.ms` × 2ⁿ (with jitter, capped at
+/// `reconnect.backoff.max.ms`); a successful one resets the backoff. A connection found closed
+/// is replaced on the next call.
+public final class BrokerLink: Sendable {
+    public let host: String
+    public let port: Int
+    /// The broker's node id when known from metadata (nil for bootstrap servers).
+    public let nodeId: Int32?
+    private let options: ConnectionOptions
+    private let requestTimeout: Duration
+    private let loop: EventLoop?
+    private let state = Mutex(State())
+
+    private struct State {
+        var current: BrokerConnection?
+        var attempt: Task<BrokerConnection, any Error>?
+        var failures = 0
+        var notBefore = ContinuousClock.now
+        var closed = false
+    }
+
+    public init(host: String, port: Int, nodeId: Int32? = nil, options: ConnectionOptions, requestTimeout: Duration, loop: EventLoop? = nil) {
+        self.host = host
+        self.port = port
+        self.nodeId = nodeId
+        self.options = options
+        self.requestTimeout = requestTimeout
+        self.loop = loop
+    }
+
+    /// `host:port`.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Consecutive failed connect attempts so far.
+    public var consecutiveFailures: Int { state.withLock { $0.failures } }
+
+    /// An open, negotiated connection, connecting (after any backoff) if needed.
+    public func connection() async throws -> BrokerConnection {
+        let task: Task<BrokerConnection, any Error> = try state.withLock { s in
+            if s.closed { throw KafkaError(.closed, "client closed", context: .init(broker: address)) }
+            if let c = s.current, c.isOpen {
+                return Task { c }
+            }
+            if s.current != nil {
+                // The connection died: reconnect after at least the base backoff.
+                s.current = nil
+                s.failures = max(s.failures, 1)
+                s.notBefore = .now + options.reconnectBackoff.delay(afterFailures: s.failures)
+            }
+            if let attempt = s.attempt { return attempt }
+            let wait = s.notBefore - .now
+            let (host, port, options, timeout, loop) = (self.host, self.port, self.options, self.requestTimeout, self.loop)
+            let attempt = Task {
+                if wait > .zero { try await Task.sleep(for: wait) }
+                return try await BrokerConnection.connect(host: host, port: port, options: options, requestTimeout: timeout, loop: loop)
+            }
+            s.attempt = attempt
+            return attempt
+        }
+        do {
+            let c = try await task.value
+            let keep: Bool = state.withLock { s in
+                guard !s.closed else { return false }
+                if s.current !== c {
+                    s.current = c
+                    s.failures = 0
+                }
+                s.attempt = nil
+                return true
+            }
+            if !keep {
+                c.close()
+                throw KafkaError(.closed, "client closed", context: .init(broker: address))
+            }
+            return c
+        } catch {
+            state.withLock { s in
+                if s.attempt != nil {
+                    s.attempt = nil
+                    s.failures += 1
+                    s.notBefore = .now + options.reconnectBackoff.delay(afterFailures: s.failures)
+                }
+            }
+            if let e = error as? KafkaError { throw e.with(.init(broker: address)) }
+            throw KafkaError(.connection, "cannot connect to \(address): \(error)", context: .init(broker: address), underlying: error)
+        }
+    }
+
+    /// Sends `request` on the current connection (connecting first if needed).
+    public func send<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration? = nil) async throws -> R.Response {
+        let c = try await connection()
+        return try await c.send(request, version: version, timeout: timeout ?? requestTimeout)
+    }
+
+    /// Closes the current connection; the link stays usable and reconnects on the next call.
+    public func disconnect() {
+        let c = state.withLock { s -> BrokerConnection? in
+            defer { s.current = nil }
+            return s.current
+        }
+        c?.close()
+    }
+
+    /// Closes for good: the connection is closed and later calls fail with `.closed`.
+    public func close() {
+        let (c, attempt) = state.withLock { s -> (BrokerConnection?, Task<BrokerConnection, any Error>?) in
+            s.closed = true
+            defer { s.current = nil; s.attempt = nil }
+            return (s.current, s.attempt)
+        }
+        attempt?.cancel()
+        c?.close()
+    }
+}

@@ -1,0 +1,62 @@
+import KafkaProtocol
+
+/// Splits a byte stream into Kafka frames (4-byte big-endian size, then the payload).
+///
+/// Sans-I/O, like swift-nio's ByteToMessageDecoder: feed it whatever the socket returned —
+/// one byte or many frames at a time — and collect complete payloads. Each payload is allocated
+/// once at its announced size (bounded by `maxFrameSize`) and filled in place, so a 5 MB fetch
+/// response is copied exactly once.
+public struct FrameDecoder: Sendable {
+    /// Largest payload accepted; a bigger size prefix is a protocol error, not an allocation.
+    public let maxFrameSize: Int
+    private var sizeBytes: [UInt8] = []
+    private var current: [UInt8] = []
+    private var currentSize = -1
+
+    public init(maxFrameSize: Int = 100 * 1024 * 1024) {
+        self.maxFrameSize = maxFrameSize
+        sizeBytes.reserveCapacity(4)
+    }
+
+    /// True when no partial frame is buffered.
+    public var isIdle: Bool { sizeBytes.isEmpty && currentSize < 0 }
+
+    /// Consumes `bytes`, calling `onFrame` for each completed payload.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, onFrame: ([UInt8]) throws -> Void) throws {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            if currentSize < 0 {
+                // Collect the 4 size bytes (they may straddle reads).
+                let take = min(4 - sizeBytes.count, n - i)
+                sizeBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
+                i += take
+                guard sizeBytes.count == 4 else { break }
+                let size = Int(Int32(bitPattern: UInt32(sizeBytes[0]) << 24 | UInt32(sizeBytes[1]) << 16 | UInt32(sizeBytes[2]) << 8 | UInt32(sizeBytes[3])))
+                sizeBytes.removeAll(keepingCapacity: true)
+                guard size >= 0, size <= maxFrameSize else {
+                    throw KafkaError(.decoding, "frame size \(size) outside 0...\(maxFrameSize)")
+                }
+                currentSize = size
+                current = []
+                current.reserveCapacity(size)
+            }
+            let take = min(currentSize - current.count, n - i)
+            if take > 0 {
+                current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
+                i += take
+            }
+            if current.count == currentSize {
+                let frame = current
+                current = []
+                currentSize = -1
+                try onFrame(frame)
+            }
+        }
+    }
+
+    /// Convenience for arrays.
+    public mutating func feed(_ bytes: [UInt8], onFrame: ([UInt8]) throws -> Void) throws {
+        try bytes.withUnsafeBytes { try feed($0, onFrame: onFrame) }
+    }
+}

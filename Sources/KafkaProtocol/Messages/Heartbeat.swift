@@ -1,0 +1,56 @@
+// Heartbeat · API key 12 · versions 0…4 · flexible from 4
+//   v1: throttle_time_ms in the response.  v2: no layout change (the broker answers before throttling).
+//   v3: group_instance_id for static membership (KIP-345).  v4: flexible.
+
+/// Keeps a classic group member alive and learns of rebalances.
+public struct HeartbeatRequest: KafkaRequest, Equatable {
+    public typealias Response = HeartbeatResponse
+    public static let apiKey = ApiKey.heartbeat
+    public static let versions: ClosedRange<Int16> = 0 ... 4
+    public static let flexibleFrom: Int16? = 4
+
+    public var groupId = ""
+    public var generationId: Int32 = 0
+    public var memberId = ""
+    /// v3+: the static member id, nil for dynamic membership.
+    public var groupInstanceId: String?
+    public var unknownTaggedFields: [TaggedField] = []
+
+    public init() {}
+    public init(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil) {
+        self.groupId = groupId
+        self.generationId = generationId
+        self.memberId = memberId
+        self.groupInstanceId = groupInstanceId
+    }
+
+    public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
+        let flex = version >= 4
+        try c.string(&groupId, "group_id", compact: flex)
+        try c.int32(&generationId, "generation_id")
+        try c.string(&memberId, "member_id", compact: flex)
+        try c.nullableString(&groupInstanceId, "group_instance_id", compact: flex, nullable: true, present: version >= 3)
+        try c.taggedFields(&unknownTaggedFields, flexible: flex)
+    }
+}
+
+/// The outcome of a heartbeat (REBALANCE_IN_PROGRESS asks the member to rejoin).
+public struct HeartbeatResponse: KafkaMessage, Equatable {
+    public static let apiKey = ApiKey.heartbeat
+    public static let versions: ClosedRange<Int16> = 0 ... 4
+    public static let flexibleFrom: Int16? = 4
+
+    /// v1+.
+    public var throttleTimeMs: Int32 = 0
+    public var errorCode: Int16 = 0
+    public var unknownTaggedFields: [TaggedField] = []
+
+    public init() {}
+
+    public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
+        let flex = version >= 4
+        try c.int32(&throttleTimeMs, "throttle_time_ms", present: version >= 1, ignorable: true)
+        try c.int16(&errorCode, "error_code")
+        try c.taggedFields(&unknownTaggedFields, flexible: flex)
+    }
+}
