@@ -396,9 +396,15 @@ public final class Connection: EventHandler, Sendable {
         case let .request(p):
             // Responses come in order, so a request that timed out leaves the stream stuck behind
             // it: fail it with a timeout and close, which fails the rest as retriable.
+            // Close first, so that whoever sees the timeout also sees a closed connection.
             let timeout = KafkaError(.timeout, "no response from \(remote) within the request timeout", context: .init(broker: remote, apiKey: p.apiKey, apiVersion: p.apiVersion))
-            abandon(token: p.token, with: timeout)
+            let cont: CheckedContinuation<[UInt8], any Error>? = state.withLock { s in
+                guard let i = s.inflight[s.inflightHead...].firstIndex(where: { $0.token == p.token }) else { return nil }
+                defer { s.inflight[i].continuation = nil }
+                return s.inflight[i].continuation
+            }
             close(KafkaError(.connection, "connection to \(remote) closed after a request timed out", context: .init(broker: remote)))
+            cont?.resume(throwing: timeout)
         }
     }
 

@@ -239,4 +239,84 @@ import Testing
         #expect(try encodeWith { try $0.taggedFields(&unknown, flexible: false) } == [])
         #expect(try encodeWith { try $0.taggedFields(&unknown, flexible: true) } == hex("01 01 01 01"))
     }
+
+    // MARK: Every scalar kind, nested structs, stream positions
+
+    /// Exercises the coder methods no message uses yet, plus `nested`.
+    struct Scalars: ProtocolStruct, Equatable {
+        struct Inner: ProtocolStruct, Equatable {
+            var x: UInt16 = 0
+            var label: String?
+            mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
+                try c.uint16(&x, "x")
+                try c.nullableString(&label, "label", compact: false, nullable: true)
+            }
+        }
+        var a: Int8 = 0
+        var b: UInt32 = 0
+        var c: Int64 = 0
+        var d: Double = 0
+        var e = false
+        var id = KafkaUUID.zero
+        var inner = Inner()
+        var blob: [UInt8]? = nil
+        mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
+            try c.int8(&a, "a")
+            try c.uint32(&b, "b")
+            try c.int64(&self.c, "c")
+            try c.float64(&d, "d")
+            try c.bool(&e, "e")
+            try c.uuid(&id, "id")
+            try c.nested(&inner, "inner") { c, v in try v.visit(&c, version: version) }
+            try c.nullableBytes(&blob, "blob", compact: true, nullable: true)
+        }
+    }
+
+    @Test func everyScalarKindRoundTripsAndDescribes() throws {
+        var s = Scalars()
+        s.a = -2
+        s.b = 0xFFFF_FFFE
+        s.c = -3
+        s.d = 0.5
+        s.e = true
+        s.id = Samples.uuidB
+        s.inner = .init(x: 0xBEEF, label: "L")
+        s.blob = [0x0A]
+        let bytes = try s.encoded(version: 0)
+        #expect(bytes == hex("""
+            fe fffffffe fffffffffffffffd 3fe0000000000000 01 11112222333344445555666677778888
+            beef 0001 4c 02 0a
+            """), "\(dump(bytes))")
+        let (back, left) = try decodeStruct(Scalars.self, bytes, version: 0)
+        #expect(back == s && left == 0)
+        #expect(s.json(version: 0) == .object([
+            ("a", .int(-2)), ("b", .int(4_294_967_294)), ("c", .int(-3)), ("d", .double(0.5)), ("e", .bool(true)),
+            ("id", .string("11112222-3333-4444-5555-666677778888")),
+            ("inner", .object([("x", .int(0xBEEF)), ("label", .string("L"))])), ("blob", .string("0a")),
+        ]))
+    }
+
+    @Test func nestedErrorsArePrefixedWithTheStructName() throws {
+        let bytes = try Scalars().encoded(version: 0)
+        // Cut inside inner.label's length (a: 1, b: 4, c: 8, d: 8, e: 1, id: 16, x: 2 → label at 40).
+        let e = try #require(throws: ProtocolDecodingError.self) { try decodeStruct(Scalars.self, Array(bytes.prefix(41)), version: 0) }
+        #expect(e == ProtocolDecodingError(path: "inner.label", offset: 40, reason: .truncated(needed: 2, remaining: 1)))
+    }
+
+    @Test func encodeAppendsAndDecodeLeavesTheReaderAfterTheValue() throws {
+        var w = ByteWriter()
+        w.writeBytes([0xAA])
+        try SaslHandshakeRequest(mechanism: "A").encode(into: &w, version: 0)
+        try SaslHandshakeRequest(mechanism: "BC").encode(into: &w, version: 0)
+        #expect(w.bytes == hex("aa 0001 41 0002 4243"))
+        var r = ByteReader(w.bytes)
+        try r.skip(1, "pad")
+        #expect(try SaslHandshakeRequest(from: &r, version: 0).mechanism == "A")
+        #expect(r.offset == 4)
+        #expect(try SaslHandshakeRequest(from: &r, version: 0).mechanism == "BC")
+        #expect(r.isAtEnd)
+        // The whole-message initializer insists on consuming everything.
+        var r2 = ByteReader(hex("0001 41 0002 4243"))
+        #expect(throws: ProtocolDecodingError.self) { try SaslHandshakeRequest(decodingAll: &r2, version: 0) }
+    }
 }

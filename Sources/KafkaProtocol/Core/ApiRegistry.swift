@@ -66,6 +66,14 @@ public enum ApiRegistry {
             ApiDescriptor(LeaveGroupRequest.self),
             ApiDescriptor(OffsetCommitRequest.self),
             ApiDescriptor(OffsetFetchRequest.self),
+            ApiDescriptor(ListGroupsRequest.self),
+            ApiDescriptor(DescribeGroupsRequest.self),
+            ApiDescriptor(InitProducerIdRequest.self),
+            ApiDescriptor(DeleteGroupsRequest.self),
+            ApiDescriptor(AddPartitionsToTxnRequest.self),
+            ApiDescriptor(AddOffsetsToTxnRequest.self),
+            ApiDescriptor(EndTxnRequest.self),
+            ApiDescriptor(TxnOffsetCommitRequest.self),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.apiKey, $0) })
     }()

@@ -21,8 +21,12 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex, case-insensitive). Returns nil otherwise.
     public init?(string: String) {
-        let hex = string.filter { $0 != "-" }
-        guard hex.count == 32, let h = UInt64(hex.prefix(16), radix: 16), let l = UInt64(hex.suffix(16), radix: 16) else {
+        // Exactly 32 hex digits, dashes only at the canonical positions (or none at all).
+        let chars = Array(string.utf8)
+        let dashed = chars.count == 36 && [8, 13, 18, 23].allSatisfy { chars[$0] == UInt8(ascii: "-") }
+        guard chars.count == 32 || dashed else { return nil }
+        let hex = String(decoding: chars.enumerated().filter { !dashed || ![8, 13, 18, 23].contains($0.offset) }.map(\.element), as: UTF8.self)
+        guard hex.utf8.allSatisfy({ (48 ... 57).contains($0) || (65 ... 70).contains($0) || (97 ... 102).contains($0) }), let h = UInt64(hex.prefix(16), radix: 16), let l = UInt64(hex.suffix(16), radix: 16) else {
             return nil
         }
         high = h

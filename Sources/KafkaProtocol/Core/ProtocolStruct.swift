@@ -38,6 +38,7 @@ extension ProtocolStruct {
     public func encode(into writer: inout ByteWriter, version: Int16) throws {
         var copy = self
         var encoder = WireEncoder(writer: ByteWriter(capacity: 0))
+        encoder.version = version
         swap(&encoder.writer, &writer)
         defer { swap(&encoder.writer, &writer) }
         try copy.visit(&encoder, version: version)

@@ -2,6 +2,8 @@
 public struct WireEncoder: ProtocolCoder {
     /// Where the bytes go.
     public var writer: ByteWriter
+    /// The version being encoded (for error messages only; -1 when unknown).
+    public var version: Int16 = -1
     /// Known tagged fields collected by `tag` while a `taggedFields` section is being written.
     private var pendingTags: [TaggedField] = []
 
@@ -48,7 +50,7 @@ public struct WireEncoder: ProtocolCoder {
 
     public mutating func nullableString(_ v: inout String?, _ name: StaticString, compact: Bool, nullable: Bool) throws {
         guard var s = v else {
-            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(-1)) }
+            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(version)) }
             writeNull(compact: compact, classicInt16: true)
             return
         }
@@ -62,7 +64,7 @@ public struct WireEncoder: ProtocolCoder {
 
     public mutating func nullableBytes(_ v: inout [UInt8]?, _ name: StaticString, compact: Bool, nullable: Bool) throws {
         guard var b = v else {
-            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(-1)) }
+            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(version)) }
             writeNull(compact: compact, classicInt16: false)
             return
         }
@@ -80,7 +82,7 @@ public struct WireEncoder: ProtocolCoder {
         _ v: inout [T]?, _ name: StaticString, compact: Bool, nullable: Bool, _ element: (inout WireEncoder, inout T) throws -> Void
     ) throws {
         guard v != nil else {
-            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(-1)) }
+            guard nullable else { throw ProtocolEncodingError(field: name.description, reason: .nullNotAllowed(version)) }
             writeNull(compact: compact, classicInt16: false)
             return
         }
@@ -110,13 +112,14 @@ public struct WireEncoder: ProtocolCoder {
     public mutating func tag<T: DefaultConstructible>(_ tag: UInt32, _ v: inout T?, _ name: StaticString, _ body: (inout WireEncoder, inout T) throws -> Void) throws {
         guard var value = v else { return }
         var sub = WireEncoder()
+        sub.version = version
         try body(&sub, &value)
         pendingTags.append(TaggedField(tag: tag, data: sub.writer.take()))
     }
 
     public mutating func absent<T: Equatable>(_ v: inout T, _ name: StaticString, default d: T, ignorable: Bool) throws {
         if v != d && !ignorable {
-            throw ProtocolEncodingError(field: name.description, reason: .unsupportedAtVersion(-1))
+            throw ProtocolEncodingError(field: name.description, reason: .unsupportedAtVersion(version))
         }
     }
 }

@@ -135,7 +135,7 @@ public struct MetadataResponse: KafkaMessage, Equatable {
             try c.uuid(&topicId, "topic_id", present: version >= 10, ignorable: true)
             try c.bool(&isInternal, "is_internal", present: version >= 1, ignorable: true)
             try c.structArray(&partitions, "partitions", compact: flex, version: version)
-            try c.int32(&topicAuthorizedOperations, "topic_authorized_operations", present: version >= 8, default: Int32.min, ignorable: true)
+            try c.int32(&topicAuthorizedOperations, "topic_authorized_operations", present: version >= 8, default: Int32.min)
             try c.taggedFields(&unknownTaggedFields, flexible: flex)
         }
     }
@@ -163,7 +163,7 @@ public struct MetadataResponse: KafkaMessage, Equatable {
         try c.nullableString(&clusterId, "cluster_id", compact: flex, nullable: true, present: version >= 2, ignorable: true)
         try c.int32(&controllerId, "controller_id", present: version >= 1, default: -1, ignorable: true)
         try c.structArray(&topics, "topics", compact: flex, version: version)
-        try c.int32(&clusterAuthorizedOperations, "cluster_authorized_operations", present: (8 ... 10).contains(version), default: Int32.min, ignorable: true)
+        try c.int32(&clusterAuthorizedOperations, "cluster_authorized_operations", present: (8 ... 10).contains(version), default: Int32.min)
         try c.int16(&errorCode, "error_code", present: version >= 13, ignorable: true)
         try c.taggedFields(&unknownTaggedFields, flexible: flex)
     }

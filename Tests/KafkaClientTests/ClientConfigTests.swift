@@ -1,0 +1,73 @@
+import Testing
+@testable import KafkaClient
+import KafkaProtocol
+
+@Suite struct ClientConfigTests {
+    @Test func familiarPropertyNamesSetTypedValues() throws {
+        let c = try ClientConfig(properties: [
+            "bootstrap.servers": "a:9092, b:9093",
+            "client.id": "svc",
+            "request.timeout.ms": "1500",
+            "metadata.max.age.ms": "60000",
+            "reconnect.backoff.ms": "10",
+            "reconnect.backoff.max.ms": "2000",
+            "allow.auto.create.topics": "true",
+        ])
+        #expect(c.bootstrapServers == ["a:9092", "b:9093"])
+        #expect(c.clientId == "svc")
+        #expect(c.requestTimeout == .milliseconds(1500))
+        #expect(c.metadataMaxAge == .seconds(60))
+        #expect(c.reconnectBackoff == .milliseconds(10))
+        #expect(c.reconnectBackoffMax == .seconds(2))
+        #expect(c.allowAutoCreateTopics)
+    }
+
+    @Test func defaultsMatchTheJavaClient() {
+        let c = ClientConfig()
+        #expect(c.requestTimeout == .seconds(30))
+        #expect(c.metadataMaxAge == .seconds(300))
+        #expect(c.reconnectBackoff == .milliseconds(50))
+        #expect(c.reconnectBackoffMax == .seconds(1))
+        #expect(c.retryBackoff == .milliseconds(100))
+    }
+
+    @Test func unknownKeyIsAClearErrorWithASuggestion() {
+        var c = ClientConfig()
+        do {
+            try c.set("request.timeout.msec", "10")
+            Issue.record("expected an error")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+            #expect(e.message.contains("request.timeout.msec"))
+            #expect(e.message.contains("did you mean request.timeout.ms"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test(arguments: [
+        ("request.timeout.ms", "soon"), ("request.timeout.ms", "-5"), ("request.timeout.ms", "0"),
+        ("allow.auto.create.topics", "maybe"), ("bootstrap.servers", "nohost"), ("bootstrap.servers", "h:0"),
+        ("bootstrap.servers", "h:70000"), ("receive.message.max.bytes", "12"),
+    ])
+    func badValuesNameTheKey(key: String, value: String) {
+        var c = ClientConfig()
+        do {
+            try c.set(key, value)
+            Issue.record("\(key)=\(value) should fail")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+            #expect(e.message.contains(key) || e.message.contains(value))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func bootstrapAddressesParse() throws {
+        #expect(try BootstrapAddress.parse("localhost:9092") == BootstrapAddress(host: "localhost", port: 9092))
+        #expect(try BootstrapAddress.parse("[::1]:9093") == BootstrapAddress(host: "::1", port: 9093))
+        #expect(try BootstrapAddress.parse("PLAINTEXT://h:1") == BootstrapAddress(host: "h", port: 1))
+        #expect(throws: KafkaError.self) { try BootstrapAddress.parse("[::1]9093") }
+        #expect(throws: KafkaError.self) { try BootstrapAddress.parse(":9092") }
+    }
+
+    @Test func emptyBootstrapIsRejectedAtClientCreation() {
+        #expect(throws: KafkaError.self) { try KafkaAdminClient(config: ClientConfig()) }
+    }
+}

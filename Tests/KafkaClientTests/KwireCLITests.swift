@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import KafkaTestSupport
+
+/// Runs the built `kwire` executable as a user would.
+@Suite struct KwireCLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: URL? {
+        for config in ["debug", "release"] {
+            let u = root.appendingPathComponent(".build/\(config)/kwire")
+            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+        }
+        return nil
+    }
+
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    static func kwire(_ args: [String], env: [String: String] = [:]) throws -> Run {
+        guard let bin = binary else { throw FakeBrokerError_("kwire is not built: run swift build first") }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["KAFKA_BOOTSTRAP"] = nil
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    struct FakeBrokerError_: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+
+    @Test(.enabled(if: binary != nil, "kwire not built"))
+    func helpAndUsageErrors() throws {
+        let help = try Self.kwire(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("metadata"))
+        let sub = try Self.kwire(["topic", "create", "--help"])
+        #expect(sub.status == 0 && sub.stdout.contains("--partitions"))
+        let unknown = try Self.kwire(["frobnicate"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        let noBroker = try Self.kwire(["metadata"])
+        #expect(noBroker.status == 64 && noBroker.stderr.contains("KAFKA_BOOTSTRAP"))
+        let badX = try Self.kwire(["-b", "127.0.0.1:9", "metadata", "-X", "no.such.key=1"])
+        #expect(badX.status == 64 && badX.stderr.contains("no.such.key"))
+        let missing = try Self.kwire(["-b", "127.0.0.1:9", "topic", "create", "t"])
+        #expect(missing.status == 64 && missing.stderr.contains("--partitions"))
+    }
+
+    @Test(.enabled(if: binary != nil, "kwire not built"))
+    func unreachableBrokerIsOneLineAndNonZero() throws {
+        let dead = try FakeBroker()
+        let address = dead.address
+        dead.stop()
+        let r = try Self.kwire(["-b", address, "metadata", "-X", "default.api.timeout.ms=500"])
+        #expect(r.status == 1)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains(address))
+    }
+
+    @Test(.enabled(if: binary != nil, "kwire not built"))
+    func topicLifecycleAgainstFakeBroker() throws {
+        let broker = try FakeBroker()
+        defer { broker.stop() }
+        let b = ["-b", broker.address]
+        let c = try Self.kwire(["topic", "create", "t1", "--partitions", "2"] + b)
+        #expect(c.status == 0 && c.stdout.contains("created topic t1"))
+        let dup = try Self.kwire(["topic", "create", "t1", "--partitions", "2"] + b)
+        #expect(dup.status == 1 && dup.stderr.contains("TOPIC_ALREADY_EXISTS"))
+        #expect(dup.stderr.split(separator: "\n").count == 1)
+        let list = try Self.kwire(["topic", "list"] + b)
+        #expect(list.stdout == "t1\t2\n")
+        let json = try Self.kwire(["metadata", "--json"] + b)
+        #expect(json.status == 0 && json.stdout.contains("\"cluster_id\": \"fake-cluster\""))
+        let d = try Self.kwire(["topic", "delete", "t1"] + b)
+        #expect(d.status == 0)
+        let d2 = try Self.kwire(["topic", "delete", "t1"] + b)
+        #expect(d2.status == 1 && d2.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"))
+    }
+
+    @Test(.enabled(if: binary != nil, "kwire not built"))
+    func decodeCapturedFramesAndReportProblems() throws {
+        let dir = Self.root.appendingPathComponent("Fixtures/captures/librdkafka-2.16")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("-Metadata-") || $0.contains("-ApiVersions-") }.sorted()
+        let paths = files.map { dir.appendingPathComponent($0).path }
+        #expect(paths.count >= 4)
+        let ok = try Self.kwire(["decode"] + paths)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.split(separator: "\n").count == paths.count)
+        #expect(ok.stdout.contains("\"api\":\"Metadata\""))
+
+        // A corrupted copy: decode error or mismatch → exit 1 naming the file.
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kw-\(UInt32.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: paths.first { $0.hasSuffix(".request.bin") }!)))
+        bytes.removeLast()
+        let bad = tmp.appendingPathComponent("bad.bin")
+        try Data(bytes).write(to: bad)
+        let r = try Self.kwire(["decode", bad.path])
+        #expect(r.status == 1 && r.stderr.contains("bad.bin"))
+
+        // An API we do not speak → exit 2 naming it.
+        let unknown = tmp.appendingPathComponent("unknown.bin")
+        try Data([0, 0, 0, 10, 0, 99, 0, 0, 0, 0, 0, 1, 0xFF, 0xFF]).write(to: unknown)
+        let u = try Self.kwire(["decode", unknown.path])
+        #expect(u.status == 2 && u.stderr.contains("99"))
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: builds everything (failing on any compiler warning), starts a local Tansu
+# broker unless KAFKA_BOOTSTRAP already names one, runs `swift test` with the integration tests
+# enabled, and stops the broker it started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+echo "== swift build (all targets, tests included)" >&2
+if ! swift build --build-tests 2>&1 | tee "$log" >&2; then
+    echo "build failed" >&2
+    exit 1
+fi
+if grep -E '(^|/)[^ ]+\.swift:[0-9]+:[0-9]+: warning:' "$log" >&2; then
+    echo "build has warnings (Swift 6 mode must build clean)" >&2
+    exit 1
+fi
+
+started=""
+if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+    echo "== starting a local Tansu broker" >&2
+    KAFKA_BOOTSTRAP="$(scripts/broker.sh start)"
+    export KAFKA_BOOTSTRAP
+    started=1
+    trap 'scripts/broker.sh stop || true; rm -f "$log"' EXIT
+fi
+echo "== swift test against KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP" >&2
+swift test --skip-build "$@"
