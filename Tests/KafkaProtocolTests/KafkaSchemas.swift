@@ -1,5 +1,7 @@
-// Generated from Apache Kafka's message schemas (clients/src/main/resources/common/message/*.json)
-// by a one-off script; the fields, version ranges and tags are copied verbatim. Do not edit by hand.
+// Generated from Apache Kafka's message schemas (clients/src/main/resources/common/message/*.json,
+// as vendored by kafka-python 3.x under kafka/protocol/schemas/resources/) by a one-off script:
+// field names converted to snake_case; versions, tags and "ignorable" copied verbatim.
+// Regenerate rather than edit by hand when a message's schema changes.
 @testable import KafkaProtocol
 
 /// One schema field: snake_case name, versions it exists in, tag (tagged fields), nested fields.

@@ -112,11 +112,14 @@ import Testing
         #expect(KafkaUUID(string: "0123456g-89ab-cdef-fedc-ba9876543210") == nil) // not hex
     }
 
-    /// `KafkaUUID(string:)` documents "hex … returns nil otherwise", but hands the halves to
-    /// `UInt64(_:radix:)`, which accepts a leading `+`.
-    @Test func uuidParsingRejectsSignCharacters() {
+    /// Only hex digits, with dashes at the canonical 8-4-4-4-12 positions or none at all
+    /// (`UInt64(_:radix:)` alone would also accept a leading `+`).
+    @Test func uuidParsingIsStrict() {
         #expect(KafkaUUID(string: "+0000000-0000-0000-0000-000000000001") == nil)
         #expect(KafkaUUID(string: "00000000-0000-0000-+000-000000000001") == nil)
+        #expect(KafkaUUID(string: "0123456789abcdeffedcba9876543210") == Samples.uuidA)
+        #expect(KafkaUUID(string: "0123456789ab-cdef-fedc-ba98-76543210") == nil)
+        #expect(KafkaUUID(string: "01234567-89ab-cdef-fedc-ba98765432-0") == nil)
     }
 
     @Test func readsAreBoundsCheckedWithFieldAndOffset() throws {

@@ -113,8 +113,7 @@ import Testing
         Mutation(MetadataResponse(), "throttle_time_ms") { $0.throttleTimeMs = 5 },
         Mutation(MetadataResponse(), "cluster_id") { $0.clusterId = "c" },
         Mutation(MetadataResponse(), "controller_id") { $0.controllerId = 3 },
-        // cluster_authorized_operations (not ignorable, 8–10): see
-        // VersionGatingTests.nonIgnorableResponseFieldsAreNotSilentlyDropped.
+        Mutation(MetadataResponse(), "cluster_authorized_operations") { $0.clusterAuthorizedOperations = 1 },
         Mutation(MetadataResponse(), "error_code") { $0.errorCode = 1 },
         Mutation(DeleteTopicsRequest(), "topics") { $0.topics = [.init(name: "a")] },
         Mutation(DeleteTopicsRequest(), "topic_names") { $0.topicNames = ["a"] },

@@ -74,6 +74,9 @@ public enum ApiRegistry {
             ApiDescriptor(AddOffsetsToTxnRequest.self),
             ApiDescriptor(EndTxnRequest.self),
             ApiDescriptor(TxnOffsetCommitRequest.self),
+            ApiDescriptor(DescribeConfigsRequest.self),
+            ApiDescriptor(CreatePartitionsRequest.self),
+            ApiDescriptor(DeleteRecordsRequest.self),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.apiKey, $0) })
     }()
