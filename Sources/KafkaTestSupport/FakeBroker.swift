@@ -48,8 +48,10 @@ public final class FakeBroker: Sendable {
 
     public typealias Handler = @Sendable (Request, FakeBroker) -> Action
 
-    /// The port it listens on (127.0.0.1).
+    /// The port it listens on.
     public let port: Int
+    /// The loopback address it listens on: `127.0.0.1`, or `::1` when created with `ipv6`.
+    public let host: String
     /// Node id it reports in Metadata.
     public let nodeId: Int32
     private let listenFD: Int32
@@ -66,22 +68,34 @@ public final class FakeBroker: Sendable {
     }
 
     /// Starts listening on an ephemeral loopback port.
-    public init(nodeId: Int32 = 1, apiRanges: [ApiKey: ClosedRange<Int16>]? = nil, handler: Handler? = nil) throws {
+    public init(nodeId: Int32 = 1, ipv6: Bool = false, apiRanges: [ApiKey: ClosedRange<Int16>]? = nil, handler: Handler? = nil) throws {
         self.nodeId = nodeId
+        self.host = ipv6 ? "::1" : "127.0.0.1"
         self.handler = handler ?? { req, broker in broker.defaultAction(req) }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FakeBrokerError("socket failed") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw FakeBrokerError("bind/listen failed") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        if ipv6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_addr = in6addr_loopback
+            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw FakeBrokerError("bind/listen on ::1 failed") }
+            var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            port = Int(UInt16(bigEndian: addr.sin6_port))
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = 0
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw FakeBrokerError("bind/listen failed") }
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            port = Int(UInt16(bigEndian: addr.sin_port))
+        }
         listenFD = fd
         var ranges: [ApiKey: ClosedRange<Int16>] = [:]
         for (k, d) in ApiRegistry.all { ranges[k] = d.versions }
@@ -91,8 +105,8 @@ public final class FakeBroker: Sendable {
         t.start()
     }
 
-    /// `127.0.0.1:port`.
-    public var address: String { "127.0.0.1:\(port)" }
+    /// `host:port` (IPv6 in brackets).
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Every request received so far, in order.
     public var received: [Request] { state.withLock { $0.received } }
@@ -245,7 +259,7 @@ public final class FakeBroker: Sendable {
         case .metadata:
             guard let m = try? req.decode(MetadataRequest.self) else { return .disconnect }
             var r = MetadataResponse()
-            r.brokers = [.init(nodeId: nodeId, host: "127.0.0.1", port: Int32(port))]
+            r.brokers = [.init(nodeId: nodeId, host: host, port: Int32(port))]
             r.clusterId = "fake-cluster"
             r.controllerId = nodeId
             let topics = state.withLock { $0.topics }

@@ -1,5 +1,8 @@
 import Testing
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import KafkaNet
 import KafkaProtocol
 import KafkaTestSupport
@@ -168,6 +171,52 @@ import KafkaTestSupport
             #expect(e.kind == .connection)
             #expect(e.message.contains("refused"))
         }
+    }
+
+    @Test func connectsOverIPv6Loopback() async throws {
+        let broker = try FakeBroker(ipv6: true)
+        broker.addTopic("six", partitions: 2)
+        defer { broker.stop() }
+        let c = try await BrokerConnection.connect(host: "::1", port: broker.port)
+        defer { c.close() }
+        #expect(c.remote == "[::1]:\(broker.port)")
+        let m = try await c.send(MetadataRequest(topics: ["six"]), timeout: .seconds(5))
+        #expect(m.brokers.first?.host == "::1")
+        #expect(m.topics.first?.partitions.count == 2)
+    }
+
+    @Test func connectTimesOutWhenTheBrokerNeverAccepts() async throws {
+        // A listener with a zero backlog whose queue is already full: the kernel drops further
+        // SYNs, so a connect stays pending until our own timeout fires.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in bind(fd, sa, len) == 0 && listen(fd, 0) == 0 && getsockname(fd, sa, &len) == 0 }
+        }
+        try #require(ok)
+        var fillers: [Int32] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0 ..< 4 {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, len) } }
+            fillers.append(s)
+        }
+        var o = ConnectionOptions()
+        o.connectTimeout = .milliseconds(300)
+        let start = ContinuousClock.now
+        do {
+            let c = try await Connection.connect(host: "127.0.0.1", port: Int(UInt16(bigEndian: addr.sin_port)), options: o)
+            c.close()
+            Issue.record("connect should have timed out")
+        } catch let e as KafkaError {
+            #expect(e.kind == .timeout)
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3))
     }
 
     @Test func unresolvableHostIsAConnectionError() async throws {
