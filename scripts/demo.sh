@@ -8,9 +8,12 @@ echo "== building kwire (release)" >&2
 swift build -c release --product kwire >&2
 kwire="$(swift build -c release --show-bin-path)/kwire"
 
+# Leave a broker that was already running (e.g. a developer's) running afterwards.
+already_running=""
+if scripts/broker.sh status 2>/dev/null | grep -q '^running'; then already_running=1; fi
 KAFKA_BOOTSTRAP="$(scripts/broker.sh start)"
 export KAFKA_BOOTSTRAP
-trap 'scripts/broker.sh stop' EXIT
+if [ -z "$already_running" ]; then trap 'scripts/broker.sh stop' EXIT; fi
 topic="kwire-demo-$$"
 
 run() { echo; echo "\$ kwire $*"; "$kwire" "$@"; }

@@ -320,3 +320,17 @@ import Testing
         #expect(throws: ProtocolDecodingError.self) { try SaslHandshakeRequest(decodingAll: &r2, version: 0) }
     }
 }
+
+@Suite struct DuplicateTagTests {
+    @Test func aTagGivenTwiceIsRejected() {
+        // ApiVersionsRequest v3: two empty compact strings, then 2 tagged fields both with tag 5.
+        let bytes: [UInt8] = [0x01, 0x01, 0x02, 0x05, 0x01, 0xAA, 0x05, 0x01, 0xBB]
+        do {
+            _ = try ApiVersionsRequest(decoding: bytes, version: 3)
+            Issue.record("expected a decoding error")
+        } catch let e as ProtocolDecodingError {
+            #expect(e.path.hasSuffix("_tagged_fields.tag"))
+            #expect(e.offset == 6)
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}

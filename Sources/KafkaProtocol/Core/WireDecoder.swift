@@ -91,16 +91,22 @@ public struct WireDecoder: ProtocolCoder {
     }
 
     public mutating func taggedFields(_ unknown: inout [TaggedField], known: (inout WireDecoder) throws -> Void) throws {
+        let countAt = reader.offset
         let count = try reader.readUnsignedVarint("_tagged_fields")
         // Each tagged field takes at least two bytes (tag and size), which bounds the count.
         guard Int(count) <= reader.remaining / 2 else {
-            throw ProtocolDecodingError(path: "_tagged_fields", offset: reader.offset, reason: .invalidLength(Int64(count)))
+            throw ProtocolDecodingError(path: "_tagged_fields", offset: countAt, reason: .invalidLength(Int64(count)))
         }
         let outer = pendingTags
         defer { pendingTags = outer }
         pendingTags = []
         for _ in 0 ..< count {
+            let tagAt = reader.offset
             let tag = try reader.readUnsignedVarint("_tagged_fields.tag")
+            // A tag given twice could not be re-encoded faithfully (and Kafka never writes one).
+            if pendingTags.contains(where: { $0.tag == tag }) {
+                throw ProtocolDecodingError(path: "_tagged_fields.tag", offset: tagAt, reason: .invalid("tag \(tag) appears twice"))
+            }
             let size = try reader.readUnsignedVarint("_tagged_fields.size")
             guard Int(size) <= reader.remaining else {
                 throw ProtocolDecodingError(path: "_tagged_fields.size", offset: reader.offset, reason: .invalidLength(Int64(size)))
