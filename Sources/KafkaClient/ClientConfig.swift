@@ -1,5 +1,5 @@
 import KafkaProtocol
-import KafkaNet
+public import KafkaNet
 
 /// Settings shared by every KafkaWire client (admin, producer, consumer).
 ///
@@ -33,6 +33,24 @@ public struct ClientConfig: PropertyConfigurable {
     /// the broker allows it). Default: false for admin operations.
     public var allowAutoCreateTopics = false
 
+    /// `security.protocol`: how connections are secured.
+    public enum SecurityProtocol: String, Sendable {
+        case plaintext, ssl
+        case saslPlaintext = "sasl_plaintext"
+        case saslSSL = "sasl_ssl"
+    }
+    /// `security.protocol`. Default: plaintext. (TLS — ssl, sasl_ssl — is not implemented yet
+    /// and is rejected by `validate()`.)
+    public var securityProtocol = SecurityProtocol.plaintext
+    /// `sasl.mechanism` (librdkafka: `sasl.mechanisms`). Default: PLAIN.
+    public var saslMechanism = SaslMechanism.plain
+    /// `sasl.username`.
+    public var saslUsername = ""
+    /// `sasl.password`. Never logged or included in errors.
+    public var saslPassword = ""
+    /// OAUTHBEARER token provider (no property name: a typed-only setting).
+    public var oauthBearerTokenProvider: (@Sendable () async throws -> OAuthBearerToken)?
+
     public init() {}
 
     /// A configuration with the given bootstrap servers and defaults for everything else.
@@ -51,6 +69,19 @@ public struct ClientConfig: PropertyConfigurable {
             throw KafkaError(.configuration, "bootstrap.servers is empty: give at least one host:port")
         }
         for s in bootstrapServers { _ = try BootstrapAddress.parse(s) }
+        switch securityProtocol {
+        case .ssl, .saslSSL:
+            throw KafkaError(.configuration, "security.protocol=\(securityProtocol.rawValue): TLS is not implemented yet (plaintext and sasl_plaintext are)")
+        case .saslPlaintext:
+            switch saslMechanism {
+            case .plain, .scramSHA256, .scramSHA512:
+                guard !saslUsername.isEmpty else { throw KafkaError(.configuration, "sasl.mechanism=\(saslMechanism.rawValue) needs sasl.username and sasl.password") }
+            case .oauthBearer:
+                guard oauthBearerTokenProvider != nil else { throw KafkaError(.configuration, "sasl.mechanism=OAUTHBEARER needs a token provider (ClientConfig.oauthBearerTokenProvider)") }
+            }
+        case .plaintext:
+            break
+        }
     }
 
     public static let properties: [ConfigProperty<ClientConfig>] = [
@@ -70,7 +101,22 @@ public struct ClientConfig: PropertyConfigurable {
         .init("socket.connection.setup.timeout.ms", "TCP connect timeout. Default: 10000.") { c, v in c.connectionSetupTimeout = try ConfigParse.milliseconds("socket.connection.setup.timeout.ms", v, min: 1) },
         .init("receive.message.max.bytes", "Largest response frame. Default: 104857600.") { c, v in c.receiveMessageMaxBytes = try ConfigParse.int("receive.message.max.bytes", v, min: 1024, max: Int(Int32.max)) },
         .init("allow.auto.create.topics", "Allow metadata requests to create topics. Default: false.") { c, v in c.allowAutoCreateTopics = try ConfigParse.bool("allow.auto.create.topics", v) },
+        .init("security.protocol", "plaintext, sasl_plaintext (ssl, sasl_ssl: not yet). Default: plaintext.") { c, v in
+            c.securityProtocol = SecurityProtocol(rawValue: try ConfigParse.choice("security.protocol", v, ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]))!
+        },
+        .init("sasl.mechanism", "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER. Default: PLAIN.") { c, v in try c.setMechanism("sasl.mechanism", v) },
+        .init("sasl.mechanisms", "librdkafka's name for sasl.mechanism.") { c, v in try c.setMechanism("sasl.mechanisms", v) },
+        .init("sasl.username", "SASL user name.") { c, v in c.saslUsername = v },
+        .init("sasl.password", "SASL password (never logged).") { c, v in c.saslPassword = v },
     ]
+
+    private mutating func setMechanism(_ key: String, _ value: String) throws {
+        guard let m = SaslMechanism(rawValue: value.trimmingSpaces.uppercased()) else {
+            // Never echo the value back for secrets; mechanisms are not secret.
+            throw ConfigParse.bad(key, value, SaslMechanism.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        saslMechanism = m
+    }
 
     /// Connection options derived from this configuration.
     var connectionOptions: ConnectionOptions {
@@ -79,6 +125,9 @@ public struct ClientConfig: PropertyConfigurable {
         o.maxFrameSize = receiveMessageMaxBytes
         o.clientId = clientId
         o.reconnectBackoff = Backoff(base: reconnectBackoff, max: reconnectBackoffMax)
+        if securityProtocol == .saslPlaintext || securityProtocol == .saslSSL {
+            o.sasl = SaslConfiguration(mechanism: saslMechanism, username: saslUsername, password: saslPassword, tokenProvider: oauthBearerTokenProvider)
+        }
         return o
     }
 

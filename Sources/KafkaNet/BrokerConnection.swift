@@ -1,4 +1,5 @@
 public import KafkaProtocol
+import Synchronization
 
 /// A connection that has negotiated API versions with its broker and sends typed requests.
 ///
@@ -30,7 +31,12 @@ public final class BrokerConnection: Sendable {
         let connection = try await Connection.connect(host: host, port: port, options: options, loop: loop)
         do {
             let (response, version) = try await negotiate(connection, clientId: clientId, timeout: requestTimeout, cap: versionCaps[.apiVersions])
-            return BrokerConnection(connection: connection, apiVersions: response, apiVersionsVersion: version, clientId: clientId, versionCaps: versionCaps)
+            let c = BrokerConnection(connection: connection, apiVersions: response, apiVersionsVersion: version, clientId: clientId, versionCaps: versionCaps)
+            if let sasl = options.sasl {
+                let lifetime = try await SaslAuthenticator.authenticate(c, sasl, timeout: requestTimeout)
+                if let lifetime { c.scheduleReauthentication(after: lifetime, sasl, timeout: requestTimeout) }
+            }
+            return c
         } catch {
             connection.close()
             throw error
@@ -125,7 +131,34 @@ public final class BrokerConnection: Sendable {
     public var isOpen: Bool { connection.isOpen }
 
     /// Closes the connection; requests in flight fail with a retriable error.
-    public func close() { connection.close() }
+    public func close() {
+        reauthentication.withLock { $0?.cancel(); $0 = nil }
+        connection.close()
+    }
+
+    private let reauthentication = Mutex<Task<Void, Never>?>(nil)
+
+    /// KIP-368: the broker closes a connection whose SASL session outlives the lifetime it
+    /// granted, so authenticate again (in-band, between ordinary requests) at 85–95 % of it.
+    func scheduleReauthentication(after lifetime: Duration, _ sasl: SaslConfiguration, timeout: Duration) {
+        let task = Task { [weak self] in
+            var lifetime = lifetime
+            while !Task.isCancelled {
+                let factor = Double.random(in: 0.85 ... 0.95)
+                let wait = Duration.milliseconds(Int64(Double(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000) * factor))
+                try? await Task.sleep(for: wait)
+                guard !Task.isCancelled, let self, self.isOpen else { return }
+                do {
+                    guard let next = try await SaslAuthenticator.authenticate(self, sasl, timeout: timeout) else { return }
+                    lifetime = next
+                } catch {
+                    self.connection.close(KafkaError(.authentication, "SASL re-authentication failed: \(error)", context: .init(broker: self.remote)))
+                    return
+                }
+            }
+        }
+        reauthentication.withLock { $0 = task }
+    }
 
     // MARK: Framing helpers
 

@@ -16,6 +16,8 @@ public struct ConnectionOptions: Sendable {
     public var versionCaps: [ApiKey: Int16] = [:]
     /// Backoff between reconnect attempts (`reconnect.backoff.ms`, `reconnect.backoff.max.ms`).
     public var reconnectBackoff = Backoff(base: .milliseconds(50), max: .seconds(1))
+    /// SASL authentication after version negotiation; nil for none.
+    public var sasl: SaslConfiguration?
     public init() {}
 }
 

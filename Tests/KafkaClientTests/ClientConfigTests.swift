@@ -71,3 +71,35 @@ import KafkaProtocol
         #expect(throws: KafkaError.self) { try KafkaAdminClient(config: ClientConfig()) }
     }
 }
+
+@Suite struct SecurityConfigTests {
+    @Test func saslPropertiesMapOntoTypedSettings() throws {
+        let c = try ClientConfig(properties: [
+            "bootstrap.servers": "h:1", "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanisms": "scram-sha-512", "sasl.username": "u", "sasl.password": "p",
+        ])
+        #expect(c.securityProtocol == .saslPlaintext)
+        #expect(c.saslMechanism == .scramSHA512)
+        try c.validate()
+    }
+
+    @Test func tlsIsRejectedClearlyUntilImplemented() throws {
+        let c = try ClientConfig(properties: ["bootstrap.servers": "h:1", "security.protocol": "ssl"])
+        do {
+            try c.validate()
+            Issue.record("expected an error")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration && e.message.contains("TLS"))
+        }
+    }
+
+    @Test func saslWithoutCredentialsIsAConfigurationError() throws {
+        let c = try ClientConfig(properties: ["bootstrap.servers": "h:1", "security.protocol": "sasl_plaintext", "sasl.mechanism": "PLAIN"])
+        #expect(throws: KafkaError.self) { try c.validate() }
+    }
+
+    @Test func unknownMechanismIsRejected() {
+        var c = ClientConfig()
+        #expect(throws: KafkaError.self) { try c.set("sasl.mechanism", "GSSAPI") }
+    }
+}

@@ -1,0 +1,110 @@
+import KafkaProtocol
+
+/// The SASL mechanisms KafkaWire speaks.
+public enum SaslMechanism: String, Sendable, CaseIterable {
+    case plain = "PLAIN"
+    case scramSHA256 = "SCRAM-SHA-256"
+    case scramSHA512 = "SCRAM-SHA-512"
+    case oauthBearer = "OAUTHBEARER"
+}
+
+/// An OAuth bearer token and when it stops being valid.
+public struct OAuthBearerToken: Sendable {
+    /// The compact-serialized token (e.g. a JWT).
+    public var value: String
+    /// When the token expires (used to re-authenticate before then).
+    public var expiresAt: ContinuousClock.Instant?
+    /// SASL extensions sent with the token (KIP-342), e.g. `["logicalCluster": "lkc-123"]`.
+    public var extensions: [String: String]
+
+    public init(value: String, expiresAt: ContinuousClock.Instant? = nil, extensions: [String: String] = [:]) {
+        self.value = value
+        self.expiresAt = expiresAt
+        self.extensions = extensions
+    }
+}
+
+/// How a connection authenticates with SASL.
+///
+/// Credentials are never included in descriptions, errors or logs.
+public struct SaslConfiguration: Sendable, CustomStringConvertible {
+    public var mechanism: SaslMechanism
+    /// PLAIN/SCRAM user name.
+    public var username: String
+    /// PLAIN/SCRAM password.
+    public var password: String
+    /// OAUTHBEARER: called for a token on every (re-)authentication.
+    public var tokenProvider: (@Sendable () async throws -> OAuthBearerToken)?
+
+    public init(mechanism: SaslMechanism, username: String = "", password: String = "", tokenProvider: (@Sendable () async throws -> OAuthBearerToken)? = nil) {
+        self.mechanism = mechanism
+        self.username = username
+        self.password = password
+        self.tokenProvider = tokenProvider
+    }
+
+    public var description: String { "SASL \(mechanism.rawValue) as \(username.isEmpty ? "(token)" : username)" }
+}
+
+/// One client-side SASL exchange: the first token, then an answer to each server challenge,
+/// until `isComplete`.
+protocol SaslExchange {
+    /// The client's first message.
+    mutating func start() async throws -> [UInt8]
+    /// The answer to a server message; nil when the exchange is complete and nothing is sent.
+    mutating func respond(to challenge: [UInt8]) throws -> [UInt8]?
+    /// True once the server's final message was accepted.
+    var isComplete: Bool { get }
+}
+
+/// PLAIN (RFC 4616): one message, `authzid NUL user NUL password`.
+struct PlainExchange: SaslExchange {
+    let username: String
+    let password: String
+    private(set) var isComplete = false
+
+    mutating func start() async throws -> [UInt8] {
+        [0] + Array(username.utf8) + [0] + Array(password.utf8)
+    }
+
+    mutating func respond(to challenge: [UInt8]) throws -> [UInt8]? {
+        isComplete = true
+        return nil
+    }
+}
+
+/// OAUTHBEARER (RFC 7628, KIP-255/342): `n,,\u{1}auth=Bearer TOKEN\u{1}key=value\u{1}…\u{1}`.
+struct OAuthBearerExchange: SaslExchange {
+    let provider: @Sendable () async throws -> OAuthBearerToken
+    private(set) var token: OAuthBearerToken?
+    private(set) var isComplete = false
+    private var failed = false
+
+    init(provider: @escaping @Sendable () async throws -> OAuthBearerToken) { self.provider = provider }
+
+    mutating func start() async throws -> [UInt8] {
+        let t = try await provider()
+        token = t
+        var s = "n,,\u{1}auth=Bearer \(t.value)"
+        for (k, v) in t.extensions.sorted(by: { $0.key < $1.key }) {
+            guard k != "auth", k.allSatisfy({ $0.isLetter }), !v.contains("\u{1}") else {
+                throw KafkaError(.configuration, "invalid OAUTHBEARER extension '\(k)'")
+            }
+            s += "\u{1}\(k)=\(v)"
+        }
+        s += "\u{1}\u{1}"
+        return Array(s.utf8)
+    }
+
+    mutating func respond(to challenge: [UInt8]) throws -> [UInt8]? {
+        if challenge.isEmpty {
+            isComplete = true
+            return nil
+        }
+        // A non-empty challenge is the server's JSON error; RFC 7628 says answer with a lone
+        // %x01, after which the server fails the exchange with its error message.
+        guard !failed else { return nil }
+        failed = true
+        return [1]
+    }
+}

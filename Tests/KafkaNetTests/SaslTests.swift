@@ -1,0 +1,201 @@
+import Testing
+import Synchronization
+@testable import KafkaNet
+import KafkaProtocol
+import KafkaTestSupport
+
+func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+
+/// Published test vectors: FIPS 180-2 examples, RFC 4231 (HMAC), RFC 7914 §11 (PBKDF2).
+@Suite struct CryptoVectorTests {
+    @Test func sha256() {
+        #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    @Test func sha512() {
+        #expect(hex(SHA512.hash(Array("abc".utf8))) == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
+        #expect(hex(SHA512.hash([])) == "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e")
+    }
+
+    @Test func hmac() {
+        let data = Array("what do ya want for nothing?".utf8), key = Array("Jefe".utf8)
+        #expect(hex(HMAC<SHA256>.authenticate(data, key: key)) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(hex(HMAC<SHA512>.authenticate(data, key: key)) == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")
+        // A key longer than the block size is hashed first (RFC 4231 test case 6).
+        let longKey = [UInt8](repeating: 0xAA, count: 131)
+        #expect(hex(HMAC<SHA256>.authenticate(Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), key: longKey)) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    @Test func pbkdf2() {
+        #expect(hex(PBKDF2<SHA256>.deriveKey(password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1)) == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+    }
+
+    @Test func base64() {
+        #expect(Base64.encode(Array("n,,".utf8)) == "biws")
+        #expect(Base64.encode([0xFF]) == "/w==")
+        #expect(Base64.encode([0xFF, 0xEE]) == "/+4=")
+        #expect(Base64.decode("W22ZaJ0SNY7soEsUEjb6gQ==")?.count == 16)
+        #expect(Base64.decode("abc") == nil)
+        #expect(Base64.decode("ab!=") == nil)
+        for n in 0 ..< 10 {
+            let b = (0 ..< n).map { UInt8($0 * 37 & 0xFF) }
+            #expect(Base64.decode(Base64.encode(b)) == b)
+        }
+    }
+}
+
+@Suite struct ScramTests {
+    /// RFC 7677 §3: the SCRAM-SHA-256 example exchange, byte for byte.
+    @Test func rfc7677Example() async throws {
+        var s = ScramExchange<SHA256>(mechanism: .scramSHA256, username: "user", password: "pencil", nonce: "rOprNGfwEbeRWgbNEkqO")
+        let first = try await s.start()
+        #expect(String(decoding: first, as: UTF8.self) == "n,,n=user,r=rOprNGfwEbeRWgbNEkqO")
+        let serverFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+        let final = try #require(try s.respond(to: Array(serverFirst.utf8)))
+        #expect(String(decoding: final, as: UTF8.self) == "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+        #expect(!s.isComplete)
+        #expect(try s.respond(to: Array("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8)) == nil)
+        #expect(s.isComplete)
+    }
+
+    @Test func wrongServerSignatureIsRejected() async throws {
+        var s = ScramExchange<SHA256>(mechanism: .scramSHA256, username: "user", password: "pencil", nonce: "rOprNGfwEbeRWgbNEkqO")
+        _ = try await s.start()
+        _ = try s.respond(to: Array("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096".utf8))
+        do {
+            _ = try s.respond(to: Array("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8))
+            Issue.record("expected failure")
+        } catch let e as KafkaError {
+            #expect(e.kind == .authentication)
+            #expect(e.message.contains("SCRAM-SHA-256"))
+            #expect(!e.message.contains("pencil"))
+        }
+    }
+
+    @Test(arguments: [
+        "r=someoneelse,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",      // nonce not ours
+        "r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000", // too few iterations
+        "r=rOprNGfwEbeRWgbNEkqOxyz,s=***,i=4096",                // bad salt
+        "e=invalid-proof",
+        "garbage",
+    ])
+    func badServerFirstMessagesFail(message: String) async throws {
+        var s = ScramExchange<SHA512>(mechanism: .scramSHA512, username: "u", password: "secret-pw", nonce: "rOprNGfwEbeRWgbNEkqO")
+        _ = try await s.start()
+        do {
+            _ = try s.respond(to: Array(message.utf8))
+            Issue.record("expected failure for \(message)")
+        } catch let e as KafkaError {
+            #expect(e.kind == .authentication)
+            #expect(!e.description.contains("secret-pw"))
+        }
+    }
+
+    @Test func userNamesAreEscaped() {
+        #expect(ScramExchange<SHA256>.saslName("a=b,c") == "a=3Db=2Cc")
+    }
+}
+
+/// The SASL flow on a connection, against the fake broker acting as a PLAIN/OAUTHBEARER server.
+@Suite struct SaslFlowTests {
+    static func saslBroker(mechanisms: [String], accept: @escaping @Sendable ([UInt8]) -> Bool, lifetimeMs: Int64 = 0) throws -> FakeBroker {
+        try FakeBroker { req, b in
+            switch req.header.apiKey {
+            case .saslHandshake:
+                var r = SaslHandshakeResponse()
+                r.mechanisms = mechanisms
+                let m = (try? req.decode(SaslHandshakeRequest.self))?.mechanism ?? ""
+                if !mechanisms.contains(m) { r.errorCode = KafkaErrorCode.unsupportedSaslMechanism.rawValue }
+                return .respond(b.body(r, for: req))
+            case .saslAuthenticate:
+                let token = (try? req.decode(SaslAuthenticateRequest.self))?.authBytes ?? []
+                var r = SaslAuthenticateResponse()
+                if accept(token) {
+                    r.sessionLifetimeMs = lifetimeMs
+                } else {
+                    r.errorCode = KafkaErrorCode.saslAuthenticationFailed.rawValue
+                    r.errorMessage = "Authentication failed: Invalid username or password"
+                }
+                return .respond(b.body(r, for: req))
+            default:
+                return b.defaultAction(req)
+            }
+        }
+    }
+
+    static let plainToken: [UInt8] = [0] + Array("alice".utf8) + [0] + Array("alice-secret".utf8)
+
+    func options(_ sasl: SaslConfiguration) -> ConnectionOptions {
+        var o = ConnectionOptions()
+        o.sasl = sasl
+        return o
+    }
+
+    @Test func plainSucceedsAndRequestsFollow() async throws {
+        let broker = try Self.saslBroker(mechanisms: ["PLAIN", "SCRAM-SHA-512"]) { $0 == Self.plainToken }
+        broker.addTopic("t", partitions: 1)
+        defer { broker.stop() }
+        let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: .plain, username: "alice", password: "alice-secret")))
+        defer { c.close() }
+        let m = try await c.send(MetadataRequest(topics: ["t"]), timeout: .seconds(5))
+        #expect(m.topics.count == 1)
+        #expect(broker.received.map(\.header.apiKey) == [.apiVersions, .saslHandshake, .saslAuthenticate, .metadata])
+    }
+
+    @Test func wrongPasswordFailsFastWithAnAuthenticationError() async throws {
+        let broker = try Self.saslBroker(mechanisms: ["PLAIN"]) { $0 == Self.plainToken }
+        defer { broker.stop() }
+        do {
+            _ = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: .plain, username: "alice", password: "wrong-secret")))
+            Issue.record("expected failure")
+        } catch let e as KafkaError {
+            #expect(e.kind == .authentication)
+            #expect(e.message.contains("PLAIN"))
+            #expect(!e.description.contains("wrong-secret"))
+            #expect(!e.isRetriable)
+        }
+    }
+
+    @Test func disabledMechanismListsTheEnabledOnes() async throws {
+        let broker = try Self.saslBroker(mechanisms: ["PLAIN", "SCRAM-SHA-256"]) { _ in true }
+        defer { broker.stop() }
+        do {
+            _ = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: .scramSHA512, username: "a", password: "b")))
+            Issue.record("expected failure")
+        } catch let e as KafkaError {
+            #expect(e.kind == .authentication)
+            #expect(e.message.contains("SCRAM-SHA-512"))
+            #expect(e.message.contains("PLAIN, SCRAM-SHA-256"))
+        }
+    }
+
+    @Test func oauthBearerSendsTokenAndExtensions() async throws {
+        let expected = Array("n,,\u{1}auth=Bearer tok-123\u{1}logicalCluster=lkc-1\u{1}\u{1}".utf8)
+        let broker = try Self.saslBroker(mechanisms: ["OAUTHBEARER"]) { $0 == expected }
+        defer { broker.stop() }
+        let calls = Mutex(0)
+        let sasl = SaslConfiguration(mechanism: .oauthBearer, tokenProvider: {
+            calls.withLock { $0 += 1 }
+            return OAuthBearerToken(value: "tok-123", extensions: ["logicalCluster": "lkc-1"])
+        })
+        let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(sasl))
+        c.close()
+        #expect(calls.withLock { $0 } == 1)
+    }
+
+    @Test func sessionLifetimeTriggersReauthentication() async throws {
+        let broker = try Self.saslBroker(mechanisms: ["PLAIN"], accept: { $0 == Self.plainToken }, lifetimeMs: 200)
+        defer { broker.stop() }
+        let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: .plain, username: "alice", password: "alice-secret")))
+        defer { c.close() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while broker.received.filter({ $0.header.apiKey == .saslAuthenticate }).count < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(broker.received.filter { $0.header.apiKey == .saslAuthenticate }.count >= 3)
+        #expect(c.isOpen)
+        #expect(broker.connectionCount == 1, "re-authentication happens on the same connection")
+    }
+}
