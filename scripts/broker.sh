@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Local Tansu (Kafka-compatible) broker for KafkaWire's integration tests.
 #
-#   scripts/broker.sh start [--port P] [--advertised-port AP]
+#   scripts/broker.sh start [--port P] [--advertised-port AP] [--advertised-host H]
 #   scripts/broker.sh stop
 #   scripts/broker.sh status
-#   scripts/broker.sh restart [--port P] [--advertised-port AP]
+#   scripts/broker.sh restart [--port P] [--advertised-port AP] [--advertised-host H]
+#
+# --advertised-port/--advertised-host set the listener advertised in Metadata (default: the
+# listening 127.0.0.1:P); H is 127.0.0.1 or localhost (TLS fronts want the certificate's name).
 #
 # `start` prints exactly one line on stdout, `127.0.0.1:P`, so that
 #   export KAFKA_BOOTSTRAP=$(scripts/broker.sh start)
@@ -38,7 +41,7 @@ log() { echo "broker.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -153,26 +156,30 @@ do_status() {
 }
 
 do_start() {
-    local port="" adv_port=""
+    local port="" adv_port="" adv_host="$HOST"
     while [[ $# -gt 0 ]]; do
         case "$1" in
             --port) port="${2:-}"; shift 2 || usage ;;
             --port=*) port="${1#*=}"; shift ;;
             --advertised-port) adv_port="${2:-}"; shift 2 || usage ;;
             --advertised-port=*) adv_port="${1#*=}"; shift ;;
+            --advertised-host) adv_host="${2:-}"; shift 2 || usage ;;
+            --advertised-host=*) adv_host="${1#*=}"; shift ;;
             -h|--help) usage ;;
             *) log "unknown option: $1"; usage ;;
         esac
     done
     [[ -z "$port" || "$port" =~ ^[0-9]+$ ]] || die "bad --port: $port"
     [[ -z "$adv_port" || "$adv_port" =~ ^[0-9]+$ ]] || die "bad --advertised-port: $adv_port"
+    [[ "$adv_host" == "127.0.0.1" || "$adv_host" == "localhost" ]] \
+        || die "bad --advertised-host: $adv_host (loopback only: 127.0.0.1 or localhost)"
 
     mkdir -p "$STATE_DIR"
 
     # Already running? Reuse it when compatible, else stop it first.
     read_state
     if [[ -n "$OLD_PID" ]] && is_broker_pid "$OLD_PID"; then
-        local want_adv="$HOST:${adv_port:-${port:-$OLD_PORT}}"
+        local want_adv="$adv_host:${adv_port:-${port:-$OLD_PORT}}"
         if [[ ( -z "$port" || "$port" == "$OLD_PORT" ) && "${OLD_ADV:-$HOST:$OLD_PORT}" == "$want_adv" ]] \
             && probe "$OLD_PORT" 3; then
             log "reusing running broker pid $OLD_PID on $HOST:$OLD_PORT (advertised $want_adv)"
@@ -195,7 +202,7 @@ do_start() {
     local attempt pid p adv
     for attempt in 1 2 3; do
         p="${port:-$(free_port)}"
-        adv="$HOST:${adv_port:-$p}"
+        adv="$adv_host:${adv_port:-$p}"
         log "starting $TANSU_BIN broker on $HOST:$p (advertised $adv, storage $STORAGE), log $LOG_FILE"
         {
             echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) start attempt $attempt: listen $HOST:$p advertised $adv"

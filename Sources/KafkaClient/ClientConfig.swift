@@ -39,8 +39,7 @@ public struct ClientConfig: PropertyConfigurable {
         case saslPlaintext = "sasl_plaintext"
         case saslSSL = "sasl_ssl"
     }
-    /// `security.protocol`. Default: plaintext. (TLS — ssl, sasl_ssl — is not implemented yet
-    /// and is rejected by `validate()`.)
+    /// `security.protocol`. Default: plaintext.
     public var securityProtocol = SecurityProtocol.plaintext
     /// `sasl.mechanism` (librdkafka: `sasl.mechanisms`). Default: PLAIN.
     public var saslMechanism = SaslMechanism.plain
@@ -50,6 +49,8 @@ public struct ClientConfig: PropertyConfigurable {
     public var saslPassword = ""
     /// OAUTHBEARER token provider (no property name: a typed-only setting).
     public var oauthBearerTokenProvider: (@Sendable () async throws -> OAuthBearerToken)?
+    /// TLS settings used when `security.protocol` is ssl or sasl_ssl (`ssl.*` properties).
+    public var tls = TLSConfiguration()
 
     public init() {}
 
@@ -69,18 +70,19 @@ public struct ClientConfig: PropertyConfigurable {
             throw KafkaError(.configuration, "bootstrap.servers is empty: give at least one host:port")
         }
         for s in bootstrapServers { _ = try BootstrapAddress.parse(s) }
+        if tls.certificateLocation != nil && tls.keyLocation == nil {
+            throw KafkaError(.configuration, "ssl.certificate.location needs ssl.key.location")
+        }
         switch securityProtocol {
-        case .ssl, .saslSSL:
-            throw KafkaError(.configuration, "security.protocol=\(securityProtocol.rawValue): TLS is not implemented yet (plaintext and sasl_plaintext are)")
-        case .saslPlaintext:
+        case .ssl, .plaintext:
+            break
+        case .saslPlaintext, .saslSSL:
             switch saslMechanism {
             case .plain, .scramSHA256, .scramSHA512:
                 guard !saslUsername.isEmpty else { throw KafkaError(.configuration, "sasl.mechanism=\(saslMechanism.rawValue) needs sasl.username and sasl.password") }
             case .oauthBearer:
                 guard oauthBearerTokenProvider != nil else { throw KafkaError(.configuration, "sasl.mechanism=OAUTHBEARER needs a token provider (ClientConfig.oauthBearerTokenProvider)") }
             }
-        case .plaintext:
-            break
         }
     }
 
@@ -101,7 +103,15 @@ public struct ClientConfig: PropertyConfigurable {
         .init("socket.connection.setup.timeout.ms", "TCP connect timeout. Default: 10000.") { c, v in c.connectionSetupTimeout = try ConfigParse.milliseconds("socket.connection.setup.timeout.ms", v, min: 1) },
         .init("receive.message.max.bytes", "Largest response frame. Default: 104857600.") { c, v in c.receiveMessageMaxBytes = try ConfigParse.int("receive.message.max.bytes", v, min: 1024, max: Int(Int32.max)) },
         .init("allow.auto.create.topics", "Allow metadata requests to create topics. Default: false.") { c, v in c.allowAutoCreateTopics = try ConfigParse.bool("allow.auto.create.topics", v) },
-        .init("security.protocol", "plaintext, sasl_plaintext (ssl, sasl_ssl: not yet). Default: plaintext.") { c, v in
+        .init("ssl.ca.location", "CA certificate file or directory (PEM). Default: the system trust store.") { c, v in c.tls.caLocation = v.isEmpty ? nil : v },
+        .init("ssl.endpoint.identification.algorithm", "https (verify the host name) or none. Default: https.") { c, v in
+            c.tls.verifyHostname = try ConfigParse.choice("ssl.endpoint.identification.algorithm", v, ["https", "none"]) == "https"
+        },
+        .init("enable.ssl.certificate.verification", "Verify the broker certificate. Default: true.") { c, v in c.tls.verifyCertificate = try ConfigParse.bool("enable.ssl.certificate.verification", v) },
+        .init("ssl.certificate.location", "Client certificate (PEM) for mutual TLS.") { c, v in c.tls.certificateLocation = v },
+        .init("ssl.key.location", "Client private key (PEM) for mutual TLS.") { c, v in c.tls.keyLocation = v },
+        .init("ssl.key.password", "Password of the client private key (never logged).") { c, v in c.tls.keyPassword = v },
+        .init("security.protocol", "plaintext, ssl, sasl_plaintext or sasl_ssl. Default: plaintext.") { c, v in
             c.securityProtocol = SecurityProtocol(rawValue: try ConfigParse.choice("security.protocol", v, ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"]))!
         },
         .init("sasl.mechanism", "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER. Default: PLAIN.") { c, v in try c.setMechanism("sasl.mechanism", v) },
@@ -125,6 +135,7 @@ public struct ClientConfig: PropertyConfigurable {
         o.maxFrameSize = receiveMessageMaxBytes
         o.clientId = clientId
         o.reconnectBackoff = Backoff(base: reconnectBackoff, max: reconnectBackoffMax)
+        if securityProtocol == .ssl || securityProtocol == .saslSSL { o.tls = tls }
         if securityProtocol == .saslPlaintext || securityProtocol == .saslSSL {
             o.sasl = SaslConfiguration(mechanism: saslMechanism, username: saslUsername, password: saslPassword, tokenProvider: oauthBearerTokenProvider)
         }

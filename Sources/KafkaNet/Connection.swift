@@ -18,6 +18,8 @@ public struct ConnectionOptions: Sendable {
     public var reconnectBackoff = Backoff(base: .milliseconds(50), max: .seconds(1))
     /// SASL authentication after version negotiation; nil for none.
     public var sasl: SaslConfiguration?
+    /// TLS for the connection; nil for plaintext.
+    public var tls: TLSConfiguration?
     public init() {}
 }
 
@@ -62,6 +64,10 @@ public final class Connection: EventHandler, Sendable {
         var nextCorrelationId: Int32 = 1
         var nextToken: UInt64 = 1
         var wantWritable = false
+        /// The TLS session once TCP is connected (only touched under this lock).
+        var tls: TLSSession?
+        /// True once the TCP connect finished (a TLS handshake may still be running).
+        var tcpConnected = false
         /// Correlation ids of recent requests sent without expecting an answer (acks=0). Kafka
         /// never answers them, but some brokers (Tansu) do; such answers are dropped, not
         /// treated as a corrupt stream. Bounded.
@@ -73,10 +79,16 @@ public final class Connection: EventHandler, Sendable {
         var buffer: [UInt8]
     }
 
-    private init(fd: Int32, loop: EventLoop, remote: String, options: ConnectionOptions, deadline: ContinuousClock.Instant) {
+    /// TLS settings and the host name to verify/indicate, when TLS is on.
+    private let tlsConfig: TLSConfiguration?
+    private let serverName: String
+
+    private init(fd: Int32, loop: EventLoop, remote: String, serverName: String, options: ConnectionOptions, deadline: ContinuousClock.Instant) {
         self.fd = fd
         self.loop = loop
         self.remote = remote
+        self.serverName = serverName
+        tlsConfig = options.tls
         state = Mutex(State(phase: .connecting(nil, deadline: deadline)))
         readSide = Mutex(ReadSide(decoder: FrameDecoder(maxFrameSize: options.maxFrameSize), buffer: [UInt8](repeating: 0, count: 256 * 1024)))
     }
@@ -91,7 +103,7 @@ public final class Connection: EventHandler, Sendable {
         var lastError: KafkaError?
         for address in addresses {
             do {
-                return try await connect(address: address, remote: remote, options: options, loop: loop)
+                return try await connect(address: address, remote: remote, serverName: host, options: options, loop: loop)
             } catch let e as KafkaError {
                 lastError = e
             }
@@ -99,7 +111,7 @@ public final class Connection: EventHandler, Sendable {
         throw lastError ?? KafkaError(.connection, "cannot connect to \(remote)", context: .init(broker: remote))
     }
 
-    private static func connect(address: SocketAddress, remote: String, options: ConnectionOptions, loop: EventLoop) async throws -> Connection {
+    private static func connect(address: SocketAddress, remote: String, serverName: String, options: ConnectionOptions, loop: EventLoop) async throws -> Connection {
         let context = KafkaError.Context(broker: remote)
         let fd: Int32
         do {
@@ -115,7 +127,7 @@ public final class Connection: EventHandler, Sendable {
             Posix.close(fd)
             throw KafkaError(.connection, "cannot connect to \(remote) (\(address)): \(e)", context: context, underlying: e)
         }
-        let connection = Connection(fd: fd, loop: loop, remote: remote, options: options, deadline: .now + options.connectTimeout)
+        let connection = Connection(fd: fd, loop: loop, remote: remote, serverName: serverName, options: options, deadline: .now + options.connectTimeout)
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
                 connection.state.withLock { s in
@@ -139,14 +151,54 @@ public final class Connection: EventHandler, Sendable {
             close(KafkaError(.connection, "cannot connect to \(remote): \(SystemCallError(call: "connect", errno: err))", context: .init(broker: remote)))
             return
         }
+        if let tlsConfig {
+            do {
+                let session = try TLSSession(config: tlsConfig, host: serverName, fd: fd, remote: remote)
+                state.withLock { s in
+                    s.tls = session
+                    s.tcpConnected = true
+                }
+            } catch {
+                close(error as? KafkaError ?? KafkaError(.configuration, "\(error)", context: .init(broker: remote)))
+                return
+            }
+            driveHandshake()
+            return
+        }
         let cont: CheckedContinuation<Void, any Error>? = state.withLock { s in
             guard case let .connecting(c, _) = s.phase else { return nil }
+            s.tcpConnected = true
             s.phase = .open
             s.wantWritable = false
             return c
         }
         loop.setWritableInterest(fd: fd, false)
         cont?.resume()
+    }
+
+    /// Advances the TLS handshake; called on connect and on every socket event until done.
+    private func driveHandshake() {
+        enum Next { case wait(writable: Bool), done(CheckedContinuation<Void, any Error>?), fail(KafkaError) }
+        let next: Next = state.withLock { s in
+            guard case let .connecting(c, _) = s.phase, let tls = s.tls else { return .wait(writable: false) }
+            switch tls.handshake() {
+            case .done:
+                s.phase = .open
+                s.wantWritable = false
+                return .done(c)
+            case .wantRead: return .wait(writable: false)
+            case .wantWrite: return .wait(writable: true)
+            case .closed: return .fail(KafkaError(.connection, "\(remote) closed the connection during the TLS handshake", context: .init(broker: remote)))
+            case let .failed(e): return .fail(e)
+            }
+        }
+        switch next {
+        case let .wait(writable): loop.setWritableInterest(fd: fd, writable)
+        case let .done(cont):
+            loop.setWritableInterest(fd: fd, false)
+            cont?.resume()
+        case let .fail(e): close(e)
+        }
     }
 
     // MARK: Sending
@@ -230,6 +282,7 @@ public final class Connection: EventHandler, Sendable {
     /// Writes queued frames until done or the kernel buffer is full. Returns an error when the
     /// socket failed (the caller closes outside the lock).
     private func flushLocked(_ s: inout State) -> KafkaError? {
+        if s.tls != nil { return flushTLSLocked(&s) }
         while s.outboundHead < s.outbound.count {
             // Gather up to 16 frames into one writev.
             let end = min(s.outbound.count, s.outboundHead + 16)
@@ -284,6 +337,45 @@ public final class Connection: EventHandler, Sendable {
         return nil
     }
 
+    /// TLS variant of `flushLocked`: SSL_write frame by frame (partial writes enabled).
+    private func flushTLSLocked(_ s: inout State) -> KafkaError? {
+        guard let tls = s.tls else { return nil }
+        while s.outboundHead < s.outbound.count {
+            let offset = s.outboundOffset
+            let result = s.outbound[s.outboundHead].withUnsafeBytes { raw in
+                tls.write(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+            }
+            switch result {
+            case let .done(n):
+                s.outboundOffset += n
+                if s.outboundOffset >= s.outbound[s.outboundHead].count {
+                    s.outbound[s.outboundHead] = []
+                    s.outboundHead += 1
+                    s.outboundOffset = 0
+                }
+            case .wantWrite, .wantRead:
+                // WANT_READ during a write (renegotiation) resumes on the next readable event.
+                if !s.wantWritable {
+                    s.wantWritable = true
+                    loop.setWritableInterest(fd: fd, true)
+                }
+                return nil
+            case .closed:
+                return KafkaError(.connection, "connection closed by \(remote)", context: .init(broker: remote))
+            case let .failed(e):
+                return e
+            }
+        }
+        s.outbound.removeAll(keepingCapacity: true)
+        s.outboundHead = 0
+        s.outboundOffset = 0
+        if s.wantWritable {
+            s.wantWritable = false
+            loop.setWritableInterest(fd: fd, false)
+        }
+        return nil
+    }
+
     /// Gives up waiting for one request (cancellation). Its response, if it comes, is dropped.
     private func abandon(token: UInt64, with error: KafkaError) {
         let cont: CheckedContinuation<[UInt8], any Error>? = state.withLock { s in
@@ -302,13 +394,22 @@ public final class Connection: EventHandler, Sendable {
             return false
         }
         if connecting {
-            if writable || hangup { finishConnect() }
+            let tcpDone = state.withLock { $0.tcpConnected }
+            if tcpDone {
+                driveHandshake()
+            } else if writable || hangup {
+                finishConnect()
+            }
             return
         }
         if writable {
             if let fatal = state.withLock({ flushLocked(&$0) }) { close(fatal) }
         }
-        if readable || hangup { readAvailable() }
+        if readable || hangup {
+            readAvailable()
+            // A TLS write that wanted a read (renegotiation, key update) can go on now.
+            if tlsConfig != nil, let fatal = state.withLock({ s in s.outboundHead < s.outbound.count ? flushLocked(&s) : nil }) { close(fatal) }
+        }
     }
 
     private func readAvailable() {
@@ -316,7 +417,35 @@ public final class Connection: EventHandler, Sendable {
         var failure: KafkaError?
         readSide.withLock { side in
             while true {
-                let n = side.buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+                var n: Int
+                if tlsConfig != nil {
+                    // SSL objects are not thread-safe: reads take the state lock that writes hold.
+                    enum R { case n(Int), stop, fail(KafkaError) }
+                    let r: R = side.buffer.withUnsafeMutableBytes { raw in
+                        state.withLock { s -> R in
+                            guard let tls = s.tls else { return .fail(KafkaError(.connection, "connection to \(remote) closed", context: .init(broker: remote))) }
+                            switch tls.read(into: raw) {
+                            case let .done(k): return .n(k)
+                            case .wantRead: return .stop
+                            case .wantWrite:
+                                if !s.wantWritable {
+                                    s.wantWritable = true
+                                    loop.setWritableInterest(fd: fd, true)
+                                }
+                                return .stop
+                            case .closed: return .n(0)
+                            case let .failed(e): return .fail(e)
+                            }
+                        }
+                    }
+                    switch r {
+                    case let .n(k): n = k
+                    case .stop: return
+                    case let .fail(e): failure = e; return
+                    }
+                } else {
+                    n = side.buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+                }
                 if n > 0 {
                     do {
                         try side.buffer.withUnsafeBytes { raw in
@@ -329,7 +458,9 @@ public final class Connection: EventHandler, Sendable {
                         failure = KafkaError(.decoding, "\(error)", context: .init(broker: remote))
                         return
                     }
-                    if n < side.buffer.count { return }
+                    // A short plain read means the socket is drained; TLS reads go on until
+                    // OpenSSL says it wants more from the socket.
+                    if n < side.buffer.count && tlsConfig == nil { return }
                     continue
                 }
                 if n == 0 {
@@ -434,6 +565,10 @@ public final class Connection: EventHandler, Sendable {
         }
         guard wasOpen else { return }
         loop.deregister(fd: fd)
+        state.withLock { s in
+            s.tls?.shutdown()
+            s.tls = nil
+        }
         Posix.close(fd)
         connectCont?.resume(throwing: err)
         for p in pending {

@@ -326,5 +326,5 @@ public final class FakeBroker: Sendable {
 /// FakeBroker setup failure.
 public struct FakeBrokerError: Error, CustomStringConvertible {
     public let description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
 }

@@ -115,7 +115,7 @@ import KafkaTestSupport
             #expect(e.kind == .timeout || e.kind == .connection)
             #expect(e.description.contains(address))
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func metadataIsRefreshedPeriodically() async throws {

@@ -83,14 +83,23 @@ import KafkaProtocol
         try c.validate()
     }
 
-    @Test func tlsIsRejectedClearlyUntilImplemented() throws {
-        let c = try ClientConfig(properties: ["bootstrap.servers": "h:1", "security.protocol": "ssl"])
-        do {
-            try c.validate()
-            Issue.record("expected an error")
-        } catch let e as KafkaError {
-            #expect(e.kind == .configuration && e.message.contains("TLS"))
-        }
+    @Test func tlsPropertiesMapOntoTypedSettings() throws {
+        let c = try ClientConfig(properties: [
+            "bootstrap.servers": "h:1", "security.protocol": "ssl", "ssl.ca.location": "/ca.pem",
+            "ssl.endpoint.identification.algorithm": "none", "ssl.certificate.location": "/c.pem",
+            "ssl.key.location": "/k.pem", "ssl.key.password": "kp",
+        ])
+        #expect(c.securityProtocol == .ssl)
+        #expect(c.tls.caLocation == "/ca.pem")
+        #expect(!c.tls.verifyHostname)
+        #expect(c.tls.keyPassword == "kp")
+        #expect(!c.tls.description.contains("kp"))
+        try c.validate()
+    }
+
+    @Test func clientCertificateWithoutKeyIsAConfigurationError() throws {
+        let c = try ClientConfig(properties: ["bootstrap.servers": "h:1", "security.protocol": "ssl", "ssl.certificate.location": "/c.pem"])
+        #expect(throws: KafkaError.self) { try c.validate() }
     }
 
     @Test func saslWithoutCredentialsIsAConfigurationError() throws {
