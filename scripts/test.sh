@@ -25,5 +25,14 @@ if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
     started=1
     trap 'scripts/broker.sh stop || true; rm -f "$log"' EXIT
 fi
+if [ -z "${KWIRE_SECURE_ENV:-}" ]; then
+    echo "== starting the TLS/SASL rig (scripts/secure_rig.sh)" >&2
+    if KWIRE_SECURE_ENV="$(scripts/secure_rig.sh start)"; then
+        export KWIRE_SECURE_ENV
+        trap 'scripts/secure_rig.sh stop >/dev/null 2>&1 || true; if [ -n "$started" ]; then scripts/broker.sh stop || true; fi; rm -f "$log"' EXIT
+    else
+        echo "warning: the TLS/SASL rig did not start; its tests will be skipped" >&2
+    fi
+fi
 echo "== swift test against KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP" >&2
 swift test --skip-build "$@"
