@@ -18,7 +18,9 @@ let package = Package(
     ],
     targets: [
         // Bytes <-> values. No I/O, no clocks, no globals.
-        .target(name: "KafkaProtocol", swiftSettings: strict),
+        .target(name: "KafkaProtocol", dependencies: ["CKafkaCompressionShims"], swiftSettings: strict),
+        // zlib's init macros and zstd's buffer structs (libzstd itself is dlopen'ed at run time).
+        .target(name: "CKafkaCompressionShims", linkerSettings: [.linkedLibrary("z")]),
         // Sockets, framing, correlation ids, version negotiation.
         .target(name: "CKafkaNetShims"),
         .target(name: "KafkaNet", dependencies: ["KafkaProtocol", "CKafkaNetShims"], swiftSettings: strict),

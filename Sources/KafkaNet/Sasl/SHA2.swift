@@ -145,11 +145,16 @@ public enum HMAC<H: HashFunction> {
 /// PBKDF2 (RFC 8018) with HMAC-H, producing one block (dkLen = digest size), as SCRAM's Hi().
 public enum PBKDF2<H: HashFunction> {
     public static func deriveKey(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        var u = HMAC<H>.authenticate(salt + [0, 0, 0, 1], key: password)
+        // The padded keys are the same for every iteration: compute them once.
+        var k = password.count > H.blockSize ? H.hash(password) : password
+        k += [UInt8](repeating: 0, count: H.blockSize - k.count)
+        let ipad = k.map { $0 ^ 0x36 }, opad = k.map { $0 ^ 0x5c }
+        func hmac(_ m: [UInt8]) -> [UInt8] { H.hash(opad + H.hash(ipad + m)) }
+        var u = hmac(salt + [0, 0, 0, 1])
         var result = u
         if iterations > 1 {
             for _ in 1 ..< iterations {
-                u = HMAC<H>.authenticate(u, key: password)
+                u = hmac(u)
                 for i in 0 ..< result.count { result[i] ^= u[i] }
             }
         }
