@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KafkaNet", targets: ["KafkaNet"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
         .executable(name: "kwire", targets: ["kwire"]),
+        .executable(name: "kwire-bench", targets: ["kwire-bench"]),
     ],
     targets: [
         // Bytes <-> values. No I/O, no clocks, no globals.
@@ -28,6 +29,8 @@ let package = Package(
         .target(name: "KafkaClient", dependencies: ["KafkaProtocol", "KafkaNet"], swiftSettings: strict),
         // The demo CLI; uses only public API.
         .executableTarget(name: "kwire", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
+        // Benchmarks (run in release mode).
+        .executableTarget(name: "kwire-bench", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
         // Test-only helpers: in-process fake broker, fixture loading, broker discovery.
         .target(name: "KafkaTestSupport", dependencies: ["KafkaProtocol", "KafkaNet", "KafkaClient"], swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),

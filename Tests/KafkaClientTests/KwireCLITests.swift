@@ -113,3 +113,31 @@ import KafkaTestSupport
         #expect(u.status == 2 && u.stderr.contains("99"))
     }
 }
+
+/// `kwire-bench micro` runs and prints one JSON object per measurement (numbers are not checked
+/// here: performance targets live in the benchmark, not in tests).
+@Suite struct KwireBenchSmokeTests {
+    static var binary: URL? {
+        let u = KwireCLITests.root.appendingPathComponent(".build/debug/kwire-bench")
+        return FileManager.default.isExecutableFile(atPath: u.path) ? u : nil
+    }
+
+    @Test(.enabled(if: binary != nil, "kwire-bench not built"))
+    func microPrintsJSONLines() throws {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["micro", "--min-ms", "1", "--only", "crc32c,batch,codec_lz4"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        let names = lines.compactMap { line -> String? in
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return obj["bench"] as? String
+        }
+        #expect(names == ["crc32c", "batch_encode", "batch_decode", "batch_decode_lazy", "codec_lz4"])
+    }
+}
