@@ -1,0 +1,75 @@
+import Foundation
+import Synchronization
+import Testing
+import KafkaClient
+import KafkaTestSupport
+
+/// The producer against a real broker; what it wrote is read back by confluent-kafka.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable && PeerClients.available, "needs KAFKA_BOOTSTRAP and python3 with confluent-kafka"))
+struct ProducerIntegrationTests {
+    static var bootstrap: String { IntegrationEnvironment.bootstrap?.split(separator: ",").first.map(String.init) ?? "" }
+
+    func makeTopic(_ partitions: Int32) async throws -> String {
+        let topic = IntegrationEnvironment.uniqueTopic("kw-produce")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await admin.createTopic(NewTopic(name: topic, partitions: partitions, replicationFactor: 1))
+        await admin.close()
+        return topic
+    }
+
+    @Test func sendReturnsOffsetsAndPeersReadEverything() async throws {
+        let topic = try await makeTopic(3)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "linger.ms": "2"])
+        var metas: [RecordMetadata] = []
+        for i in 0 ..< 30 {
+            metas.append(try await producer.send(ProducerRecord(topic: topic, key: "key-\(i % 7)", value: "value-\(i)")))
+        }
+        // Same key → same partition, offsets increase per partition.
+        let byKey = Dictionary(grouping: zip(0 ..< 30, metas), by: { $0.0 % 7 })
+        for (_, group) in byKey { #expect(Set(group.map(\.1.partition)).count == 1) }
+        for p in Set(metas.map(\.partition)) {
+            let offsets = metas.filter { $0.partition == p }.map(\.offset)
+            #expect(offsets == offsets.sorted() && offsets.first == 0)
+        }
+        await producer.close()
+        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 30)
+        #expect(read.count == 30)
+        #expect(Set(read.compactMap { $0["value"] as? String }) == Set((0 ..< 30).map { "value-\($0)" }))
+    }
+
+    @Test(arguments: [("none", "1"), ("gzip", "all"), ("snappy", "all"), ("lz4", "1"), ("zstd", "all")])
+    func enqueueWithEveryCodec(codec: String, acks: String) async throws {
+        let topic = try await makeTopic(2)
+        let delivered = Mutex(0)
+        let failed = Mutex(0)
+        var props = ["bootstrap.servers": Self.bootstrap, "compression.type": codec, "acks": acks, "linger.ms": "5"]
+        if acks != "all" { props["enable.idempotence"] = "false" }
+        let producer = try KafkaProducer(properties: props) { report in
+            if report.isSuccess { delivered.withLock { $0 += report.messageIds.count } } else { failed.withLock { $0 += report.messageIds.count } }
+        }
+        let n = 5000
+        for i in 0 ..< n {
+            try producer.enqueue(ProducerRecord(topic: topic, key: i % 10 == 0 ? nil : "k\(i)", value: "message \(i) " + String(repeating: "x", count: i % 50)))
+        }
+        await producer.flush()
+        #expect(delivered.withLock { $0 } == n)
+        #expect(failed.withLock { $0 } == 0)
+        await producer.close()
+        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: n)
+        #expect(read.count == n)
+        let values = Set(read.compactMap { $0["value"] as? String })
+        #expect(values.count == n)
+        #expect(values.contains("message 4999 " + String(repeating: "x", count: 4999 % 50)))
+    }
+
+    @Test func acksZeroDeliversWithUnknownOffsets() async throws {
+        let topic = try await makeTopic(1)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "acks": "0", "enable.idempotence": "false"])
+        let m = try await producer.send(ProducerRecord(topic: topic, key: nil, value: "fire and forget"))
+        #expect(m.offset == -1)
+        for i in 0 ..< 99 { try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: "v\(i)")) }
+        await producer.close()
+        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 100)
+        #expect(read.count == 100)
+    }
+}
