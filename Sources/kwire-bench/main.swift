@@ -6,6 +6,8 @@ import Glibc
 
 let usage = """
 usage: kwire-bench micro [--only NAME[,NAME…]] [--min-ms N]
+       kwire-bench produce -b HOST:PORT [--messages N] [--size S] [--acks A] [--compression C]
+                           [--linger-ms L] [--batch-size B] [--topic T] [-X key=value]…
 
   micro    hot-path micro-benchmarks (CRC32C, record batch encode/decode, codecs);
            one JSON line per measurement on stdout
@@ -39,6 +41,47 @@ case "micro":
         }
     }
     do { try Micro.run(o) } catch {
+        print("kwire-bench: \(error)")
+        exit(1)
+    }
+case "produce":
+    var o = ProduceBench.Options()
+    var i = 0
+    func value(_ name: String) -> String {
+        guard i + 1 < args.count else { print("kwire-bench: \(name) needs a value"); exit(64) }
+        defer { i += 2 }
+        return args[i + 1]
+    }
+    func number(_ name: String) -> Int {
+        let v = value(name)
+        guard let n = Int(v), n > 0 else { print("kwire-bench: \(name) needs a positive number"); exit(64) }
+        return n
+    }
+    while i < args.count {
+        switch args[i] {
+        case "-b", "--bootstrap": o.bootstrap = value("-b")
+        case "--messages": o.messages = number("--messages")
+        case "--size": o.size = number("--size")
+        case "--topic": o.topic = value("--topic")
+        case "--acks": o.properties["acks"] = value("--acks")
+        case "--compression": o.properties["compression.type"] = value("--compression")
+        case "--linger-ms": o.properties["linger.ms"] = value("--linger-ms")
+        case "--batch-size": o.properties["batch.size"] = value("--batch-size")
+        case "-X":
+            let kv = value("-X")
+            guard let eq = kv.firstIndex(of: "=") else { print("kwire-bench: -X needs key=value"); exit(64) }
+            o.properties[String(kv[..<eq])] = String(kv[kv.index(after: eq)...])
+        default:
+            print("kwire-bench: unknown argument \(args[i])\n\(usage)")
+            exit(64)
+        }
+    }
+    if o.bootstrap.isEmpty, let env = getenv("KAFKA_BOOTSTRAP") { o.bootstrap = String(decoding: UnsafeRawBufferPointer(start: env, count: strlen(env)), as: UTF8.self) }
+    guard !o.bootstrap.isEmpty else { print("kwire-bench: produce needs -b HOST:PORT or KAFKA_BOOTSTRAP"); exit(64) }
+    if o.properties["acks"] != nil && o.properties["acks"] != "all" && o.properties["acks"] != "-1" && o.properties["enable.idempotence"] == nil {
+        o.properties["enable.idempotence"] = "false"
+    }
+    do { try await ProduceBench.run(o) } catch {
         print("kwire-bench: \(error)")
         exit(1)
     }

@@ -60,8 +60,16 @@ public final class KafkaProducer: Sendable {
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var fatal: KafkaError?
+        /// Per-topic partition counts and partitions with a leader, rebuilt on each metadata
+        /// update so the per-message path does not allocate.
+        var topicInfo: [String: TopicInfo] = [:]
 
         var isIdle: Bool { accumulator.bufferedBytes == 0 && waiting.isEmpty && inFlight.values.allSatisfy { $0 == 0 } }
+    }
+
+    struct TopicInfo: Sendable {
+        var partitionCount: Int32
+        var available: [Int32]
     }
 
     /// Creates a producer. Connections are made in the background; messages can be enqueued
@@ -161,8 +169,8 @@ public final class KafkaProducer: Sendable {
         if let fatal = s.fatal { throw fatal }
         guard !record.topic.isEmpty else { throw KafkaError(.configuration, "record has no topic") }
         let timestamp = record.timestamp ?? Self.nowMillis()
-        let now = ContinuousClock.now
-        guard let topicMeta = s.metadata?.topics[record.topic], topicMeta.error == nil, !topicMeta.partitions.isEmpty else {
+        guard let info = s.topicInfo[record.topic] else {
+            let now = ContinuousClock.now
             // Unknown topic: hold the message until metadata arrives (counted against the buffer).
             let size = Self.estimatedSize(record)
             if !ignoreLimit && s.accumulator.bufferedBytes + s.waitingBytes + size > config.bufferMemory && s.accumulator.bufferedBytes + s.waitingBytes > 0 {
@@ -173,7 +181,7 @@ public final class KafkaProducer: Sendable {
             let first = s.wantMetadata.insert(record.topic).inserted
             return first
         }
-        let count = Int32(topicMeta.partitions.count)
+        let count = info.partitionCount
         let partition: Int32
         if let p = record.partition {
             guard p >= 0 && p < count else {
@@ -181,13 +189,16 @@ public final class KafkaProducer: Sendable {
             }
             partition = p
         } else {
-            let available = topicMeta.partitions.compactMap { $0.leader >= 0 ? $0.partition : nil }
-            partition = s.chooser.partition(topic: record.topic, key: record.key, size: Self.estimatedSize(record), partitionCount: count, available: available)
+            partition = s.chooser.partition(topic: record.topic, key: record.key, size: Self.estimatedSize(record), partitionCount: count, available: info.available)
+            // A custom partitioner may answer anything: check it like the Java client does.
+            guard partition >= 0 && partition < count else {
+                throw KafkaError(.configuration, "the partitioner chose partition \(partition), but the topic has \(count)", context: .init(topic: record.topic))
+            }
         }
         let tp = TopicPartition(topic: record.topic, partition: partition)
         s.accumulator.overcommit = ignoreLimit
         defer { s.accumulator.overcommit = false }
-        switch try s.accumulator.append(tp, timestamp: timestamp, key: record.key, value: record.value, headers: record.headers, completion: completion, now: now) {
+        switch try s.accumulator.append(tp, timestamp: timestamp, key: record.key, value: record.value, headers: record.headers, completion: completion, now: .now) {
         case .bufferFull:
             throw KafkaError(.queueFull, "producer queue is full (buffer.memory \(config.bufferMemory) bytes)", context: .init(topic: tp.topic, partition: tp.partition))
         case let .appended(ready, first):
@@ -381,6 +392,11 @@ public final class KafkaProducer: Sendable {
         var failed: [(Waiting, KafkaError)] = []
         let wake: Bool = state.withLock { s in
             s.metadata = m
+            var info: [String: TopicInfo] = [:]
+            for (name, t) in m.topics where t.error == nil && !t.partitions.isEmpty {
+                info[name] = TopicInfo(partitionCount: Int32(t.partitions.count), available: t.partitions.compactMap { $0.leader >= 0 ? $0.partition : nil })
+            }
+            s.topicInfo = info
             var any = false
             for (topic, list) in s.waiting {
                 guard let t = m.topics[topic], t.error == nil, !t.partitions.isEmpty else {

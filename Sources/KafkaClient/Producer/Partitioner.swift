@@ -66,8 +66,9 @@ public enum Murmur2 {
     }
 
     /// The default partitioner's partition for a non-null `key`: `toPositive(murmur2(key)) % partitionCount`.
+    /// A non-positive `partitionCount` (no topic has one) yields 0 rather than trapping.
     public static func partition(forKey key: [UInt8], partitionCount: Int32) -> Int32 {
-        precondition(partitionCount > 0, "partitionCount must be positive")
+        guard partitionCount > 0 else { return 0 }
         return toPositive(hash(key)) % partitionCount
     }
 }
@@ -105,10 +106,10 @@ public struct PartitionChooser: Sendable {
     ///
     /// Keyed records are hashed over all `partitionCount` partitions, whether or not they have a
     /// leader, as the Java client does, so that a key always maps to the same partition.
-    /// Entries of `available` outside `0 ..< partitionCount` are ignored. `partitionCount` must be
-    /// positive.
+    /// Entries of `available` outside `0 ..< partitionCount` are ignored. A non-positive
+    /// `partitionCount` (no topic has one; the producer never asks) yields 0 rather than trapping.
     public mutating func partition(topic: String, key: [UInt8]?, size: Int, partitionCount: Int32, available: [Int32]) -> Int32 {
-        precondition(partitionCount > 0, "partitionCount must be positive")
+        guard partitionCount > 0 else { return 0 }
         switch partitioner {
         case .default:
             if let key { return Murmur2.partition(forKey: key, partitionCount: partitionCount) }

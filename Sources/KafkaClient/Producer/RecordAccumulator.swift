@@ -56,15 +56,14 @@ struct RecordAccumulator: Sendable {
     /// dictionary, which would copy the batch buffer on write).
     mutating func append(
         _ tp: TopicPartition, timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader],
-        completion: Completion, now: ContinuousClock.Instant
+        completion: Completion, now: @autoclosure () -> ContinuousClock.Instant
     ) throws(KafkaError) -> AppendOutcome {
-        if queues[tp] == nil { queues[tp] = PartitionQueue() }
         let limit = overcommit ? Int.max : settings.bufferMemory - bufferedBytes
+        // One hash lookup, mutated in place (an empty queue left behind is harmless).
         let outcome: Result<(AppendOutcome, added: Int), KafkaError> = Self.append(
-            to: &queues[tp]!, tp, settings: settings, room: limit, anyBuffered: bufferedBytes > 0,
+            to: &queues[tp, default: PartitionQueue()], tp, settings: settings, room: limit, anyBuffered: bufferedBytes > 0,
             timestamp: timestamp, key: key, value: value, headers: headers, completion: completion, now: now
         )
-        if queues[tp]!.batches.isEmpty && queues[tp]!.nextSequence == 0 { queues[tp] = nil }
         switch outcome {
         case let .success((result, added)):
             bufferedBytes += added
@@ -76,14 +75,17 @@ struct RecordAccumulator: Sendable {
 
     private static func append(
         to queue: inout PartitionQueue, _ tp: TopicPartition, settings: Settings, room: Int, anyBuffered: Bool,
-        timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], completion: Completion, now: ContinuousClock.Instant
+        timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], completion: Completion, now: () -> ContinuousClock.Instant
     ) -> Result<(AppendOutcome, added: Int), KafkaError> {
         let firstInQueue = queue.batches.isEmpty
         var size = -1
-        if let i = queue.batches.indices.last, let b = queue.batches[i].builder {
-            size = b.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
-            if b.sizeInBytes + size > settings.batchSize && !b.isEmpty {
+        // Read the open builder in place: binding it to a local would retain (and later copy)
+        // its buffer.
+        if let i = queue.batches.indices.last, queue.batches[i].builder != nil {
+            size = queue.batches[i].builder!.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
+            if queue.batches[i].builder!.sizeInBytes + size > settings.batchSize && !queue.batches[i].builder!.isEmpty {
                 // Does not fit: seal this batch; the record starts a new one.
+                let b = queue.batches[i].builder!
                 queue.batches[i].builder = nil
                 do {
                     queue.batches[i].sealed = try seal(b, settings)
@@ -105,7 +107,7 @@ struct RecordAccumulator: Sendable {
         }
         if needsNew {
             let capacity = min(settings.batchSize, max(16 * 1024, size * 4)) + RecordBatch.headerSize
-            queue.batches.append(ProducerBatch(topicPartition: tp, compression: settings.compression, capacity: capacity, now: now))
+            queue.batches.append(ProducerBatch(topicPartition: tp, compression: settings.compression, capacity: capacity, now: now()))
         }
         let i = queue.batches.count - 1
         do {
@@ -117,8 +119,11 @@ struct RecordAccumulator: Sendable {
         queue.batches[i].completions.append(completion)
         queue.batches[i].recordCount += 1
         queue.batches[i].accountedBytes += added
-        let full = (queue.batches[i].builder?.sizeInBytes ?? 0) >= settings.batchSize
-        return .success((.appended(becameReady: full || queue.batches.count > 1, firstInQueue: firstInQueue), added))
+        // Ready transitions only (not "is ready"): the sender is woken once per batch, not once
+        // per message, when this record filled its batch or sealed the previous one.
+        let justFull = (queue.batches[i].builder?.sizeInBytes ?? 0) >= settings.batchSize
+        let sealedPrevious = needsNew && queue.batches.count > 1
+        return .success((.appended(becameReady: justFull || sealedPrevious, firstInQueue: firstInQueue), added))
     }
 
     static func seal(_ b: RecordBatchBuilder, _ s: Settings) throws(KafkaError) -> [UInt8] {
@@ -151,7 +156,10 @@ struct RecordAccumulator: Sendable {
             guard let head = q.batches.first else { continue }
             consider(head.createdAt + settings.deliveryTimeout)
             if head.inFlight { continue }
-            if let after = head.retryAfter { consider(after) } else { consider(head.createdAt + settings.linger) }
+            // Only future events: a batch that is ready now but waiting for an in-flight slot
+            // or a leader is woken by that request's completion or the metadata refresh.
+            if let after = head.retryAfter, after > now { consider(after) }
+            else if head.retryAfter == nil, head.createdAt + settings.linger > now { consider(head.createdAt + settings.linger) }
         }
         return best
     }
