@@ -16,13 +16,15 @@ enum Common {
     """
 
     /// The client configuration from `-b`, `$KAFKA_BOOTSTRAP` and `-X`.
-    static func config(_ args: Arguments) throws -> ClientConfig {
+    /// `applyX: false` leaves `-X` to a caller whose configuration has more properties (the
+    /// producer's) and applies them itself.
+    static func config(_ args: Arguments, applyX: Bool = true) throws -> ClientConfig {
         var config = ClientConfig()
         // A short default timeout keeps a CLI call against a dead cluster from hanging.
         config.defaultApiTimeout = .seconds(5)
         config.requestTimeout = .seconds(10)
         config.connectionSetupTimeout = .seconds(5)
-        for x in args.values("-X") {
+        for x in args.values("-X") where applyX {
             guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
             try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
         }

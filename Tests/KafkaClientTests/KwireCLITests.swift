@@ -141,3 +141,51 @@ import KafkaTestSupport
         #expect(names == ["crc32c", "batch_encode", "batch_decode", "batch_decode_lazy", "codec_lz4"])
     }
 }
+
+/// `kwire produce` as a user runs it: lines in, the same lines out of a confluent-kafka consumer.
+@Suite(.enabled(if: KwireCLITests.binary != nil && IntegrationEnvironment.isAvailable && PeerClients.available, "needs kwire, KAFKA_BOOTSTRAP and confluent-kafka"))
+struct KwireProduceTests {
+    static func kwire(_ args: [String], stdin: String) throws -> KwireCLITests.Run {
+        let p = Process()
+        p.executableURL = KwireCLITests.binary
+        p.arguments = args
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        p.standardInput = input
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return KwireCLITests.Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func linesInAreTheMessagesAPeerReads() throws {
+        let bootstrap = IntegrationEnvironment.bootstrap!.split(separator: ",").first.map(String.init)!
+        let topic = IntegrationEnvironment.uniqueTopic("kw-cli")
+        let create = try KwireCLITests.kwire(["-b", bootstrap, "topic", "create", topic, "--partitions", "1"])
+        #expect(create.status == 0)
+        let lines = (0 ..< 2000).map { "k\($0 % 13)=line \($0) ünïcode \(String(repeating: "z", count: $0 % 17))" }
+        let r = try Self.kwire(["-b", bootstrap, "produce", topic, "--key-delimiter", "=", "--compression", "lz4"], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("produced 2000 messages"))
+        let read = try PeerClients.consume(client: "confluent", bootstrap: bootstrap, topic: topic, count: lines.count)
+        let got = read.compactMap { rec -> String? in
+            guard let k = rec["key"] as? String, let v = rec["value"] as? String else { return nil }
+            // peer_consume prints bytes as latin-1; undo that to compare UTF-8 text.
+            return String(decoding: Array(k.unicodeScalars.map { UInt8($0.value) }), as: UTF8.self) + "=" + String(decoding: Array(v.unicodeScalars.map { UInt8($0.value) }), as: UTF8.self)
+        }
+        #expect(got == lines)
+    }
+
+    @Test func failedDeliveryExitsNonZero() throws {
+        let dead = try FakeBroker()
+        let address = dead.address
+        dead.stop()
+        let r = try Self.kwire(["-b", address, "produce", "t", "-X", "delivery.timeout.ms=500", "-X", "default.api.timeout.ms=500"], stdin: "a\nb\n")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("2 messages failed") || r.stderr.contains("failed"))
+    }
+}

@@ -261,6 +261,8 @@ public final class KafkaProducer: Sendable {
     private func finish(_ batch: ProducerBatch, _ result: Result<(baseOffset: Int64, logAppendTime: Int64), KafkaError>) {
         var ids: [UInt64] = []
         let tp = batch.topicPartition
+        // Messages that never got a partition (no metadata) carry -1: leave it out of errors.
+        let where_ = KafkaError.Context(topic: tp.topic, partition: tp.partition >= 0 ? tp.partition : nil)
         for (i, c) in batch.completions.enumerated() {
             switch c {
             case let .id(id): ids.append(id)
@@ -270,7 +272,7 @@ public final class KafkaProducer: Sendable {
                     let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1
                     cont.resume(returning: RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp))
                 case let .failure(e):
-                    cont.resume(throwing: e.with(.init(topic: tp.topic, partition: tp.partition)))
+                    cont.resume(throwing: e.with(where_))
                 }
             }
         }
@@ -278,7 +280,7 @@ public final class KafkaProducer: Sendable {
             let report: DeliveryReport
             switch result {
             case let .success(r): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: r.baseOffset, error: nil)
-            case let .failure(e): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: -1, error: e.with(.init(topic: tp.topic, partition: tp.partition)))
+            case let .failure(e): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: -1, error: e.with(where_))
             }
             onDelivery?(report)
             reportContinuation.yield(report)
@@ -324,6 +326,8 @@ public final class KafkaProducer: Sendable {
                 do {
                     try await initProducerId()
                 } catch {
+                    // Messages still expire while the cluster is unreachable.
+                    expire()
                     try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: 1))
                     continue
                 }
@@ -342,7 +346,7 @@ public final class KafkaProducer: Sendable {
                 } catch {
                     metadataFailures += 1
                     state.withLock { s in for t in wanted { s.wantMetadata.insert(t) } }
-                    expireWaiting()
+                    expire()
                     try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: metadataFailures))
                     continue
                 }
@@ -434,6 +438,9 @@ public final class KafkaProducer: Sendable {
             return out
         }
         for w in expired { finishWaiting(w, KafkaError(.timeout, "no metadata for topic \(w.record.topic) within delivery.timeout.ms", context: .init(topic: w.record.topic))) }
+        // Flush and room waiters may be done now (this runs on paths that skip the main loop's
+        // own wakeAll, e.g. while metadata keeps failing).
+        if !expired.isEmpty { wakeAll() }
     }
 
     private func expire() {
@@ -442,6 +449,7 @@ public final class KafkaProducer: Sendable {
         for b in expired {
             finish(b, .failure(KafkaError(.timeout, "message not delivered within delivery.timeout.ms", context: .init(topic: b.topicPartition.topic, partition: b.topicPartition.partition))))
         }
+        if !expired.isEmpty { wakeAll() }
     }
 
     /// One Produce request for one broker.
