@@ -62,12 +62,23 @@ def main():
     p.add_argument("--topic", required=True)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--summary", action="store_true",
+                   help="print one line: count and the CRC-32 (zlib) of all values (each + newline) in (partition, offset) order")
     args = p.parse_args()
     if not args.bootstrap.startswith(("127.", "localhost", "[::1]")):
         sys.exit("loopback brokers only")
     records = consume_confluent(args) if args.client == "confluent" else consume_kafka_python(args)
-    for r in sorted(records, key=lambda r: (r["partition"], r["offset"])):
-        print(json.dumps(r))
+    records.sort(key=lambda r: (r["partition"], r["offset"]))
+    if args.summary:
+        import zlib
+        crc = 0
+        for r in records:
+            crc = zlib.crc32((r["value"] or "").encode("latin-1") + b"\n", crc)
+        offsets_ok = all(b["offset"] == a["offset"] + 1 for a, b in zip(records, records[1:]) if a["partition"] == b["partition"])
+        print(json.dumps({"count": len(records), "crc32": crc, "contiguous_offsets": offsets_ok}))
+    else:
+        for r in records:
+            print(json.dumps(r))
     sys.exit(0 if len(records) >= args.count else 1)
 
 

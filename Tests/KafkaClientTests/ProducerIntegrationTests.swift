@@ -73,3 +73,45 @@ struct ProducerIntegrationTests {
         #expect(read.count == 100)
     }
 }
+
+/// One million messages through the producer, read back by confluent-kafka: the same count and
+/// the same bytes in the same order.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable && PeerClients.available, "needs KAFKA_BOOTSTRAP and python3 with confluent-kafka"))
+struct ProducerMillionTests {
+    @Test func aMillionMessagesArriveExactlyAsSent() async throws {
+        let bootstrap = ProducerIntegrationTests.bootstrap
+        let topic = IntegrationEnvironment.uniqueTopic("kw-million")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [bootstrap]))
+        try await admin.createTopic(NewTopic(name: topic, partitions: 1, replicationFactor: 1))
+        await admin.close()
+        let n = 1_000_000
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap, "linger.ms": "5", "acks": "all"])
+        var digestInput: [UInt8] = []
+        digestInput.reserveCapacity(n * 104)
+        for i in 0 ..< n {
+            // 100-byte values that differ in content, not just length.
+            var v = Array("m\(i)-".utf8)
+            v += [UInt8](repeating: UInt8(97 + i % 26), count: 100 - v.count)
+            digestInput += v
+            digestInput.append(0x0A)
+            while true {
+                do {
+                    try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: v))
+                    break
+                } catch let e as KafkaError where e.kind == .queueFull {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+        }
+        await producer.flush()
+        #expect(producer.pendingMessages == 0)
+        await producer.close()
+        let expected = Int(CRC32.checksum(digestInput))
+        let r = try PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", bootstrap,
+                                     "--topic", topic, "--count", String(n), "--timeout", "120", "--summary"])
+        let summary = try JSONSerialization.jsonObject(with: r.out) as? [String: Any]
+        #expect(summary?["count"] as? Int == n)
+        #expect(summary?["crc32"] as? Int == expected)
+        #expect(summary?["contiguous_offsets"] as? Bool == true)
+    }
+}
