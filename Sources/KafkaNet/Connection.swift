@@ -327,6 +327,12 @@ public final class Connection: EventHandler, Sendable {
                 }
             }
         }
+        outboundDrainedLocked(&s)
+        return nil
+    }
+
+    /// Everything queued was written: reset the queue and stop watching for writability.
+    private func outboundDrainedLocked(_ s: inout State) {
         s.outbound.removeAll(keepingCapacity: true)
         s.outboundHead = 0
         s.outboundOffset = 0
@@ -334,7 +340,6 @@ public final class Connection: EventHandler, Sendable {
             s.wantWritable = false
             loop.setWritableInterest(fd: fd, false)
         }
-        return nil
     }
 
     /// TLS variant of `flushLocked`: SSL_write frame by frame (partial writes enabled).
@@ -366,13 +371,7 @@ public final class Connection: EventHandler, Sendable {
                 return e
             }
         }
-        s.outbound.removeAll(keepingCapacity: true)
-        s.outboundHead = 0
-        s.outboundOffset = 0
-        if s.wantWritable {
-            s.wantWritable = false
-            loop.setWritableInterest(fd: fd, false)
-        }
+        outboundDrainedLocked(&s)
         return nil
     }
 

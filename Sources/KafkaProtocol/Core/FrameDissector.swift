@@ -39,6 +39,16 @@ public enum FrameDissector {
         return r
     }
 
+    /// A whole frame: size prefix, the header `writeHeader` writes, then `body`.
+    static func assemble(capacity: Int, _ body: [UInt8], writeHeader: (inout ByteWriter) throws -> Void) throws -> [UInt8] {
+        var w = ByteWriter(capacity: capacity)
+        let sizeAt = w.reserveInt32()
+        try writeHeader(&w)
+        w.writeBytes(body)
+        w.patchInt32(at: sizeAt, Int32(w.count - 4))
+        return w.take()
+    }
+
     /// Reads the api key and version of a request frame.
     public static func peekRequest(_ frame: [UInt8]) throws -> (apiKey: ApiKey, apiVersion: Int16) {
         try RequestHeader.peek(payload(frame))
@@ -53,16 +63,12 @@ public enum FrameDissector {
             let hv = api.requestHeaderVersion(version)
             let header = try RequestHeader.decode(from: &r, headerVersion: hv)
             let (body, bodyBytes) = try api.requestCodec.roundTrip(&r, version)
-            var w = ByteWriter(capacity: frame.count)
-            let sizeAt = w.reserveInt32()
-            try header.encode(into: &w, headerVersion: hv)
-            w.writeBytes(bodyBytes)
-            w.patchInt32(at: sizeAt, Int32(w.count - 4))
+            let reencoded = try assemble(capacity: frame.count, bodyBytes) { try header.encode(into: &$0, headerVersion: hv) }
             let json = JSONValue.object([
                 ("kind", .string("request")), ("api", .string(key.name)), ("api_key", .int(Int64(key.rawValue))),
                 ("api_version", .int(Int64(version))), ("header", header.json(headerVersion: hv)), ("body", body),
             ])
-            return Dissection(json: json, reencoded: w.take(), apiKey: key, apiVersion: version)
+            return Dissection(json: json, reencoded: reencoded, apiKey: key, apiVersion: version)
         } catch let f as Failure {
             throw f
         } catch let e as ProtocolDecodingError {
@@ -82,16 +88,12 @@ public enum FrameDissector {
             let hv = api.responseHeaderVersion(apiVersion)
             let header = try ResponseHeader.decode(from: &r, headerVersion: hv)
             let (body, bodyBytes) = try api.responseCodec.roundTrip(&r, apiVersion)
-            var w = ByteWriter(capacity: frame.count)
-            let sizeAt = w.reserveInt32()
-            try header.encode(into: &w, headerVersion: hv)
-            w.writeBytes(bodyBytes)
-            w.patchInt32(at: sizeAt, Int32(w.count - 4))
+            let reencoded = try assemble(capacity: frame.count, bodyBytes) { try header.encode(into: &$0, headerVersion: hv) }
             let json = JSONValue.object([
                 ("kind", .string("response")), ("api", .string(apiKey.name)), ("api_key", .int(Int64(apiKey.rawValue))),
                 ("api_version", .int(Int64(apiVersion))), ("header", header.json()), ("body", body),
             ])
-            return Dissection(json: json, reencoded: w.take(), apiKey: apiKey, apiVersion: apiVersion)
+            return Dissection(json: json, reencoded: reencoded, apiKey: apiKey, apiVersion: apiVersion)
         } catch let e as ProtocolDecodingError {
             throw .decoding(e)
         } catch {
