@@ -62,6 +62,18 @@ struct ProducerIntegrationTests {
         #expect(values.contains("message 4999 " + String(repeating: "x", count: 4999 % 50)))
     }
 
+    @Test func closeRightAfterEnqueueDeliversEverything() async throws {
+        let topic = try await makeTopic(1)
+        let delivered = Mutex(0)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap]) { r in
+            if r.isSuccess { delivered.withLock { $0 += r.messageIds.count } }
+        }
+        // Metadata for the topic is not known yet: these wait for it, and close must flush them.
+        for i in 0 ..< 500 { try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: "c\(i)")) }
+        await producer.close()
+        #expect(delivered.withLock { $0 } == 500)
+    }
+
     @Test func acksZeroDeliversWithUnknownOffsets() async throws {
         let topic = try await makeTopic(1)
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "acks": "0", "enable.idempotence": "false"])

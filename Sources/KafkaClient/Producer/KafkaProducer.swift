@@ -164,8 +164,10 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Appends under the lock. Returns whether the sender should be woken.
-    private func append(_ s: inout State, _ record: ProducerRecord, completion: Completion, ignoreLimit: Bool) throws -> Bool {
-        if s.closed || s.closing { throw KafkaError(.closed, "producer is closed") }
+    private func append(_ s: inout State, _ record: ProducerRecord, completion: Completion, ignoreLimit: Bool, accepted: Bool = false) throws -> Bool {
+        // `accepted`: a message the producer already took (routed after metadata arrived); it
+        // must still go out while `close()` flushes.
+        if s.closed || (s.closing && !accepted) { throw KafkaError(.closed, "producer is closed") }
         if let fatal = s.fatal { throw fatal }
         guard !record.topic.isEmpty else { throw KafkaError(.configuration, "record has no topic") }
         let timestamp = record.timestamp ?? Self.nowMillis()
@@ -411,7 +413,7 @@ public final class KafkaProducer: Sendable {
                 for w in list {
                     s.waitingBytes -= w.size
                     do {
-                        any = try append(&s, w.record, completion: w.completion, ignoreLimit: true) || any
+                        any = try append(&s, w.record, completion: w.completion, ignoreLimit: true, accepted: true) || any
                     } catch let e as KafkaError {
                         failed.append((w, e))
                     } catch {

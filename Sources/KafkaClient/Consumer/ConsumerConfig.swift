@@ -1,0 +1,76 @@
+import KafkaProtocol
+
+/// Consumer settings: everything in `ClientConfig` plus the consumer's fetch properties.
+public struct ConsumerConfig: PropertyConfigurable {
+    /// Where to start when a partition has no valid position (`auto.offset.reset`).
+    public enum OffsetReset: String, Sendable {
+        case earliest, latest
+        /// Fail with `.broker(.offsetOutOfRange)` instead of resetting.
+        case none
+    }
+
+    /// Whether transactional records of aborted transactions are visible (`isolation.level`).
+    public enum IsolationLevel: Int8, Sendable {
+        case readUncommitted = 0
+        case readCommitted = 1
+    }
+
+    /// Connection, metadata and security settings.
+    public var client = ClientConfig()
+    /// `auto.offset.reset`. Default: latest.
+    public var autoOffsetReset = OffsetReset.latest
+    /// `fetch.min.bytes`: the broker waits for this much data (up to `fetch.max.wait.ms`). Default: 1.
+    public var fetchMinBytes = 1
+    /// `fetch.max.wait.ms`. Default: 500 ms.
+    public var fetchMaxWait: Duration = .milliseconds(500)
+    /// `fetch.max.bytes`: most data one Fetch response may carry. Default: 52,428,800.
+    public var fetchMaxBytes = 50 * 1024 * 1024
+    /// `max.partition.fetch.bytes`: most data per partition per Fetch. Default: 1,048,576.
+    public var maxPartitionFetchBytes = 1024 * 1024
+    /// `max.poll.records`: most records one `poll` returns. Default: 500.
+    public var maxPollRecords = 500
+    /// `queued.max.messages.kbytes` (in bytes here): fetched data buffered ahead of the reader;
+    /// fetching pauses above it (backpressure). Default: 64 MiB.
+    public var queuedMaxBytes = 64 * 1024 * 1024
+    /// `isolation.level`. Default: read_uncommitted.
+    public var isolationLevel = IsolationLevel.readUncommitted
+    /// `check.crcs`: verify record batch CRCs. Default: true.
+    public var checkCRCs = true
+
+    public init() {}
+
+    public init(bootstrapServers: [String]) {
+        client.bootstrapServers = bootstrapServers
+    }
+
+    public init(properties: [String: String]) throws {
+        try set(properties)
+    }
+
+    public func validate() throws {
+        try client.validate()
+        guard maxPollRecords >= 1 else { throw KafkaError(.configuration, "max.poll.records must be at least 1") }
+    }
+
+    public static let properties: [ConfigProperty<ConsumerConfig>] =
+        ClientConfig.properties.map { p in ConfigProperty(p.key, p.doc) { c, v in try p.apply(&c.client, v) } } + [
+            .init("auto.offset.reset", "earliest, latest or none. Default: latest.") { c, v in
+                switch try ConfigParse.choice("auto.offset.reset", v, ["earliest", "latest", "none", "smallest", "largest", "beginning", "end", "error"]) {
+                case "earliest", "smallest", "beginning": c.autoOffsetReset = .earliest
+                case "none", "error": c.autoOffsetReset = .none
+                default: c.autoOffsetReset = .latest
+                }
+            },
+            .init("fetch.min.bytes", "Default: 1.") { c, v in c.fetchMinBytes = try ConfigParse.int("fetch.min.bytes", v, min: 0, max: Int(Int32.max)) },
+            .init("fetch.max.wait.ms", "Default: 500.") { c, v in c.fetchMaxWait = try ConfigParse.milliseconds("fetch.max.wait.ms", v) },
+            .init("fetch.wait.max.ms", "librdkafka's name for fetch.max.wait.ms.") { c, v in c.fetchMaxWait = try ConfigParse.milliseconds("fetch.wait.max.ms", v) },
+            .init("fetch.max.bytes", "Default: 52428800.") { c, v in c.fetchMaxBytes = try ConfigParse.int("fetch.max.bytes", v, min: 1024, max: Int(Int32.max)) },
+            .init("max.partition.fetch.bytes", "Default: 1048576.") { c, v in c.maxPartitionFetchBytes = try ConfigParse.int("max.partition.fetch.bytes", v, min: 1, max: Int(Int32.max)) },
+            .init("max.poll.records", "Default: 500.") { c, v in c.maxPollRecords = try ConfigParse.int("max.poll.records", v, min: 1, max: 1 << 24) },
+            .init("queued.max.messages.kbytes", "Prefetch bound in KiB. Default: 65536.") { c, v in c.queuedMaxBytes = try ConfigParse.int("queued.max.messages.kbytes", v, min: 1, max: Int.max / 1024) * 1024 },
+            .init("isolation.level", "read_uncommitted or read_committed. Default: read_uncommitted.") { c, v in
+                c.isolationLevel = try ConfigParse.choice("isolation.level", v, ["read_uncommitted", "read_committed"]) == "read_committed" ? .readCommitted : .readUncommitted
+            },
+            .init("check.crcs", "Verify batch CRCs. Default: true.") { c, v in c.checkCRCs = try ConfigParse.bool("check.crcs", v) },
+        ]
+}

@@ -1,0 +1,563 @@
+import Synchronization
+import KafkaProtocol
+import KafkaNet
+
+/// Reads messages from manually assigned partitions.
+///
+/// ```swift
+/// let consumer = try KafkaConsumer(properties: ["bootstrap.servers": "localhost:9092"])
+/// try await consumer.assign([TopicPartition(topic: "orders", partition: 0)], from: .beginning)
+/// for try await record in consumer.records { print(record.offset, record.valueString ?? "null") }
+/// ```
+/// One Fetch per leader broker covers all its assigned partitions and is re-issued as soon as
+/// its response is buffered, so the next fetch is in flight while the application processes
+/// records. Fetched data waiting for the reader is bounded (`queued.max.messages.kbytes`):
+/// when the reader stops, fetching stops.
+public final class KafkaConsumer: Sendable {
+    let config: ConsumerConfig
+    let cluster: Cluster
+    private let state: Mutex<State>
+    private let signal = Signal()
+    private let fetcher = Mutex<Task<Void, Never>?>(nil)
+
+    struct PartitionState: Sendable {
+        /// Next offset to fetch and to hand out; nil while a reset is pending.
+        var position: Int64?
+        var reset: OffsetSpec?
+        var paused = false
+        var watermarks = Watermarks(logStart: -1, high: -1, lastStable: -1)
+        var leaderEpoch: Int32 = -1
+        /// Changed on every seek, so that a fetch started before the seek is discarded.
+        var generation = 0
+    }
+
+    /// Fetched records of one partition, handed out in order.
+    struct Chunk: Sendable {
+        let tp: TopicPartition
+        let generation: Int
+        var records: [ConsumerRecord]
+        var next = 0
+        let bytes: Int
+    }
+
+    struct State: Sendable {
+        var partitions: [TopicPartition: PartitionState] = [:]
+        var buffer: [Chunk] = []
+        var bufferHead = 0
+        var bufferedBytes = 0
+        var fetching: Set<Int32> = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var closed = false
+        var error: KafkaError?
+        var metadata: ClusterMetadata?
+        var needMetadata = true
+    }
+
+    /// Creates a consumer; nothing is fetched until partitions are assigned.
+    public init(config: ConsumerConfig) throws {
+        try config.validate()
+        self.config = config
+        cluster = try Cluster(config: config.client)
+        state = Mutex(State())
+        cluster.startPeriodicRefresh()
+        let task = Task { [weak self] in _ = await self?.runFetcher() }
+        fetcher.withLock { $0 = task }
+    }
+
+    public convenience init(properties: [String: String]) throws {
+        try self.init(config: ConsumerConfig(properties: properties))
+    }
+
+    // MARK: Assignment and positions
+
+    /// Replaces the assignment. Each partition starts at `from`, or by `auto.offset.reset` when nil.
+    public func assign(_ partitions: [TopicPartition], from: OffsetSpec? = nil) async throws {
+        let reset: OffsetSpec? = from ?? {
+            switch config.autoOffsetReset {
+            case .earliest: return .beginning
+            case .latest: return .end
+            case .none: return nil
+            }
+        }()
+        guard let reset else {
+            throw KafkaError(.configuration, "auto.offset.reset=none: give a start position to assign(_:from:)")
+        }
+        state.withLock { s in
+            var next: [TopicPartition: PartitionState] = [:]
+            for tp in partitions {
+                var p = s.partitions[tp] ?? PartitionState()
+                if case let .offset(o) = reset, o >= 0 {
+                    p.position = o
+                    p.reset = nil
+                } else {
+                    p.position = nil
+                    p.reset = reset
+                }
+                p.generation += 1
+                next[tp] = p
+            }
+            s.partitions = next
+            s.buffer.removeAll()
+            s.bufferHead = 0
+            s.bufferedBytes = 0
+            s.needMetadata = true
+        }
+        signal.notify()
+    }
+
+    /// The current assignment.
+    public var assignment: [TopicPartition] { state.withLock { Array($0.partitions.keys) } }
+
+    /// Moves a partition's position; records fetched for the old position are discarded.
+    public func seek(_ tp: TopicPartition, to spec: OffsetSpec) throws {
+        try state.withLock { s in
+            guard var p = s.partitions[tp] else { throw KafkaError(.configuration, "\(tp) is not assigned") }
+            p.generation += 1
+            if case let .offset(o) = spec, o >= 0 {
+                p.position = o
+                p.reset = nil
+            } else {
+                p.position = nil
+                p.reset = spec
+            }
+            s.partitions[tp] = p
+            dropBuffered(&s, tp)
+        }
+        signal.notify()
+    }
+
+    /// The offset of the next record the application will receive for `tp` (nil while unknown).
+    public func position(_ tp: TopicPartition) -> Int64? {
+        state.withLock { s in
+            // The next record not yet handed out, if any is buffered; else the fetch position.
+            for i in s.bufferHead ..< s.buffer.count where s.buffer[i].tp == tp && s.buffer[i].next < s.buffer[i].records.count {
+                return s.buffer[i].records[s.buffer[i].next].offset
+            }
+            return s.partitions[tp]?.position
+        }
+    }
+
+    /// Stops fetching `partitions` (buffered records are still delivered).
+    public func pause(_ partitions: [TopicPartition]) {
+        state.withLock { s in for tp in partitions { s.partitions[tp]?.paused = true } }
+    }
+
+    /// Resumes fetching `partitions`.
+    public func resume(_ partitions: [TopicPartition]) {
+        state.withLock { s in for tp in partitions { s.partitions[tp]?.paused = false } }
+        signal.notify()
+    }
+
+    /// Partitions currently paused.
+    public var paused: [TopicPartition] { state.withLock { s in s.partitions.filter { $0.value.paused }.map(\.key) } }
+
+    /// The watermarks from the latest Fetch response for `tp`.
+    public func watermarks(_ tp: TopicPartition) -> Watermarks? { state.withLock { $0.partitions[tp]?.watermarks } }
+
+    /// Messages between the position and the high watermark (nil while unknown).
+    public func lag(_ tp: TopicPartition) -> Int64? {
+        guard let w = watermarks(tp), w.high >= 0, let p = position(tp) else { return nil }
+        return max(0, w.high - p)
+    }
+
+    /// Bytes of fetched data waiting for the reader.
+    public var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
+
+    private func dropBuffered(_ s: inout State, _ tp: TopicPartition) {
+        var kept: [Chunk] = []
+        for i in s.bufferHead ..< s.buffer.count {
+            if s.buffer[i].tp == tp { s.bufferedBytes -= s.buffer[i].bytes } else { kept.append(s.buffer[i]) }
+        }
+        s.buffer = kept
+        s.bufferHead = 0
+    }
+
+    // MARK: Reading
+
+    /// Up to `max` records (default `max.poll.records`), waiting at most `timeout` for the first.
+    public func poll(max: Int? = nil, timeout: Duration) async throws -> [ConsumerRecord] {
+        let limit = max ?? config.maxPollRecords
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var out: [ConsumerRecord] = []
+            let done: Bool = try state.withLock { s in
+                if let e = s.error { s.error = nil; throw e }
+                if s.closed { throw KafkaError(.closed, "consumer is closed") }
+                take(&s, into: &out, max: limit)
+                return !out.isEmpty
+            }
+            if done {
+                signal.notify()
+                return out
+            }
+            if ContinuousClock.now >= deadline { return [] }
+            await waitForData(until: deadline)
+        }
+    }
+
+    /// Moves up to `max` records from the buffer into `out`, releasing consumed chunks.
+    private func take(_ s: inout State, into out: inout [ConsumerRecord], max: Int) {
+        while out.count < max, s.bufferHead < s.buffer.count {
+            let n = min(max - out.count, s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next)
+            let c = s.buffer[s.bufferHead]
+            out.append(contentsOf: c.records[c.next ..< c.next + n])
+            s.buffer[s.bufferHead].next += n
+            if s.buffer[s.bufferHead].next >= c.records.count {
+                s.bufferedBytes -= c.bytes
+                s.buffer[s.bufferHead] = Chunk(tp: c.tp, generation: c.generation, records: [], bytes: 0)
+                s.bufferHead += 1
+                if s.bufferHead > 64 && s.bufferHead * 2 > s.buffer.count {
+                    s.buffer.removeFirst(s.bufferHead)
+                    s.bufferHead = 0
+                }
+            }
+        }
+    }
+
+    /// Takes one whole buffered chunk (the iterator's fast path).
+    fileprivate func nextChunk() async throws -> [ConsumerRecord]? {
+        while true {
+            var out: [ConsumerRecord] = []
+            let done: Bool = try state.withLock { s in
+                if let e = s.error { s.error = nil; throw e }
+                if s.closed { return true }
+                take(&s, into: &out, max: Int.max >> 1)
+                return !out.isEmpty
+            }
+            if done {
+                if out.isEmpty { return nil }
+                signal.notify()
+                return out
+            }
+            await waitForData(until: nil)
+        }
+    }
+
+    private func waitForData(until deadline: ContinuousClock.Instant?) async {
+        let timer: Task<Void, Never>? = deadline.map { d in
+            Task { [weak self] in
+                try? await Task.sleep(until: d, clock: .continuous)
+                self?.wakeReader()
+            }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLock { s in
+                if s.bufferHead < s.buffer.count || s.closed || s.error != nil { return true }
+                s.waiter?.resume()
+                s.waiter = c
+                return false
+            }
+            if now { c.resume() }
+        }
+        timer?.cancel()
+    }
+
+    private func wakeReader() {
+        let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        w?.resume()
+    }
+
+    /// Every record, in order per partition, as it arrives. Suspends only when nothing is buffered.
+    public var records: Records { Records(consumer: self) }
+
+    /// `AsyncSequence` of records; see `KafkaConsumer.records`.
+    public struct Records: AsyncSequence, Sendable {
+        public typealias Element = ConsumerRecord
+        let consumer: KafkaConsumer
+        public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            var chunk: [ConsumerRecord] = []
+            var index = 0
+            public mutating func next() async throws -> ConsumerRecord? {
+                if index < chunk.count {
+                    defer { index += 1 }
+                    return chunk[index]
+                }
+                guard let c = try await consumer.nextChunk() else { return nil }
+                chunk = c
+                index = 1
+                return c[0]
+            }
+        }
+    }
+
+    /// Stops fetching and closes every connection; `records` then ends.
+    public func close() async {
+        state.withLock { s in s.closed = true }
+        fetcher.withLock { $0?.cancel(); $0 = nil }
+        signal.notify()
+        wakeReader()
+        cluster.close()
+    }
+
+    // MARK: Fetching
+
+    private func runFetcher() async {
+        var failures = 0
+        while !Task.isCancelled, !state.withLock({ $0.closed }) {
+            do {
+                try await refreshMetadataIfNeeded()
+                try await resolveResets()
+                failures = 0
+            } catch let e as KafkaError where !e.isRetriable {
+                state.withLock { s in s.error = e }
+                wakeReader()
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            } catch {
+                failures += 1
+                try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: failures))
+                continue
+            }
+            for (broker, request, generations) in plannedFetches() {
+                Task { await self.fetch(broker: broker, request: request, generations: generations) }
+            }
+            await signal.wait(until: ContinuousClock.now + .seconds(1))
+        }
+    }
+
+    private func refreshMetadataIfNeeded() async throws {
+        let (need, topics) = state.withLock { s -> (Bool, [String]) in
+            let topics = Array(Set(s.partitions.keys.map(\.topic)))
+            let missing = topics.contains { s.metadata?.topics[$0] == nil }
+            return (s.needMetadata || missing, topics)
+        }
+        guard need, !topics.isEmpty else { return }
+        let m = try await cluster.refreshMetadata(topics: topics)
+        state.withLock { s in
+            s.metadata = m
+            s.needMetadata = false
+            for tp in s.partitions.keys {
+                if let p = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) {
+                    s.partitions[tp]?.leaderEpoch = p.leaderEpoch
+                }
+            }
+        }
+    }
+
+    /// ListOffsets for partitions waiting for a position (per leader broker).
+    private func resolveResets() async throws {
+        let pending = state.withLock { s in s.partitions.compactMap { tp, p in p.reset.map { (tp, $0, p.generation) } } }
+        guard !pending.isEmpty else { return }
+        let metadata = state.withLock { $0.metadata }
+        var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
+        for (tp, spec, gen) in pending {
+            guard let leader = metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
+                state.withLock { $0.needMetadata = true }
+                continue
+            }
+            byLeader[leader, default: []].append((tp, spec, gen))
+        }
+        for (leader, items) in byLeader {
+            var topics: [String: [ListOffsetsRequest.Partition]] = [:]
+            for (tp, spec, _) in items {
+                let ts: Int64
+                switch spec {
+                case .beginning: ts = -2
+                case .end: ts = -1
+                case let .timestamp(t): ts = t
+                case .offset: continue
+                }
+                topics[tp.topic, default: []].append(.init(partitionIndex: tp.partition, timestamp: ts))
+            }
+            let request = ListOffsetsRequest(isolationLevel: config.isolationLevel.rawValue, topics: topics.map { .init(name: $0.key, partitions: $0.value) })
+            let response = try await cluster.link(forNode: leader).send(request)
+            state.withLock { s in
+                for t in response.topics {
+                    for p in t.partitions {
+                        let tp = TopicPartition(topic: t.name, partition: p.partitionIndex)
+                        guard let gen = items.first(where: { $0.0 == tp })?.2, s.partitions[tp]?.generation == gen else { continue }
+                        let code = KafkaErrorCode(rawValue: p.errorCode)
+                        if code.isSuccess {
+                            // No offset for a timestamp (-1): start at the end, as the Java client does.
+                            s.partitions[tp]?.position = p.offset >= 0 ? p.offset : nil
+                            s.partitions[tp]?.reset = p.offset >= 0 ? nil : .end
+                        } else if code.isRetriable {
+                            s.needMetadata = true
+                        } else {
+                            s.error = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
+    private func plannedFetches() -> [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] {
+        state.withLock { s in
+            guard s.bufferedBytes < config.queuedMaxBytes else { return [] }
+            var byLeader: [Int32: [(TopicPartition, Int64, Int)]] = [:]
+            for (tp, p) in s.partitions where !p.paused && p.reset == nil {
+                guard let pos = p.position else { continue }
+                guard let leader = s.metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
+                    s.needMetadata = true
+                    continue
+                }
+                byLeader[leader, default: []].append((tp, pos, p.generation))
+            }
+            var out: [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] = []
+            for (leader, items) in byLeader where !s.fetching.contains(leader) {
+                var request = FetchRequest()
+                request.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+                request.minBytes = Int32(clamping: config.fetchMinBytes)
+                request.maxBytes = Int32(clamping: config.fetchMaxBytes)
+                request.isolationLevel = config.isolationLevel.rawValue
+                var topics: [String: [FetchRequest.Partition]] = [:]
+                var gens: [TopicPartition: (Int, Int64)] = [:]
+                for (tp, pos, gen) in items {
+                    var p = FetchRequest.Partition()
+                    p.partition = tp.partition
+                    p.fetchOffset = pos
+                    p.currentLeaderEpoch = s.partitions[tp]?.leaderEpoch ?? -1
+                    p.partitionMaxBytes = Int32(clamping: config.maxPartitionFetchBytes)
+                    topics[tp.topic, default: []].append(p)
+                    gens[tp] = (gen, pos)
+                }
+                request.topics = topics.map { name, parts in
+                    var t = FetchRequest.Topic()
+                    t.topic = name
+                    t.topicId = s.metadata?.topics[name]?.topicId ?? .zero
+                    t.partitions = parts
+                    return t
+                }
+                s.fetching.insert(leader)
+                out.append((leader, request, gens))
+            }
+            return out
+        }
+    }
+
+    private func fetch(broker: Int32, request: FetchRequest, generations: [TopicPartition: (Int, Int64)]) async {
+        defer {
+            state.withLock { s in _ = s.fetching.remove(broker) }
+            signal.notify()
+        }
+        let response: FetchResponse
+        var nameById: [KafkaUUID: String] = [:]
+        for t in request.topics { nameById[t.topicId] = t.topic }
+        do {
+            let connection = try await cluster.link(forNode: broker).connection()
+            let version = try connection.version(for: FetchRequest.self)
+            if version >= 13, request.topics.contains(where: { $0.topicId == .zero }) {
+                throw KafkaError(.unsupportedVersion, "Fetch v13+ needs topic ids, and the metadata has none")
+            }
+            let timeout = config.client.requestTimeout + config.fetchMaxWait
+            response = try await connection.send(request, version: version, timeout: timeout)
+        } catch {
+            state.withLock { $0.needMetadata = true }
+            try? await Task.sleep(for: config.client.retryBackoff)
+            return
+        }
+        if response.errorCode != 0 {
+            state.withLock { $0.needMetadata = true }
+            return
+        }
+        let decompress = Compression.recordDecompressor(maxOutput: 256 << 20)
+        var chunks: [Chunk] = []
+        var updates: [(TopicPartition, Int, Int64?, Watermarks?, KafkaErrorCode)] = []
+        for t in response.responses {
+            let name = t.topic.isEmpty ? (nameById[t.topicId] ?? "") : t.topic
+            for p in t.partitions {
+                let tp = TopicPartition(topic: name, partition: p.partitionIndex)
+                guard let (gen, fetchOffset) = generations[tp] else { continue }
+                let code = KafkaErrorCode(rawValue: p.errorCode)
+                let marks = Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset)
+                guard code.isSuccess else {
+                    updates.append((tp, gen, nil, marks, code))
+                    continue
+                }
+                do {
+                    let (records, next) = try decode(p, tp: tp, from: fetchOffset, decompress: decompress)
+                    if !records.isEmpty {
+                        chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
+                    }
+                    updates.append((tp, gen, next, marks, .noError))
+                } catch {
+                    state.withLock { s in s.error = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition)) }
+                }
+            }
+        }
+        state.withLock { s in
+            for (tp, gen, next, marks, code) in updates {
+                guard s.partitions[tp]?.generation == gen else { continue }
+                if let marks { s.partitions[tp]?.watermarks = marks }
+                switch code {
+                case .noError:
+                    if let next { s.partitions[tp]?.position = next }
+                case .offsetOutOfRange:
+                    switch config.autoOffsetReset {
+                    case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
+                    case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
+                    case .none: s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                    }
+                default:
+                    if code.isRetriable {
+                        s.needMetadata = true
+                    } else {
+                        s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                    }
+                }
+            }
+            for c in chunks where s.partitions[c.tp]?.generation == c.generation {
+                s.buffer.append(c)
+                s.bufferedBytes += c.bytes
+            }
+        }
+        wakeReader()
+    }
+
+    /// Records of one partition at or after `from`, and the next fetch position. Control batches
+    /// are skipped; with read_committed, records of aborted transactions are dropped.
+    private func decode(_ p: FetchResponse.Partition, tp: TopicPartition, from: Int64, decompress: @escaping RecordCodecFunction) throws -> ([ConsumerRecord], Int64?) {
+        guard let bytes = p.records, !bytes.isEmpty else { return ([], nil) }
+        var reader = RecordSetReader(bytes, verifyCRC: config.checkCRCs)
+        var out: [ConsumerRecord] = []
+        var next: Int64?
+        // Aborted transactions (read_committed): producer id → first offset, consumed in order.
+        let aborted = (p.abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset }
+        var abortedIndex = 0
+        var activeAborts = Set<Int64>()
+        let committedOnly = config.isolationLevel == .readCommitted
+        while let entry = try reader.next() {
+            switch entry {
+            case let .batch(b):
+                next = b.nextOffset
+                if b.lastOffset < from { continue }
+                if committedOnly {
+                    while abortedIndex < aborted.count, aborted[abortedIndex].firstOffset <= b.lastOffset {
+                        activeAborts.insert(aborted[abortedIndex].producerId)
+                        abortedIndex += 1
+                    }
+                }
+                if b.isControl {
+                    // An ABORT marker ends that producer's aborted range.
+                    if committedOnly, let markers = try? b.controlRecords(decompress: decompress), markers.contains(where: { $0.type == ControlRecordType.abort }) {
+                        activeAborts.remove(b.producerId)
+                    }
+                    continue
+                }
+                if committedOnly && b.isTransactional && activeAborts.contains(b.producerId) { continue }
+                var records = try b.records(decompress: decompress)
+                while let r = try records.next() {
+                    if r.offset < from { continue }
+                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
+                                              timestampType: b.timestampType, key: r.key, value: r.value, headers: r.headers, leaderEpoch: b.partitionLeaderEpoch))
+                }
+            case let .legacy(m):
+                next = m.offset + 1
+                for r in try m.records(decompress: decompress) where r.offset >= from {
+                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
+                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
+                    next = r.offset + 1
+                }
+            }
+        }
+        return (out, next.map { Swift.max($0, from) })
+    }
+}
