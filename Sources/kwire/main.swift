@@ -12,6 +12,7 @@ Commands:
   metadata                     list brokers, controller, topics and partitions
   topic create|delete|list     administer topics
   produce TOPIC                produce one message per line of standard input
+  consume TOPIC                print messages (kcat-style --format)
   decode FILE…                 dissect captured protocol frames (JSON), check re-encoding
 
 Run `kwire COMMAND --help` for a command's options. Brokers come from -b HOST:PORT or
@@ -37,6 +38,7 @@ func runCLI() async -> Int32 {
         case "topic", "topics": try await TopicCommand.run(argv)
         case "decode": try DecodeCommand.run(argv)
         case "produce": try await ProduceCommand.run(argv)
+        case "consume": try await ConsumeCommand.run(argv)
         case "-h", "--help", "help": print(usage)
         case "--version", "version": print("kwire 0.1.0")
         default: throw CLIError.usage("unknown command '\(command)' (see kwire --help)")

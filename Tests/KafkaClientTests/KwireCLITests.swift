@@ -189,3 +189,27 @@ struct KwireProduceTests {
         #expect(r.stderr.contains("2 messages failed") || r.stderr.contains("failed"))
     }
 }
+
+/// `kwire consume --exit-at-end` prints exactly what confluent-kafka produced, for every codec.
+@Suite(.enabled(if: KwireCLITests.binary != nil && IntegrationEnvironment.isAvailable && PeerClients.available, "needs kwire, KAFKA_BOOTSTRAP and confluent-kafka"))
+struct KwireConsumeTests {
+    @Test(arguments: ["none", "gzip", "snappy", "lz4", "zstd"])
+    func printsWhatConfluentKafkaProduced(codec: String) throws {
+        let bootstrap = IntegrationEnvironment.bootstrap!.split(separator: ",").first.map(String.init)!
+        let topic = IntegrationEnvironment.uniqueTopic("kw-cli-consume")
+        #expect(try KwireCLITests.kwire(["-b", bootstrap, "topic", "create", topic, "--partitions", "1"]).status == 0)
+        let n = 300
+        let produced = try PeerClients.run(["/usr/bin/env", "python3", KwireCLITests.root.appendingPathComponent("scripts/peer_produce.py").path,
+                                            "--bootstrap", bootstrap, "--topic", topic, "--count", String(n), "--compression", codec])
+        #expect(produced.status == 0)
+        let r = try KwireCLITests.kwire(["-b", bootstrap, "consume", topic, "--exit-at-end", "--format", "%o %k|%s|%h\\n"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = (0 ..< n).map { i -> String in
+            let key = i % 10 == 0 ? "" : "k\(i)"
+            let value = i % 7 == 0 ? "" : (i % 11 == 0 ? "" : "v\(i)-\(codec)")
+            return "\(i) \(key)|\(value)|i=\(i)"
+        }
+        #expect(r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) == expected)
+        #expect(r.stderr.contains("consumed \(n) messages"))
+    }
+}

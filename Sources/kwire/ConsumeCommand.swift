@@ -1,0 +1,164 @@
+import Foundation
+import KafkaClient
+
+/// `kwire consume TOPIC`: prints messages with a kcat-compatible format.
+enum ConsumeCommand {
+    static let help = """
+    usage: kwire consume TOPIC [--partition P] [--from beginning|end|OFFSET|@TIMESTAMP_MS]
+                               [--count N] [--exit-at-end] [--format FMT] [options]
+
+    Reads TOPIC (all partitions, or --partition P) and prints each message with FMT
+    (kcat-compatible): %t topic, %p partition, %o offset, %k key, %s value, %T timestamp,
+    %h headers (k=v,…), %% a percent sign; \\n and \\t are newline and tab. Default: %s\\n.
+    --from defaults to beginning. --exit-at-end stops once every partition is read up to its
+    high watermark. A summary goes to stderr.
+    \(Common.help)
+    """
+
+    static func run(_ argv: [String]) async throws {
+        let args = try Arguments(argv, valued: Common.valued.union(["--partition", "--from", "--count", "--format"]),
+                                 flags: Common.flags.union(["--exit-at-end"]))
+        if args.flag("-h", "--help") { print(help); return }
+        guard args.positional.count == 1 else { throw CLIError.usage("consume takes exactly one TOPIC") }
+        let topic = args.positional[0]
+        var config = ConsumerConfig()
+        config.client = try Common.config(args, applyX: false)
+        config.fetchMaxWait = .milliseconds(100)
+        for x in args.values("-X") {
+            guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
+            try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
+        }
+        let from: OffsetSpec
+        switch try args.value("--from") ?? "beginning" {
+        case "beginning": from = .beginning
+        case "end": from = .end
+        case let s where s.hasPrefix("@"):
+            guard let ts = Int64(s.dropFirst()) else { throw CLIError.usage("--from @TIMESTAMP_MS needs a number") }
+            from = .timestamp(ts)
+        case let s:
+            guard let o = Int64(s), o >= 0 else { throw CLIError.usage("--from takes beginning, end, an offset or @timestamp") }
+            from = .offset(o)
+        }
+        let count = try args.int("--count")
+        let format = try Format(try args.value("--format") ?? "%s\\n")
+
+        let admin = try KafkaAdminClient(config: config.client)
+        let meta = try await admin.describeTopics([topic])[0]
+        await admin.close()
+        var partitions = meta.partitions.map { TopicPartition(topic: topic, partition: $0.partition) }
+        if let p = try args.int("--partition") {
+            guard partitions.contains(where: { $0.partition == p }) else { throw CLIError.failure("topic \(topic) has no partition \(p)") }
+            partitions = [TopicPartition(topic: topic, partition: Int32(p))]
+        }
+        let consumer = try KafkaConsumer(config: config)
+        try await consumer.assign(partitions, from: from)
+        let start = ContinuousClock.now
+        var lastProgress = start
+        var n = 0
+        var bytes = 0
+        var out = [UInt8]()
+        out.reserveCapacity(1 << 16)
+        loop: while count.map({ n < $0 }) ?? true {
+            let batch = try await consumer.poll(max: 10000, timeout: .milliseconds(200))
+            for r in batch {
+                format.render(r, into: &out)
+                n += 1
+                bytes += r.value?.count ?? 0
+                if out.count > 1 << 16 { flushStdout(&out) }
+                if let count, n >= count { break loop }
+            }
+            flushStdout(&out)
+            if args.flag("--exit-at-end"), batch.isEmpty, partitions.allSatisfy({ tp in
+                guard let w = consumer.watermarks(tp), w.high >= 0, let p = consumer.position(tp) else { return false }
+                return p >= w.high
+            }) { break }
+            let now = ContinuousClock.now
+            if now - lastProgress >= .seconds(1), now - start >= .seconds(2) {
+                lastProgress = now
+                printError("kwire: \(n) messages consumed")
+            }
+        }
+        flushStdout(&out)
+        await consumer.close()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        printError("consumed \(n) messages, \(bytes) bytes, \(String(format: "%.3f", seconds)) s")
+    }
+
+    static func flushStdout(_ out: inout [UInt8]) {
+        guard !out.isEmpty else { return }
+        out.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let w = write(1, raw.baseAddress! + off, raw.count - off)
+                if w <= 0 { break }
+                off += w
+            }
+        }
+        out.removeAll(keepingCapacity: true)
+    }
+
+    /// A parsed kcat format string.
+    struct Format {
+        enum Part { case text([UInt8]), topic, partition, offset, key, value, timestamp, headers }
+        let parts: [Part]
+
+        init(_ spec: String) throws {
+            var parts: [Part] = []
+            var text: [UInt8] = []
+            var it = Array(spec.utf8).makeIterator()
+            func flush() { if !text.isEmpty { parts.append(.text(text)); text = [] } }
+            while let c = it.next() {
+                if c == UInt8(ascii: "\\") {
+                    switch it.next() {
+                    case UInt8(ascii: "n"): text.append(0x0A)
+                    case UInt8(ascii: "t"): text.append(0x09)
+                    case UInt8(ascii: "\\"): text.append(UInt8(ascii: "\\"))
+                    case let other?: text += [UInt8(ascii: "\\"), other]
+                    case nil: text.append(UInt8(ascii: "\\"))
+                    }
+                } else if c == UInt8(ascii: "%") {
+                    guard let f = it.next() else { throw CLIError.usage("--format ends with %") }
+                    let part: Part?
+                    switch f {
+                    case UInt8(ascii: "t"): part = .topic
+                    case UInt8(ascii: "p"): part = .partition
+                    case UInt8(ascii: "o"): part = .offset
+                    case UInt8(ascii: "k"): part = .key
+                    case UInt8(ascii: "s"): part = .value
+                    case UInt8(ascii: "T"): part = .timestamp
+                    case UInt8(ascii: "h"): part = .headers
+                    case UInt8(ascii: "%"): text.append(f); part = nil
+                    default: throw CLIError.usage("--format: unknown %\(Character(UnicodeScalar(f)))")
+                    }
+                    if let part { flush(); parts.append(part) }
+                } else {
+                    text.append(c)
+                }
+            }
+            flush()
+            self.parts = parts
+        }
+
+        func render(_ r: ConsumerRecord, into out: inout [UInt8]) {
+            for p in parts {
+                switch p {
+                case let .text(t): out += t
+                case .topic: out += Array(r.topic.utf8)
+                case .partition: out += Array(String(r.partition).utf8)
+                case .offset: out += Array(String(r.offset).utf8)
+                case .key: if let k = r.key { out += k }
+                case .value: if let v = r.value { out += v }
+                case .timestamp: out += Array(String(r.timestamp).utf8)
+                case .headers:
+                    for (i, h) in r.headers.enumerated() {
+                        if i > 0 { out.append(UInt8(ascii: ",")) }
+                        out += Array(h.key.utf8)
+                        out.append(UInt8(ascii: "="))
+                        if let v = h.value { out += v }
+                    }
+                }
+            }
+        }
+    }
+}
