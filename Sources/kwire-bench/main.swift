@@ -8,6 +8,7 @@ let usage = """
 usage: kwire-bench micro [--only NAME[,NAME…]] [--min-ms N]
        kwire-bench produce -b HOST:PORT [--messages N] [--size S] [--acks A] [--compression C]
                            [--linger-ms L] [--batch-size B] [--topic T] [-X key=value]…
+       kwire-bench consume -b HOST:PORT [--messages N] [--size S] [-X key=value]…
 
   micro    hot-path micro-benchmarks (CRC32C, record batch encode/decode, codecs);
            one JSON line per measurement on stdout
@@ -82,6 +83,31 @@ case "produce":
         o.properties["enable.idempotence"] = "false"
     }
     do { try await ProduceBench.run(o) } catch {
+        print("kwire-bench: \(error)")
+        exit(1)
+    }
+case "consume":
+    var bootstrap = ""
+    var messages = 1_000_000
+    var size = 100
+    var props: [String: String] = [:]
+    var i = 0
+    while i + 1 < args.count {
+        switch args[i] {
+        case "-b", "--bootstrap": bootstrap = args[i + 1]
+        case "--messages": messages = Int(args[i + 1]) ?? messages
+        case "--size": size = Int(args[i + 1]) ?? size
+        case "-X":
+            let kv = args[i + 1]
+            if let eq = kv.firstIndex(of: "=") { props[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
+        default:
+            print("kwire-bench: unknown argument \(args[i])")
+            exit(64)
+        }
+        i += 2
+    }
+    guard !bootstrap.isEmpty, messages > 0, size > 0 else { print("kwire-bench: consume needs -b HOST:PORT"); exit(64) }
+    do { try await ConsumeBench.run(bootstrap: bootstrap, messages: messages, size: size, properties: props) } catch {
         print("kwire-bench: \(error)")
         exit(1)
     }
