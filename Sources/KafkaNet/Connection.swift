@@ -297,7 +297,14 @@ public final class Connection: EventHandler, Sendable {
                     }
                 }
                 while true {
-                    let n = writev(fd, iov, Int32(iov.count))
+                    // sendmsg with MSG_NOSIGNAL: a write to a connection the peer reset must
+                    // fail with EPIPE, not raise SIGPIPE (which kills the process by default).
+                    let n = iov.withUnsafeMutableBufferPointer { p -> Int in
+                        var msg = msghdr()
+                        msg.msg_iov = p.baseAddress
+                        msg.msg_iovlen = p.count
+                        return sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
+                    }
                     if n < 0 && errno == EINTR { continue }
                     return n < 0 ? -Int(errno) : n
                 }

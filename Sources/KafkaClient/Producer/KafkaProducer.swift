@@ -326,7 +326,7 @@ public final class KafkaProducer: Sendable {
             //    state (KIP-360).
             if config.enableIdempotence, state.withLock({ $0.producerId < 0 || $0.epochBumpNeeded }) {
                 do {
-                    try await initProducerId()
+                    try await whileExpiring { try await self.initProducerId() }
                 } catch {
                     // Messages still expire while the cluster is unreachable.
                     expire()
@@ -342,7 +342,7 @@ public final class KafkaProducer: Sendable {
             if !wanted.isEmpty || state.withLock({ $0.metadata == nil }) {
                 do {
                     let known = state.withLock { s in Set(s.metadata?.topics.keys.map { $0 } ?? []) }
-                    let m = try await cluster.refreshMetadata(topics: Array(known.union(wanted)))
+                    let m = try await whileExpiring { try await self.cluster.refreshMetadata(topics: Array(known.union(wanted))) }
                     metadataFailures = 0
                     routeWaiting(with: m)
                 } catch {
@@ -371,6 +371,20 @@ public final class KafkaProducer: Sendable {
             }
             if requests.isEmpty { await signal.wait(until: deadline) }
         }
+    }
+
+    /// Runs `op` while a ticker keeps expiring messages (an unreachable broker can hold `op` for
+    /// request.timeout.ms, longer than delivery.timeout.ms).
+    private func whileExpiring<T: Sendable>(_ op: @Sendable () async throws -> T) async throws -> T {
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                if Task.isCancelled { return }
+                self?.expire()
+            }
+        }
+        defer { ticker.cancel() }
+        return try await op()
     }
 
     private func initProducerId() async throws {
@@ -458,6 +472,8 @@ public final class KafkaProducer: Sendable {
     private struct PendingRequest: Sendable {
         let broker: Int32
         let batches: [(TopicPartition, [UInt8])]
+        /// The earliest delivery deadline of its batches.
+        let deadline: ContinuousClock.Instant
     }
 
     /// Drains ready batches into one request per broker with room for another in flight.
@@ -482,7 +498,8 @@ public final class KafkaProducer: Sendable {
                 failed += f
                 guard !batches.isEmpty else { continue }
                 s.inFlight[broker, default: 0] += 1
-                out.append(PendingRequest(broker: broker, batches: batches))
+                let deadline = batches.compactMap { s.accumulator.queues[$0.0]?.batches.first?.createdAt }.min().map { $0 + config.deliveryTimeout } ?? now + config.deliveryTimeout
+                out.append(PendingRequest(broker: broker, batches: batches, deadline: deadline))
             }
             return out
         }
@@ -510,7 +527,8 @@ public final class KafkaProducer: Sendable {
                 for b in done { finish(b, .success((-1, -1))) }
                 return
             }
-            let response = try await connection.send(request, version: version, timeout: config.client.requestTimeout)
+            let left = max(r.deadline - .now, .milliseconds(1))
+            let response = try await connection.send(request, version: version, timeout: min(config.client.requestTimeout, left))
             handle(response, for: r)
         } catch {
             let e = error as? KafkaError ?? KafkaError(.connection, "\(error)")

@@ -154,8 +154,10 @@ struct RecordAccumulator: Sendable {
         func consider(_ t: ContinuousClock.Instant) { if best == nil || t < best! { best = t } }
         for q in queues.values {
             guard let head = q.batches.first else { continue }
-            consider(head.createdAt + settings.deliveryTimeout)
+            // An in-flight batch is settled by its request (bounded by its delivery deadline):
+            // a past deadline here would make the sender loop spin.
             if head.inFlight { continue }
+            consider(head.createdAt + settings.deliveryTimeout)
             // Only future events: a batch that is ready now but waiting for an in-flight slot
             // or a leader is woken by that request's completion or the metadata refresh.
             if let after = head.retryAfter, after > now { consider(after) }

@@ -26,6 +26,10 @@ final class TLSSession: @unchecked Sendable {
         case let .failure(e): throw e.with(.init(broker: remote))
         }
         self.lib = lib
+        // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a connection the
+        // peer reset (plain sockets use sendmsg with MSG_NOSIGNAL instead). Ignore SIGPIPE so
+        // such a write fails with EPIPE rather than killing the process.
+        _ = signal(SIGPIPE, SIG_IGN)
         lib.ERR_clear_error()
         func failure(_ what: String) -> KafkaError {
             KafkaError(.configuration, "TLS setup for \(remote): \(what)\(lib.errorQueueText().map { " (\($0))" } ?? "")", context: .init(broker: remote))
