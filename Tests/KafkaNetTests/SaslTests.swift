@@ -190,7 +190,8 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         defer { broker.stop() }
         let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: .plain, username: "alice", password: "alice-secret")))
         defer { c.close() }
-        let deadline = ContinuousClock.now + .seconds(5)
+        // Bounded wait for the condition (generous: the machine may be loaded by parallel suites).
+        let deadline = ContinuousClock.now + .seconds(30)
         while broker.received.filter({ $0.header.apiKey == .saslAuthenticate }).count < 3, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }

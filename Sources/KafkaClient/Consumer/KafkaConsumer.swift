@@ -137,7 +137,8 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Stops fetching `partitions` (buffered records are still delivered).
+    /// Stops fetching `partitions`; results of a fetch already in flight for them are dropped
+    /// (records already buffered are still delivered).
     public func pause(_ partitions: [TopicPartition]) {
         state.withLock { s in for tp in partitions { s.partitions[tp]?.paused = true } }
     }
@@ -485,7 +486,9 @@ public final class KafkaConsumer: Sendable {
         }
         state.withLock { s in
             for (tp, gen, next, marks, code) in updates {
-                guard s.partitions[tp]?.generation == gen else { continue }
+                // Paused meanwhile: drop the result and keep the position, so the data is fetched
+                // again after resume (a paused partition yields nothing new, as in the Java client).
+                guard s.partitions[tp]?.generation == gen, s.partitions[tp]?.paused == false else { continue }
                 if let marks { s.partitions[tp]?.watermarks = marks }
                 switch code {
                 case .noError:
@@ -504,7 +507,7 @@ public final class KafkaConsumer: Sendable {
                     }
                 }
             }
-            for c in chunks where s.partitions[c.tp]?.generation == c.generation {
+            for c in chunks where s.partitions[c.tp]?.generation == c.generation && s.partitions[c.tp]?.paused == false {
                 s.buffer.append(c)
                 s.bufferedBytes += c.bytes
             }
