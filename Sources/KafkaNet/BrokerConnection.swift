@@ -139,13 +139,19 @@ public final class BrokerConnection: Sendable {
     private let reauthentication = Mutex<Task<Void, Never>?>(nil)
 
     /// KIP-368: the broker closes a connection whose SASL session outlives the lifetime it
-    /// granted, so authenticate again (in-band, between ordinary requests) at 85–95 % of it.
+    /// granted, so authenticate again (in-band, between ordinary requests) at 85–95 % of it,
+    /// keeping at least 2 s (or half the lifetime) in hand.
     func scheduleReauthentication(after lifetime: Duration, _ sasl: SaslConfiguration, timeout: Duration) {
         let task = Task { [weak self] in
             var lifetime = lifetime
             while !Task.isCancelled {
                 let factor = Double.random(in: 0.85 ... 0.95)
-                let wait = Duration.milliseconds(Int64(Double(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000) * factor))
+                let lifetimeMs = Double(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)
+                // 85–95 % as the Java client does, but leave at least 2 s (or half the lifetime)
+                // for the exchange itself: SCRAM's key derivation on a busy machine can take a
+                // noticeable part of a short session.
+                let waitMs = max(lifetimeMs * 0.5, min(lifetimeMs * factor, lifetimeMs - 2000))
+                let wait = Duration.milliseconds(Int64(waitMs))
                 try? await Task.sleep(for: wait)
                 guard !Task.isCancelled, let self, self.isOpen else { return }
                 do {

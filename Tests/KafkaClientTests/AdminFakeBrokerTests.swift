@@ -126,7 +126,7 @@ import KafkaTestSupport
         _ = try await a.metadata()
         let before = broker.received.filter { $0.header.apiKey == .metadata }.count
         // Wait (bounded) until the background refresher has asked again at least twice.
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while broker.received.filter({ $0.header.apiKey == .metadata }).count < before + 2, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }

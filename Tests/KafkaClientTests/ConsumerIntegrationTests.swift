@@ -133,7 +133,7 @@ struct ConsumerIntegrationTests {
         let c = try consumer(["queued.max.messages.kbytes": "512", "max.partition.fetch.bytes": "65536"])
         try await c.assign([TopicPartition(topic: t, partition: 0)], from: .beginning)
         // Wait (bounded) until the prefetch buffer has filled, without reading.
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while c.bufferedBytes < 512 * 1024, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let filled = c.bufferedBytes
         try await Task.sleep(for: .milliseconds(500))
