@@ -46,12 +46,6 @@ final class Cluster: Sendable {
         refresher.withLock { $0 = task }
     }
 
-    /// The cached snapshot, if any.
-    var cachedMetadata: ClusterMetadata? { state.withLock { $0.metadata } }
-
-    /// Time of the last successful refresh.
-    var lastRefresh: ContinuousClock.Instant? { state.withLock { $0.refreshedAt } }
-
     /// The cached metadata if fresher than `maxAge`, else a refresh.
     func metadata(maxAge: Duration? = nil) async throws -> ClusterMetadata {
         let age = maxAge ?? config.metadataMaxAge

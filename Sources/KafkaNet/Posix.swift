@@ -38,8 +38,6 @@ enum Posix {
         return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
     }
 
-    static var wouldBlock: Set<Int32> { [EAGAIN, EWOULDBLOCK] }
-
     static func setNonBlocking(_ fd: Int32) throws(SystemCallError) {
         let flags = try retrying("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
         _ = try retrying("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
