@@ -18,6 +18,9 @@ final class Cluster: Sendable {
         var metadata: ClusterMetadata?
         var refreshedAt: ContinuousClock.Instant?
         var links: [Int32: BrokerLink] = [:]
+        /// Group coordinator connections, kept apart from data connections so that a JoinGroup
+        /// the broker holds for seconds never queues behind (or in front of) a Fetch.
+        var coordinatorLinks: [String: BrokerLink] = [:]
         var closed = false
         var bootstrapCursor = 0
     }
@@ -95,6 +98,18 @@ final class Cluster: Sendable {
         }
     }
 
+    /// A dedicated connection to a group coordinator (as FindCoordinator named it).
+    func coordinatorLink(nodeId: Int32, host: String, port: Int32) throws -> BrokerLink {
+        try state.withLock { s in
+            if s.closed { throw KafkaError(.closed, "client closed") }
+            let key = "\(nodeId)@\(host):\(port)"
+            if let l = s.coordinatorLinks[key] { return l }
+            let l = BrokerLink(host: host, port: Int(port), nodeId: nodeId, options: options, requestTimeout: config.requestTimeout)
+            s.coordinatorLinks[key] = l
+            return l
+        }
+    }
+
     /// Links to try for a request any broker can answer: known brokers first (connected ones
     /// leading), then the bootstrap servers, starting at a rotating position.
     private func candidates() throws -> [BrokerLink] {
@@ -125,6 +140,20 @@ final class Cluster: Sendable {
         for link in try candidates() {
             do {
                 return try await link.send(request)
+            } catch let e as KafkaError where e.kind == .connection || e.kind == .timeout {
+                failures.append("\(link.address): \(e.message)")
+                continue
+            }
+        }
+        throw KafkaError(.connection, "no broker reachable (" + failures.joined(separator: "; ") + ")")
+    }
+
+    /// `sendToAny` for a request built per negotiated version.
+    func sendToAny<R: KafkaRequest>(_ make: (Int16) throws -> R) async throws -> R.Response {
+        var failures: [String] = []
+        for link in try candidates() {
+            do {
+                return try await link.send(make)
             } catch let e as KafkaError where e.kind == .connection || e.kind == .timeout {
                 failures.append("\(link.address): \(e.message)")
                 continue
@@ -167,8 +196,8 @@ final class Cluster: Sendable {
         refresher.withLock { $0?.cancel(); $0 = nil }
         let links: [BrokerLink] = state.withLock { s in
             s.closed = true
-            defer { s.links = [:] }
-            return Array(s.links.values)
+            defer { s.links = [:]; s.coordinatorLinks = [:] }
+            return Array(s.links.values) + Array(s.coordinatorLinks.values)
         }
         for l in links + bootstrap { l.close() }
     }

@@ -98,6 +98,14 @@ public final class BrokerLink: Sendable {
         return try await c.send(request, version: version, timeout: timeout ?? requestTimeout)
     }
 
+    /// Sends a request whose fields depend on the negotiated version (e.g. FindCoordinator's
+    /// `key` up to v3, `coordinator_keys` from v4): `make` builds it for that version.
+    public func send<R: KafkaRequest>(timeout: Duration? = nil, _ make: (Int16) throws -> R) async throws -> R.Response {
+        let c = try await connection()
+        let version = try c.version(for: R.self)
+        return try await c.send(make(version), version: version, timeout: timeout ?? requestTimeout)
+    }
+
     /// Closes the current connection; the link stays usable and reconnects on the next call.
     public func disconnect() {
         let c = state.withLock { s -> BrokerConnection? in

@@ -37,6 +37,31 @@ public struct ConsumerConfig: PropertyConfigurable {
     /// `check.crcs`: verify record batch CRCs. Default: true.
     public var checkCRCs = true
 
+    // Consumer groups (used by `subscribe`).
+
+    /// `group.id`: the consumer group; required for `subscribe` and offset commits.
+    public var groupId: String?
+    /// `group.instance.id`: a static member id (KIP-345); a restart within the session timeout
+    /// keeps its partitions without a rebalance.
+    public var groupInstanceId: String?
+    /// `session.timeout.ms`: a member silent for this long is removed. Default: 45 s.
+    public var sessionTimeout: Duration = .seconds(45)
+    /// `heartbeat.interval.ms`. Default: 3 s.
+    public var heartbeatInterval: Duration = .seconds(3)
+    /// `max.poll.interval.ms`: a member that does not ask for records for this long leaves the
+    /// group (its partitions go to the others). Also the rebalance timeout. Default: 300 s.
+    public var maxPollInterval: Duration = .seconds(300)
+    /// `partition.assignment.strategy`, in order of preference: range, roundrobin,
+    /// cooperative-sticky. Default: range, roundrobin (as librdkafka).
+    public var assignmentStrategies = ["range", "roundrobin"]
+    /// `enable.auto.commit`: commit processed positions every `auto.commit.interval.ms`, on
+    /// revocation and on close. Default: true.
+    public var enableAutoCommit = true
+    /// `auto.commit.interval.ms`. Default: 5 s.
+    public var autoCommitInterval: Duration = .seconds(5)
+    /// `client.rack`: sent in the subscription for rack-aware assignors.
+    public var clientRack: String?
+
     public init() {}
 
     public init(bootstrapServers: [String]) {
@@ -50,6 +75,16 @@ public struct ConsumerConfig: PropertyConfigurable {
     public func validate() throws {
         try client.validate()
         guard maxPollRecords >= 1 else { throw KafkaError(.configuration, "max.poll.records must be at least 1") }
+        guard heartbeatInterval < sessionTimeout else {
+            throw KafkaError(.configuration, "heartbeat.interval.ms (\(heartbeatInterval)) must be lower than session.timeout.ms (\(sessionTimeout))")
+        }
+        if groupId?.isEmpty == true { throw KafkaError(.configuration, "group.id must not be empty") }
+        if groupInstanceId?.isEmpty == true { throw KafkaError(.configuration, "group.instance.id must not be empty") }
+        let assignors = try assignmentStrategies.map { try PartitionAssignors.named($0) }
+        guard !assignors.isEmpty else { throw KafkaError(.configuration, "partition.assignment.strategy must name at least one assignor") }
+        if Set(assignors.map(\.rebalanceProtocol)).count > 1 {
+            throw KafkaError(.configuration, "partition.assignment.strategy mixes eager and cooperative assignors: \(assignmentStrategies.joined(separator: ","))")
+        }
     }
 
     public static let properties: [ConfigProperty<ConsumerConfig>] =
@@ -72,5 +107,19 @@ public struct ConsumerConfig: PropertyConfigurable {
                 c.isolationLevel = try ConfigParse.choice("isolation.level", v, ["read_uncommitted", "read_committed"]) == "read_committed" ? .readCommitted : .readUncommitted
             },
             .init("check.crcs", "Verify batch CRCs. Default: true.") { c, v in c.checkCRCs = try ConfigParse.bool("check.crcs", v) },
+            .init("group.id", "Consumer group id.") { c, v in c.groupId = v },
+            .init("group.instance.id", "Static member id (KIP-345).") { c, v in c.groupInstanceId = v.isEmpty ? nil : v },
+            .init("session.timeout.ms", "Default: 45000.") { c, v in c.sessionTimeout = try ConfigParse.milliseconds("session.timeout.ms", v, min: 1) },
+            .init("heartbeat.interval.ms", "Default: 3000.") { c, v in c.heartbeatInterval = try ConfigParse.milliseconds("heartbeat.interval.ms", v, min: 1) },
+            .init("max.poll.interval.ms", "Default: 300000.") { c, v in c.maxPollInterval = try ConfigParse.milliseconds("max.poll.interval.ms", v, min: 1) },
+            .init("partition.assignment.strategy", "range, roundrobin, cooperative-sticky (comma-separated, preferred first). Default: range,roundrobin.") { c, v in
+                let names = v.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+                for n in names { _ = try PartitionAssignors.named(n) }
+                guard !names.isEmpty else { throw ConfigParse.bad("partition.assignment.strategy", v, "a comma-separated list of assignors") }
+                c.assignmentStrategies = names
+            },
+            .init("enable.auto.commit", "Default: true.") { c, v in c.enableAutoCommit = try ConfigParse.bool("enable.auto.commit", v) },
+            .init("auto.commit.interval.ms", "Default: 5000.") { c, v in c.autoCommitInterval = try ConfigParse.milliseconds("auto.commit.interval.ms", v, min: 1) },
+            .init("client.rack", "Rack id for rack-aware assignment.") { c, v in c.clientRack = v.isEmpty ? nil : v },
         ]
 }

@@ -16,9 +16,14 @@ import KafkaNet
 public final class KafkaConsumer: Sendable {
     let config: ConsumerConfig
     let cluster: Cluster
-    private let state: Mutex<State>
-    private let signal = Signal()
+    let state: Mutex<State>
+    let signal = Signal()
     private let fetcher = Mutex<Task<Void, Never>?>(nil)
+    /// The consumer group (when `group.id` is set): membership for `subscribe`, offset commits.
+    let group: ConsumerGroup?
+    let groupTask = Mutex<Task<Void, Never>?>(nil)
+    /// Where the `records` iterator is inside the chunk it holds (see `ReaderProgress`).
+    let progress = ReaderProgress()
 
     struct PartitionState: Sendable {
         /// Next offset to fetch and to hand out; nil while a reset is pending.
@@ -51,21 +56,34 @@ public final class KafkaConsumer: Sendable {
         var error: KafkaError?
         var metadata: ClusterMetadata?
         var needMetadata = true
+        /// Offset after the last record handed to the application, per partition.
+        var delivered: [TopicPartition: Int64] = [:]
+        /// Offset after the last record the application has finished with: everything returned
+        /// before its latest `poll` / `next()` call. Auto-commit commits these.
+        var processed: [TopicPartition: Int64] = [:]
+        /// The partition of the chunk the `records` iterator holds, and that chunk's end offset.
+        var held: (tp: TopicPartition, end: Int64)?
+        /// Partitions assigned by the group (vs. `assign`); nil when not subscribed.
+        var subscribed = false
     }
 
-    /// Creates a consumer; nothing is fetched until partitions are assigned.
-    public init(config: ConsumerConfig) throws {
+    /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
+    /// `onRebalance` is awaited on every group rebalance before partitions move.
+    public init(config: ConsumerConfig, onRebalance: RebalanceHandler? = nil) throws {
         try config.validate()
         self.config = config
-        cluster = try Cluster(config: config.client)
+        let cluster = try Cluster(config: config.client)
+        self.cluster = cluster
         state = Mutex(State())
+        group = try config.groupId.map { try ConsumerGroup(groupId: $0, config: config, cluster: cluster, handler: onRebalance) }
         cluster.startPeriodicRefresh()
         let task = Task { [weak self] in _ = await self?.runFetcher() }
         fetcher.withLock { $0 = task }
     }
 
-    public convenience init(properties: [String: String]) throws {
-        try self.init(config: ConsumerConfig(properties: properties))
+    /// A consumer configured by Kafka property names (`bootstrap.servers`, `group.id`, …).
+    public convenience init(properties: [String: String], onRebalance: RebalanceHandler? = nil) throws {
+        try self.init(config: ConsumerConfig(properties: properties), onRebalance: onRebalance)
     }
 
     // MARK: Assignment and positions
@@ -82,7 +100,8 @@ public final class KafkaConsumer: Sendable {
         guard let reset else {
             throw KafkaError(.configuration, "auto.offset.reset=none: give a start position to assign(_:from:)")
         }
-        state.withLock { s in
+        try state.withLock { s in
+            if s.subscribed { throw KafkaError(.configuration, "assign() cannot be used while subscribed to a group") }
             var next: [TopicPartition: PartitionState] = [:]
             for tp in partitions {
                 var p = s.partitions[tp] ?? PartitionState()
@@ -101,6 +120,10 @@ public final class KafkaConsumer: Sendable {
             s.bufferHead = 0
             s.bufferedBytes = 0
             s.needMetadata = true
+            s.delivered = s.delivered.filter { next[$0.key] != nil }
+            s.processed = s.processed.filter { next[$0.key] != nil }
+            s.held = nil
+            progress.invalidate()
         }
         signal.notify()
     }
@@ -122,6 +145,18 @@ public final class KafkaConsumer: Sendable {
             }
             s.partitions[tp] = p
             dropBuffered(&s, tp)
+            // A commit after a seek commits the new position (as the Java client does).
+            if case let .offset(o) = spec, o >= 0 {
+                s.delivered[tp] = o
+                s.processed[tp] = o
+            } else {
+                s.delivered[tp] = nil
+                s.processed[tp] = nil
+            }
+            if s.held?.tp == tp {
+                s.held = nil
+                progress.invalidate()
+            }
         }
         signal.notify()
     }
@@ -129,7 +164,11 @@ public final class KafkaConsumer: Sendable {
     /// The offset of the next record the application will receive for `tp` (nil while unknown).
     public func position(_ tp: TopicPartition) -> Int64? {
         state.withLock { s in
-            // The next record not yet handed out, if any is buffered; else the fetch position.
+            // The iterator's held chunk first, then the next buffered record, else the fetch position.
+            if let h = s.held, h.tp == tp {
+                let d = progress.delivered.load(ordering: .relaxed)
+                if d >= 0, d < h.end { return d }
+            }
             for i in s.bufferHead ..< s.buffer.count where s.buffer[i].tp == tp && s.buffer[i].next < s.buffer[i].records.count {
                 return s.buffer[i].records[s.buffer[i].next].offset
             }
@@ -164,7 +203,7 @@ public final class KafkaConsumer: Sendable {
     /// Bytes of fetched data waiting for the reader.
     public var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
 
-    private func dropBuffered(_ s: inout State, _ tp: TopicPartition) {
+    func dropBuffered(_ s: inout State, _ tp: TopicPartition) {
         var kept: [Chunk] = []
         for i in s.bufferHead ..< s.buffer.count {
             if s.buffer[i].tp == tp { s.bufferedBytes -= s.buffer[i].bytes } else { kept.append(s.buffer[i]) }
@@ -179,12 +218,15 @@ public final class KafkaConsumer: Sendable {
     public func poll(max: Int? = nil, timeout: Duration) async throws -> [ConsumerRecord] {
         let limit = max ?? config.maxPollRecords
         let deadline = ContinuousClock.now + timeout
+        group?.polled()
+        // Whatever the previous poll returned has been processed now.
+        state.withLock { s in s.processed.merge(s.delivered) { _, d in d } }
         while true {
             var out: [ConsumerRecord] = []
             let done: Bool = try state.withLock { s in
                 if let e = s.error { s.error = nil; throw e }
                 if s.closed { throw KafkaError(.closed, "consumer is closed") }
-                take(&s, into: &out, max: limit)
+                take(&s, into: &out, max: limit, markDelivered: true)
                 return !out.isEmpty
             }
             if done {
@@ -197,11 +239,13 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Moves up to `max` records from the buffer into `out`, releasing consumed chunks.
-    private func take(_ s: inout State, into out: inout [ConsumerRecord], max: Int) {
+    private func take(_ s: inout State, into out: inout [ConsumerRecord], max: Int, markDelivered: Bool) {
         while out.count < max, s.bufferHead < s.buffer.count {
             let n = min(max - out.count, s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next)
             let c = s.buffer[s.bufferHead]
+            guard n > 0 else { s.bufferHead += 1; continue }
             out.append(contentsOf: c.records[c.next ..< c.next + n])
+            if markDelivered { s.delivered[c.tp] = c.records[c.next + n - 1].offset + 1 }
             s.buffer[s.bufferHead].next += n
             if s.buffer[s.bufferHead].next >= c.records.count {
                 s.bufferedBytes -= c.bytes
@@ -216,19 +260,33 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Takes one whole buffered chunk (the iterator's fast path).
-    fileprivate func nextChunk() async throws -> [ConsumerRecord]? {
+    fileprivate func nextChunk() async throws -> (records: [ConsumerRecord], epoch: UInt64)? {
+        group?.polled()
         while true {
             var out: [ConsumerRecord] = []
+            var epoch: UInt64 = 0
             let done: Bool = try state.withLock { s in
+                // The chunk the iterator held is finished: all of it delivered and processed.
+                if let h = s.held, s.partitions[h.tp] != nil {
+                    s.delivered[h.tp] = h.end
+                    s.processed[h.tp] = h.end
+                }
+                s.held = nil
                 if let e = s.error { s.error = nil; throw e }
                 if s.closed { return true }
-                take(&s, into: &out, max: Int.max >> 1)
+                // One chunk = one partition, so the iterator's progress is one offset.
+                guard s.bufferHead < s.buffer.count else { return false }
+                take(&s, into: &out, max: Int.max >> 1, markDelivered: false)
+                if let last = out.last {
+                    s.held = (TopicPartition(topic: last.topic, partition: last.partition), last.offset + 1)
+                    epoch = progress.begin()
+                }
                 return !out.isEmpty
             }
             if done {
                 if out.isEmpty { return nil }
                 signal.notify()
-                return out
+                return (out, epoch)
             }
             await waitForData(until: nil)
         }
@@ -253,7 +311,7 @@ public final class KafkaConsumer: Sendable {
         timer?.cancel()
     }
 
-    private func wakeReader() {
+    func wakeReader() {
         let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
             defer { s.waiter = nil }
             return s.waiter
@@ -274,21 +332,41 @@ public final class KafkaConsumer: Sendable {
             let consumer: KafkaConsumer
             var chunk: [ConsumerRecord] = []
             var index = 0
+            var epoch: UInt64 = 0
             public mutating func next() async throws -> ConsumerRecord? {
-                if index < chunk.count {
-                    defer { index += 1 }
-                    return chunk[index]
+                let progress = consumer.progress
+                // A seek or revocation since the chunk was taken makes the rest of it stale.
+                if index < chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
+                    let r = chunk[index]
+                    // Asking for the next record means the previous one is processed.
+                    if index > 0 { progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed) }
+                    progress.delivered.store(r.offset + 1, ordering: .relaxed)
+                    index += 1
+                    return r
                 }
+                if index > 0, index <= chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
+                    progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed)
+                }
+                chunk = []
+                index = 0
                 guard let c = try await consumer.nextChunk() else { return nil }
-                chunk = c
+                chunk = c.records
+                epoch = c.epoch
+                let r = chunk[0]
+                progress.delivered.store(r.offset + 1, ordering: .relaxed)
                 index = 1
-                return c[0]
+                return r
             }
         }
     }
 
     /// Stops fetching and closes every connection; `records` then ends.
     public func close() async {
+        if let group, state.withLock({ $0.subscribed }) {
+            // Revoke (the application and auto-commit see it) and leave before stopping.
+            await group.close(host: self, timeout: config.client.requestTimeout)
+            groupTask.withLock { $0?.cancel(); $0 = nil }
+        }
         state.withLock { s in s.closed = true }
         fetcher.withLock { $0?.cancel(); $0 = nil }
         signal.notify()

@@ -1,0 +1,178 @@
+import KafkaProtocol
+
+/// Consumer groups: subscriptions, offset commits, rebalance events.
+extension KafkaConsumer {
+    /// Joins the group (`group.id`) and reads the partitions it assigns to this member, for
+    /// these topics. Partitions start at their committed offsets, else by `auto.offset.reset`.
+    /// Calling it again changes the subscription (the group rebalances).
+    public func subscribe(topics: [String]) throws {
+        guard !topics.isEmpty else { throw KafkaError(.configuration, "subscribe(topics:) needs at least one topic") }
+        try startGroup(.topics(Array(Set(topics)).sorted()))
+    }
+
+    /// Subscribes to every topic whose whole name matches `pattern` (a regular expression, as in
+    /// the Java client's `Pattern`); re-evaluated as topics appear and disappear.
+    public func subscribe(pattern: String) throws {
+        do {
+            _ = try Regex(pattern)
+        } catch {
+            throw KafkaError(.configuration, "invalid topic pattern '\(pattern)': \(error)")
+        }
+        try startGroup(.pattern(pattern))
+    }
+
+    private func startGroup(_ subscription: Subscription) throws {
+        guard let group else { throw KafkaError(.configuration, "subscribe needs group.id") }
+        try state.withLock { s in
+            if s.closed { throw KafkaError(.closed, "consumer is closed") }
+            if !s.subscribed && !s.partitions.isEmpty {
+                throw KafkaError(.configuration, "subscribe() cannot be used after assign(); create another consumer")
+            }
+            s.subscribed = true
+        }
+        group.setSubscription(subscription)
+        groupTask.withLock { task in
+            guard task == nil else { return }
+            task = Task { [weak self] in
+                guard let self, let group = self.group else { return }
+                await group.run(host: self)
+            }
+        }
+    }
+
+    /// Rebalance events as they happen (also given to `onRebalance`, which is awaited first).
+    /// Ends when the consumer closes. Without `group.id`, an empty sequence.
+    public var rebalanceEvents: AsyncStream<RebalanceEvent> {
+        group?.events ?? AsyncStream { $0.finish() }
+    }
+
+    /// This member's id in the group ("" before the first join).
+    public var memberId: String { group?.memberId ?? "" }
+
+    /// The group generation this member belongs to (-1 when not a member).
+    public var generationId: Int32 { group?.generation ?? -1 }
+
+    // MARK: Commits
+
+    /// Commits the position after every record handed to the application (by `poll` or the
+    /// `records` iterator), for every assigned partition that has one, and waits for the answer.
+    public func commit() async throws {
+        try await commit(committablePositions(processedOnly: false, partitions: nil))
+    }
+
+    /// Commits these offsets (the offset of the NEXT record to read, as in Kafka) and waits.
+    public func commit(_ offsets: [TopicPartition: Int64]) async throws {
+        guard let group else { throw KafkaError(.configuration, "commit needs group.id") }
+        try await group.commit(offsets)
+    }
+
+    /// Starts a commit of everything delivered so far and returns at once; `completion` (if any)
+    /// gets the outcome.
+    public func commitAsync(completion: (@Sendable (KafkaError?) -> Void)? = nil) {
+        let offsets = committablePositions(processedOnly: false, partitions: nil)
+        Task {
+            do {
+                try await commit(offsets)
+                completion?(nil)
+            } catch let e as KafkaError {
+                completion?(e)
+            } catch {
+                completion?(KafkaError(.connection, "\(error)"))
+            }
+        }
+    }
+
+    /// The group's committed offsets for `partitions` (nil: nothing committed).
+    public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64?] {
+        guard let group else { throw KafkaError(.configuration, "committed() needs group.id") }
+        let found = try await group.committedOffsets(partitions)
+        var out: [TopicPartition: Int64?] = [:]
+        for tp in partitions { out[tp] = found[tp] }
+        return out
+    }
+
+    // MARK: Hooks for ConsumerGroup
+
+    /// Offsets to commit: after each record delivered, or (`processedOnly`) after each record the
+    /// application has finished with. Only assigned partitions.
+    func committablePositions(processedOnly: Bool, partitions: [TopicPartition]?) -> [TopicPartition: Int64] {
+        state.withLock { s in
+            var out = processedOnly ? s.processed : s.delivered
+            if let h = s.held {
+                let v = processedOnly ? progress.processed.load(ordering: .relaxed) : progress.delivered.load(ordering: .relaxed)
+                if v >= 0 { out[h.tp] = v }
+            }
+            let wanted = partitions.map(Set.init)
+            return out.filter { s.partitions[$0.key] != nil && (wanted?.contains($0.key) ?? true) }
+        }
+    }
+
+    /// Revocation begins: stop fetching these partitions and drop what is buffered for them,
+    /// so that nothing more of them reaches the application.
+    func groupStopFetching(_ partitions: [TopicPartition]) {
+        state.withLock { s in
+            for tp in partitions where s.partitions[tp] != nil {
+                s.partitions[tp]?.paused = true
+                s.partitions[tp]?.generation += 1
+                dropBuffered(&s, tp)
+                if s.held?.tp == tp {
+                    // Freeze what the iterator got to; the rest of its chunk is dropped.
+                    let d = progress.delivered.load(ordering: .relaxed)
+                    let p = progress.processed.load(ordering: .relaxed)
+                    if d >= 0 { s.delivered[tp] = d }
+                    if p >= 0 { s.processed[tp] = p }
+                    s.held = nil
+                    progress.invalidate()
+                }
+            }
+        }
+    }
+
+    /// The partitions are no longer ours.
+    func groupRemove(_ partitions: [TopicPartition]) {
+        state.withLock { s in
+            for tp in partitions {
+                s.partitions[tp] = nil
+                s.delivered[tp] = nil
+                s.processed[tp] = nil
+                dropBuffered(&s, tp)
+            }
+        }
+    }
+
+    /// New partitions from the group: start at the committed offset, else `auto.offset.reset`.
+    func groupAdd(_ partitions: [TopicPartition], committed: [TopicPartition: Int64]) {
+        state.withLock { s in
+            for tp in partitions {
+                var p = s.partitions[tp] ?? PartitionState()
+                p.paused = false
+                p.generation += 1
+                if let c = committed[tp] {
+                    p.position = c
+                    p.reset = nil
+                    s.delivered[tp] = c
+                    s.processed[tp] = c
+                } else {
+                    p.position = nil
+                    switch config.autoOffsetReset {
+                    case .earliest: p.reset = .beginning
+                    case .latest: p.reset = .end
+                    case .none:
+                        p.reset = nil
+                        s.error = KafkaError.broker(.offsetOutOfRange, "\(tp) has no committed offset and auto.offset.reset=none",
+                                                    context: .init(topic: tp.topic, partition: tp.partition))
+                    }
+                }
+                s.partitions[tp] = p
+            }
+            s.needMetadata = true
+        }
+        signal.notify()
+    }
+
+    /// A fatal group error: the application sees it on its next read.
+    func groupFailed(_ error: KafkaError) {
+        state.withLock { $0.error = error }
+        wakeReader()
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Synchronization
+import Testing
+import KafkaClient
+import KafkaTestSupport
+
+/// One group member reading in its own task, recording what it got and its rebalance events.
+final class Locked<T: Sendable>: Sendable {
+    let value: Mutex<T>
+    init(_ v: T) { value = Mutex(v) }
+    func withLock<R>(_ body: (inout T) -> R) -> R { value.withLock { body(&$0) } }
+}
+
+final class GroupReader: Sendable {
+    let consumer: KafkaConsumer
+    let got = Locked<[ConsumerRecord]>([])
+    let events = Locked<[RebalanceEvent]>([])
+    let task = Locked<Task<Void, Never>?>(nil)
+
+    init(bootstrap: String, group: String, topics: [String], extra: [String: String] = [:]) throws {
+        var props = ["bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": "6000",
+                     "heartbeat.interval.ms": "1000", "auto.offset.reset": "earliest", "fetch.max.wait.ms": "100",
+                     "auto.commit.interval.ms": "500"]
+        for (k, v) in extra { props[k] = v }
+        let events = self.events
+        consumer = try KafkaConsumer(properties: props) { e in events.withLock { $0.append(e) } }
+        try consumer.subscribe(topics: topics)
+        let c = consumer, got = self.got
+        task.withLock {
+            $0 = Task { @Sendable in
+                while !Task.isCancelled {
+                    guard let batch = try? await c.poll(max: 1000, timeout: .milliseconds(200)) else { return }
+                    got.withLock { $0 += batch }
+                }
+            }
+        }
+    }
+
+    var assigned: Set<TopicPartition> {
+        var s = Set<TopicPartition>()
+        for e in events.withLock({ $0 }) {
+            switch e {
+            case let .assigned(p): s.formUnion(p)
+            case let .revoked(p), let .lost(p): s.subtract(p)
+            }
+        }
+        return s
+    }
+
+    func close() async {
+        task.withLock { $0?.cancel() }
+        await consumer.close()
+    }
+}
+
+/// Consumer groups against Tansu (session.timeout.ms 6000: Tansu holds each JoinGroup for half of it).
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable, "needs KAFKA_BOOTSTRAP"))
+struct GroupIntegrationTests {
+    static var bootstrap: String { ProducerIntegrationTests.bootstrap }
+
+    func topic(_ partitions: Int32, messages: Int) async throws -> String {
+        let t = IntegrationEnvironment.uniqueTopic("kw-group")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await admin.createTopic(NewTopic(name: t, partitions: partitions, replicationFactor: 1))
+        await admin.close()
+        try await produce(t, range: 0 ..< messages)
+        return t
+    }
+
+    func produce(_ t: String, range: Range<Int>) async throws {
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "partitioner": "murmur2_random"])
+        for i in range { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        await producer.flush()
+        await producer.close()
+    }
+
+    /// Waits (bounded) for `condition`.
+    func eventually(_ what: String, timeout: Duration = .seconds(40), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    func values(_ readers: [GroupReader]) -> [String] {
+        readers.flatMap { r in r.got.withLock { $0.compactMap(\.valueString) } }
+    }
+
+    @Test func twoMembersSplitPartitionsAndTheSurvivorTakesOverAfterALeave() async throws {
+        let t = try await topic(4, messages: 2000)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let a = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        let b = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        try await eventually("both members own 2 partitions") { a.assigned.count == 2 && b.assigned.count == 2 }
+        #expect(a.assigned.isDisjoint(with: b.assigned))
+        #expect(a.assigned.union(b.assigned).count == 4)
+        #expect(a.consumer.generationId == b.consumer.generationId)
+        try await eventually("all 2000 messages read") { Set(values([a, b])).count == 2000 }
+
+        // b leaves cleanly: its revocation commits, a takes over all 4 and reads new data exactly once.
+        await b.close()
+        try await eventually("a owns all 4 partitions") { a.assigned.count == 4 }
+        let before = a.got.withLock { $0.count }
+        try await produce(t, range: 2000 ..< 3000)
+        try await eventually("a reads the 1000 new messages") { Set(values([a])).isSuperset(of: (2000 ..< 3000).map { "m\($0)" }) }
+        try await Task.sleep(for: .milliseconds(500))
+        let after = a.got.withLock { Array($0[before...]) }
+        // Nothing read twice after the hand-over: b committed everything it had processed.
+        #expect(after.count == 1000, "a read \(after.count) records after the hand-over")
+        await a.close()
+    }
+
+    @Test func restartResumesFromCommittedOffsetsWithNoRepeats() async throws {
+        let t = try await topic(2, messages: 500)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let first = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        try await eventually("first member reads 500") { first.got.withLock { $0.count } >= 500 }
+        await first.close()
+        #expect(first.got.withLock { $0.count } == 500)
+
+        try await produce(t, range: 500 ..< 800)
+        let second = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        try await eventually("second member reads the 300 new") { second.got.withLock { $0.count } >= 300 }
+        try await Task.sleep(for: .milliseconds(500))
+        let vals = values([second])
+        #expect(vals.count == 300, "restart re-read \(vals.count - 300) committed records")
+        #expect(Set(vals) == Set((500 ..< 800).map { "m\($0)" }))
+        let committed = try await second.consumer.committed([TopicPartition(topic: t, partition: 0), TopicPartition(topic: t, partition: 1)])
+        #expect(committed.values.compactMap { $0 }.count == 2)
+        await second.close()
+    }
+}
