@@ -6,24 +6,44 @@ enum ConsumeCommand {
     static let help = """
     usage: kwire consume TOPIC [--partition P] [--from beginning|end|OFFSET|@TIMESTAMP_MS]
                                [--count N] [--exit-at-end] [--format FMT] [options]
+           kwire consume TOPIC... --group G [--assignor NAME] [--instance-id ID]
+                               [--from beginning|end] [--count N] [--exit-at-end] [--format FMT]
 
     Reads TOPIC (all partitions, or --partition P) and prints each message with FMT
     (kcat-compatible): %t topic, %p partition, %o offset, %k key, %s value, %T timestamp,
     %h headers (k=v,…), %% a percent sign; \\n and \\t are newline and tab. Default: %s\\n.
     --from defaults to beginning. --exit-at-end stops once every partition is read up to its
     high watermark. A summary goes to stderr.
+
+    With --group G the topics are read as a member of consumer group G: partitions are shared
+    with the group's other members (ours, librdkafka's, Java's), reading starts at the
+    committed offsets (else --from: beginning by default), processed offsets are committed
+    automatically and on exit; SIGINT/SIGTERM close cleanly (final commit, leave the group).
+    --assignor range|roundrobin|cooperative-sticky (default range,roundrobin); --instance-id
+    makes a static member (group.instance.id). --exit-at-end stops once every partition this
+    member owns is read up to its high watermark.
     \(Common.help)
     """
 
     static func run(_ argv: [String]) async throws {
-        let args = try Arguments(argv, valued: Common.valued.union(["--partition", "--from", "--count", "--format"]),
+        let args = try Arguments(argv, valued: Common.valued.union(["--partition", "--from", "--count", "--format", "--group", "--assignor", "--instance-id"]),
                                  flags: Common.flags.union(["--exit-at-end"]))
         if args.flag("-h", "--help") { print(help); return }
-        guard args.positional.count == 1 else { throw CLIError.usage("consume takes exactly one TOPIC") }
+        let group = try args.value("--group")
+        if group == nil { guard args.positional.count == 1 else { throw CLIError.usage("consume takes exactly one TOPIC (several only with --group)") } }
+        guard !args.positional.isEmpty else { throw CLIError.usage("consume needs a TOPIC") }
         let topic = args.positional[0]
         var config = ConsumerConfig()
         config.client = try Common.config(args, applyX: false)
         config.fetchMaxWait = .milliseconds(100)
+        if let group {
+            config.groupId = group
+            config.autoOffsetReset = try args.value("--from") == "end" ? .latest : .earliest
+            if let a = try args.value("--assignor") { try config.set("partition.assignment.strategy", a) }
+            if let i = try args.value("--instance-id") { config.groupInstanceId = i }
+        } else if try args.value("--assignor") != nil || args.value("--instance-id") != nil {
+            throw CLIError.usage("--assignor and --instance-id need --group")
+        }
         for x in args.values("-X") {
             guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
             try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
@@ -41,6 +61,13 @@ enum ConsumeCommand {
         }
         let count = try args.int("--count")
         let format = try Format(try args.value("--format") ?? "%s\\n")
+        if group != nil {
+            guard try args.int("--partition") == nil else { throw CLIError.usage("--partition cannot be used with --group") }
+            if case .offset = from { throw CLIError.usage("with --group, --from takes beginning or end") }
+            if case .timestamp = from { throw CLIError.usage("with --group, --from takes beginning or end") }
+            try await runGroup(topics: args.positional, config: config, count: count, format: format, exitAtEnd: args.flag("--exit-at-end"))
+            return
+        }
 
         let admin = try KafkaAdminClient(config: config.client)
         let meta = try await admin.describeTopics([topic])[0]
@@ -79,6 +106,53 @@ enum ConsumeCommand {
             }
         }
         flushStdout(&out)
+        await consumer.close()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        printError("consumed \(n) messages, \(bytes) bytes, \(String(format: "%.3f", seconds)) s")
+    }
+
+    /// `--group`: a group member until --count, --exit-at-end or SIGINT/SIGTERM; then a clean
+    /// close (final commit, LeaveGroup).
+    static func runGroup(topics: [String], config: ConsumerConfig, count: Int?, format: Format, exitAtEnd: Bool) async throws {
+        let stop = StopSignal()
+        let consumer = try KafkaConsumer(config: config) { event in
+            switch event {
+            case let .assigned(p): printError("kwire: assigned \(p.map(\.description).joined(separator: " "))")
+            case let .revoked(p): printError("kwire: revoked \(p.map(\.description).joined(separator: " "))")
+            case let .lost(p): printError("kwire: lost \(p.map(\.description).joined(separator: " "))")
+            }
+        }
+        try consumer.subscribe(topics: topics)
+        let start = ContinuousClock.now
+        var n = 0
+        var bytes = 0
+        var out = [UInt8]()
+        out.reserveCapacity(1 << 16)
+        loop: while !stop.requested, count.map({ n < $0 }) ?? true {
+            let batch = try await consumer.poll(max: 10000, timeout: .milliseconds(200))
+            for r in batch {
+                format.render(r, into: &out)
+                n += 1
+                bytes += r.value?.count ?? 0
+                if out.count > 1 << 16 { flushStdout(&out) }
+                if let count, n >= count { break loop }
+            }
+            // Printed before the next poll, which is what marks these records processed.
+            flushStdout(&out)
+            if exitAtEnd, batch.isEmpty {
+                let owned = consumer.assignment
+                if !owned.isEmpty, owned.allSatisfy({ tp in
+                    guard let w = consumer.watermarks(tp), w.high >= 0, let p = consumer.position(tp) else { return false }
+                    return p >= w.high
+                }) { break }
+            }
+        }
+        flushStdout(&out)
+        if count != nil || exitAtEnd || stop.requested {
+            // Everything printed is processed: commit it all before leaving.
+            do { try await consumer.commit() } catch { printError("kwire: final commit failed: \(error)") }
+        }
         await consumer.close()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
