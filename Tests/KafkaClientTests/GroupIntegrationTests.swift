@@ -17,14 +17,14 @@ final class GroupReader: Sendable {
     let events = Locked<[RebalanceEvent]>([])
     let task = Locked<Task<Void, Never>?>(nil)
 
-    init(bootstrap: String, group: String, topics: [String], extra: [String: String] = [:]) throws {
+    init(bootstrap: String, group: String, topics: [String], extra: [String: String] = [:], pattern: String? = nil) throws {
         var props = ["bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": "6000",
                      "heartbeat.interval.ms": "1000", "auto.offset.reset": "earliest", "fetch.max.wait.ms": "100",
                      "auto.commit.interval.ms": "500"]
         for (k, v) in extra { props[k] = v }
         let events = self.events
         consumer = try KafkaConsumer(properties: props) { e in events.withLock { $0.append(e) } }
-        try consumer.subscribe(topics: topics)
+        if let pattern { try consumer.subscribe(pattern: pattern) } else { try consumer.subscribe(topics: topics) }
         let c = consumer, got = self.got
         task.withLock {
             $0 = Task { @Sendable in
@@ -129,5 +129,72 @@ struct GroupIntegrationTests {
         let committed = try await second.consumer.committed([TopicPartition(topic: t, partition: 0), TopicPartition(topic: t, partition: 1)])
         #expect(committed.values.compactMap { $0 }.count == 2)
         await second.close()
+    }
+}
+
+extension GroupIntegrationTests {
+    @Test func threeMembersSplitSixPartitionsEvenly() async throws {
+        let t = try await topic(6, messages: 3000)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let readers = try (0 ..< 3).map { _ in try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["partition.assignment.strategy": "roundrobin"]) }
+        try await eventually("each of three members owns 2 partitions") { readers.allSatisfy { $0.assigned.count == 2 } }
+        #expect(readers.reduce(into: Set<TopicPartition>()) { $0.formUnion($1.assigned) }.count == 6)
+        try await eventually("all 3000 read") { Set(values(readers)).count == 3000 }
+        for r in readers { await r.close() }
+    }
+
+    @Test func regexSubscriptionPicksUpNewTopics() async throws {
+        let stem = IntegrationEnvironment.uniqueTopic("kw-rx")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await admin.createTopic(NewTopic(name: "\(stem)-a", partitions: 1, replicationFactor: 1))
+        try await admin.createTopic(NewTopic(name: "\(stem)-other", partitions: 1, replicationFactor: 1))
+        try await produce("\(stem)-a", range: 0 ..< 10)
+        try await produce("\(stem)-other", range: 100 ..< 110)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let r = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [], extra: ["metadata.max.age.ms": "1000"], pattern: "\(stem)-[a-c]")
+        try await eventually("reads the matching topic") { Set(values([r])) == Set((0 ..< 10).map { "m\($0)" }) }
+        // A topic created later that matches is picked up on the next metadata check.
+        try await admin.createTopic(NewTopic(name: "\(stem)-b", partitions: 1, replicationFactor: 1))
+        try await produce("\(stem)-b", range: 200 ..< 210)
+        try await eventually("reads the new matching topic") { Set(values([r])).isSuperset(of: (200 ..< 210).map { "m\($0)" }) }
+        #expect(!values([r]).contains("m100"), "read a topic the pattern does not match")
+        await r.close()
+        await admin.close()
+    }
+
+    @Test func aMemberThatStopsPollingLeavesAndTheOtherTakesOver() async throws {
+        let t = try await topic(2, messages: 0)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let extra = ["max.poll.interval.ms": "4000"]
+        let active = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra)
+        // A member that polls once and then never again.
+        let stalled = try KafkaConsumer(properties: ["bootstrap.servers": Self.bootstrap, "group.id": group, "session.timeout.ms": "6000",
+                                                      "heartbeat.interval.ms": "1000", "max.poll.interval.ms": "4000", "auto.offset.reset": "earliest"])
+        try stalled.subscribe(topics: [t])
+        _ = try await stalled.poll(timeout: .milliseconds(10))
+        try await eventually("the active member owns both partitions after the stalled one left", timeout: .seconds(60)) { active.assigned.count == 2 }
+        try await produce(t, range: 0 ..< 100)
+        try await eventually("all 100 read by the active member") { Set(values([active])).count == 100 }
+        await stalled.close()
+        await active.close()
+    }
+
+    @Test func staticMemberRestartKeepsItsPartitionsWithoutARebalance() async throws {
+        let t = try await topic(4, messages: 200)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let other = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        var member = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["group.instance.id": "static-1"])
+        try await eventually("two members own 2 partitions each") { other.assigned.count == 2 && member.assigned.count == 2 }
+        let mine = member.assigned
+        let generation = other.consumer.generationId
+        await member.close()
+        // Restart within the session timeout: same partitions back, the other member undisturbed.
+        member = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["group.instance.id": "static-1"])
+        try await eventually("the static member is back") { member.assigned.count == 2 }
+        #expect(member.assigned == mine)
+        #expect(other.consumer.generationId == generation, "the other member went through a rebalance")
+        #expect(!other.events.withLock { $0 }.contains { if case .revoked = $0 { true } else { false } })
+        await member.close()
+        await other.close()
     }
 }
