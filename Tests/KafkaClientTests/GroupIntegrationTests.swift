@@ -198,3 +198,57 @@ extension GroupIntegrationTests {
         await other.close()
     }
 }
+
+extension GroupIntegrationTests {
+    func groupConsumer(_ t: String) throws -> KafkaConsumer {
+        let c = try KafkaConsumer(properties: ["bootstrap.servers": Self.bootstrap, "group.id": IntegrationEnvironment.uniqueTopic("kw-g"),
+                                               "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "auto.offset.reset": "earliest",
+                                               "auto.commit.interval.ms": "200", "fetch.max.wait.ms": "100"])
+        try c.subscribe(topics: [t])
+        return c
+    }
+
+    func waitCommitted(_ c: KafkaConsumer, _ tp: TopicPartition, _ expected: Int64) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await c.committed([tp])[tp] != expected {
+            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "committed offset never became \(expected)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Auto-commit commits what the application finished with, never the record it is still
+    /// processing; an explicit `commit()` commits everything handed out.
+    @Test func autoCommitWithTheIteratorCommitsOnlyProcessedRecords() async throws {
+        let t = try await topic(1, messages: 100)
+        let tp = TopicPartition(topic: t, partition: 0)
+        let c = try groupConsumer(t)
+        // Inside the body of the 10th record (offset 9): records 0…8 are processed.
+        var it = c.records.makeAsyncIterator()
+        for _ in 0 ..< 10 { _ = try await it.next() }
+        try await waitCommitted(c, tp, 9)
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await c.committed([tp])[tp] == 9, "auto-commit went past the record being processed")
+        try await c.commit()
+        #expect(try await c.committed([tp])[tp] == 10)
+        await c.close()
+    }
+
+    @Test func autoCommitWithPollCommitsAPollsRecordsAtTheNextPoll() async throws {
+        let t = try await topic(1, messages: 100)
+        let tp = TopicPartition(topic: t, partition: 0)
+        let c = try groupConsumer(t)
+        var first: [ConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while first.isEmpty, ContinuousClock.now < deadline { first = try await c.poll(max: 5, timeout: .milliseconds(500)) }
+        #expect(first.map(\.offset) == [0, 1, 2, 3, 4])
+        try await Task.sleep(for: .milliseconds(800))
+        // Not processed yet (no later poll): nothing committed.
+        #expect(try await c.committed([tp])[tp] == nil as Int64?)
+        let second = try await c.poll(max: 5, timeout: .seconds(5))
+        #expect(second.map(\.offset) == [5, 6, 7, 8, 9])
+        try await waitCommitted(c, tp, 5)
+        try await c.commit()
+        #expect(try await c.committed([tp])[tp] == 10)
+        await c.close()
+    }
+}

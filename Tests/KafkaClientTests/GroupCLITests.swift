@@ -1,0 +1,114 @@
+import Foundation
+import Synchronization
+import Testing
+import KafkaClient
+import KafkaTestSupport
+
+/// A process running in the background with stdout/stderr in files, killable with any signal.
+final class BackgroundProcess: Sendable {
+    let process: Process
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ argv: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kw-bg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        stdoutPath = dir.appendingPathComponent("out").path
+        stderrPath = dir.appendingPathComponent("err").path
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        env["KAFKA_BOOTSTRAP"] = nil
+        p.environment = env
+        p.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        p.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try p.run()
+        process = p
+    }
+
+    var stdoutLines: [String] { ((try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ sig: Int32) { if process.isRunning { kill(process.processIdentifier, sig) } }
+
+    /// Waits for exit without blocking a cooperative thread (bounded).
+    func exit(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return process.terminationStatus
+    }
+}
+
+/// The done-when scenario: two `kwire consume --group` processes and one confluent-kafka
+/// consumer share a group; one of ours is SIGKILLed; the rest finish the topic.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable && PeerClients.available && KwireCLITests.binary != nil,
+                "needs KAFKA_BOOTSTRAP, confluent-kafka and a built kwire"))
+struct GroupCLITests {
+    static var bootstrap: String { ProducerIntegrationTests.bootstrap }
+
+    func produce(_ t: String, range: Range<Int>) async throws {
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap])
+        for i in range { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        await producer.flush()
+        await producer.close()
+    }
+
+    func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Partitions named in the member's latest "assigned" line on stderr.
+    func ownsPartitions(_ p: BackgroundProcess) -> Bool {
+        guard let line = p.stderr.split(separator: "\n").last(where: { $0.contains("assigned") }) else { return false }
+        return line.contains("[") && !line.hasSuffix("[]") && !line.hasSuffix("assigned ")
+    }
+
+    @Test func twoKwireMembersAndAConfluentMemberFinishTheTopicWhenOneIsKilled() async throws {
+        let t = IntegrationEnvironment.uniqueTopic("kw-gcli")
+        let group = IntegrationEnvironment.uniqueTopic("kw-gcli-g")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await admin.createTopic(NewTopic(name: t, partitions: 6, replicationFactor: 1))
+        await admin.close()
+        try await produce(t, range: 0 ..< 20000)
+
+        let kwire = try #require(KwireCLITests.binary).path
+        let member = { try BackgroundProcess([kwire, "-b", Self.bootstrap, "consume", t, "--group", group,
+                                              "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000"]) }
+        let a = try member(), b = try member()
+        let peer = try BackgroundProcess(["/usr/bin/env", "python3", KwireCLITests.root.appendingPathComponent("scripts/peer_group_consume.py").path,
+                                          "--client", "confluent", "--bootstrap", Self.bootstrap, "--topic", t, "--group", group,
+                                          "--idle", "40", "--timeout", "150"])
+        let all = [a, b, peer]
+        func seen() -> Set<String> { Set(all.flatMap(\.stdoutLines)) }
+        try await eventually("all 20000 read") { seen().count == 20000 }
+        try await eventually("all three members own partitions") { ownsPartitions(a) && ownsPartitions(b) && peer.stderr.contains("assigned: [") }
+
+        // Kill one of ours without any chance to commit or leave; new data arrives meanwhile.
+        a.signal(SIGKILL)
+        _ = await a.exit(within: .seconds(10))
+        try await produce(t, range: 20000 ..< 30000)
+        try await eventually("the survivors finish the topic", timeout: .seconds(90)) { seen().count == 30000 }
+        let expected = Set((0 ..< 30000).map { "m\($0)" })
+        #expect(seen() == expected)
+        // At least once overall: duplicates only from the killed member's uncommitted tail.
+        let total = all.reduce(0) { $0 + $1.stdoutLines.count }
+        #expect(total >= 30000)
+        #expect(total - 30000 <= 20000, "\(total - 30000) duplicates")
+
+        b.signal(SIGTERM)
+        #expect(await b.exit(within: .seconds(30)) == 0, "kwire did not close cleanly on SIGTERM: \(b.stderr)")
+        #expect(b.stderr.contains("consumed "))
+        peer.signal(SIGTERM)
+        _ = await peer.exit(within: .seconds(30))
+    }
+}
