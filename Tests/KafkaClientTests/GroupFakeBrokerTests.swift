@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import KafkaClient
+import KafkaTestSupport
+
+/// The group runtime against an in-process broker that injects coordinator errors.
+struct GroupFakeBrokerTests {
+    /// Counts of requests per API and a script of error answers.
+    final class Script: Sendable {
+        let counts = Mutex<[ApiKey: Int]>([:])
+        func next(_ key: ApiKey) -> Int { counts.withLock { c in c[key, default: 0] += 1; return c[key]! } }
+        func count(_ key: ApiKey) -> Int { counts.withLock { $0[key] ?? 0 } }
+    }
+
+    func assignmentBytes(_ topic: String, _ partitions: [Int32]) -> [UInt8] {
+        var a = ConsumerProtocolAssignment()
+        var tp = ConsumerProtocolAssignment.TopicPartition()
+        tp.topic = topic
+        tp.partitions = partitions
+        a.assignedPartitions = [tp]
+        return (try? a.encoded(version: 0)) ?? []
+    }
+
+    @Test func coordinatorErrorsAreRetriedAndAMoveDoesNotRebalance() async throws {
+        let script = Script()
+        let topic = "orders"
+        let joinMetadata = Mutex<[UInt8]>([])
+        let broker = try FakeBroker { req, b in
+            switch req.header.apiKey {
+            case .findCoordinator:
+                var r = FindCoordinatorResponse()
+                // The first lookup finds no coordinator yet.
+                let code: KafkaErrorCode = script.next(.findCoordinator) == 1 ? .coordinatorNotAvailable : .noError
+                if req.header.apiVersion >= 4 {
+                    var c = FindCoordinatorResponse.Coordinator()
+                    c.key = "g"
+                    c.errorCode = code.rawValue
+                    c.nodeId = b.nodeId; c.host = b.host; c.port = Int32(b.port)
+                    r.coordinators = [c]
+                } else {
+                    r.errorCode = code.rawValue
+                    r.nodeId = b.nodeId; r.host = b.host; r.port = Int32(b.port)
+                }
+                return .respond(b.body(r, for: req))
+            case .joinGroup:
+                guard let j = try? req.decode(JoinGroupRequest.self) else { return .disconnect }
+                _ = script.next(.joinGroup)
+                var r = JoinGroupResponse()
+                if j.memberId.isEmpty {
+                    r.errorCode = KafkaErrorCode.memberIdRequired.rawValue
+                    r.memberId = "m-1"
+                    return .respond(b.body(r, for: req))
+                }
+                joinMetadata.withLock { $0 = j.protocols.first?.metadata ?? [] }
+                r.generationId = Int32(script.count(.joinGroup))
+                r.memberId = j.memberId
+                r.leader = j.memberId
+                r.protocolName = j.protocols.first?.name
+                var m = JoinGroupResponse.Member()
+                m.memberId = j.memberId
+                m.metadata = j.protocols.first?.metadata ?? []
+                r.members = [m]
+                return .respond(b.body(r, for: req))
+            case .syncGroup:
+                _ = script.next(.syncGroup)
+                var r = SyncGroupResponse()
+                r.assignment = self.assignmentBytes(topic, [0, 1])
+                return .respond(b.body(r, for: req))
+            case .heartbeat:
+                // Second heartbeat: the coordinator moved. Fifth: a rebalance starts.
+                let n = script.next(.heartbeat)
+                var r = HeartbeatResponse()
+                if n == 2 { r.errorCode = KafkaErrorCode.notCoordinator.rawValue }
+                if n == 5 { r.errorCode = KafkaErrorCode.rebalanceInProgress.rawValue }
+                return .respond(b.body(r, for: req))
+            case .offsetFetch:
+                _ = script.next(.offsetFetch)
+                var r = OffsetFetchResponse()
+                var p0 = OffsetFetchResponse.GroupPartition(); p0.partitionIndex = 0; p0.committedOffset = 5
+                var p1 = OffsetFetchResponse.GroupPartition(); p1.partitionIndex = 1; p1.committedOffset = -1
+                var t = OffsetFetchResponse.GroupTopic(); t.name = topic; t.partitions = [p0, p1]
+                var g = OffsetFetchResponse.Group(); g.groupId = "g"; g.topics = [t]
+                r.groups = [g]
+                return .respond(b.body(r, for: req))
+            case .listOffsets:
+                var r = ListOffsetsResponse()
+                var p = ListOffsetsResponse.Partition(); p.partitionIndex = 1; p.offset = 0
+                var t = ListOffsetsResponse.Topic(); t.name = topic; t.partitions = [p]
+                r.topics = [t]
+                return .respond(b.body(r, for: req))
+            case .fetch:
+                return .respondAfter(.milliseconds(200), b.body(FetchResponse(), for: req))
+            case .leaveGroup:
+                _ = script.next(.leaveGroup)
+                return .respond(b.body(LeaveGroupResponse(), for: req))
+            case .offsetCommit:
+                _ = script.next(.offsetCommit)
+                return .respond(b.body(OffsetCommitResponse(), for: req))
+            default:
+                return b.defaultAction(req)
+            }
+        }
+        broker.addTopic(topic, partitions: 2)
+        final class Events: Sendable { let list = Mutex<[RebalanceEvent]>([]) }
+        let box = Events()
+        let c = try KafkaConsumer(properties: ["bootstrap.servers": broker.address, "group.id": "g", "heartbeat.interval.ms": "100",
+                                               "session.timeout.ms": "6000", "retry.backoff.ms": "20", "auto.offset.reset": "earliest"]) { e in
+            box.list.withLock { $0.append(e) }
+        }
+        try c.subscribe(topics: [topic])
+        let tp0 = TopicPartition(topic: topic, partition: 0), tp1 = TopicPartition(topic: topic, partition: 1)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while script.count(.heartbeat) < 4, ContinuousClock.now < deadline {
+            _ = try await c.poll(timeout: .milliseconds(50))
+        }
+        // Committed offset for p0, auto.offset.reset for p1.
+        #expect(c.position(tp0) == 5)
+        #expect(box.list.withLock { $0 } == [.assigned([tp0, tp1])])
+        // COORDINATOR_NOT_AVAILABLE, found, then re-found after NOT_COORDINATOR — without rejoining.
+        #expect(script.count(.findCoordinator) == 3)
+        #expect(script.count(.joinGroup) == 2, "KIP-394 join + real join only")
+        // The subscription carried the topic.
+        let sub = try ConsumerProtocolSubscription.decode(joinMetadata.withLock { $0 }).value
+        #expect(sub.topics == [topic])
+
+        // REBALANCE_IN_PROGRESS on the fifth heartbeat: eager revoke, rejoin, assign again.
+        while box.list.withLock({ $0.count }) < 3, ContinuousClock.now < deadline {
+            _ = try await c.poll(timeout: .milliseconds(50))
+        }
+        #expect(box.list.withLock { $0 } == [.assigned([tp0, tp1]), .revoked([tp0, tp1]), .assigned([tp0, tp1])])
+        #expect(script.count(.joinGroup) == 3)
+        await c.close()
+        #expect(script.count(.leaveGroup) == 1)
+        broker.stop()
+    }
+}
