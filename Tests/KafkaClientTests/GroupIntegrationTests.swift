@@ -17,7 +17,8 @@ final class GroupReader: Sendable {
     let events = Locked<[RebalanceEvent]>([])
     let task = Locked<Task<Void, Never>?>(nil)
 
-    init(bootstrap: String, group: String, topics: [String], extra: [String: String] = [:], pattern: String? = nil) throws {
+    /// `pause`: time the application spends after each batch before asking for more.
+    init(bootstrap: String, group: String, topics: [String], extra: [String: String] = [:], pattern: String? = nil, pause: Duration = .zero) throws {
         var props = ["bootstrap.servers": bootstrap, "group.id": group, "session.timeout.ms": "6000",
                      "heartbeat.interval.ms": "1000", "auto.offset.reset": "earliest", "fetch.max.wait.ms": "100",
                      "auto.commit.interval.ms": "500"]
@@ -31,6 +32,7 @@ final class GroupReader: Sendable {
                 while !Task.isCancelled {
                     guard let batch = try? await c.poll(max: 1000, timeout: .milliseconds(200)) else { return }
                     got.withLock { $0 += batch }
+                    if pause > .zero, !batch.isEmpty { try? await Task.sleep(for: pause) }
                 }
             }
         }
@@ -97,6 +99,10 @@ struct GroupIntegrationTests {
         #expect(a.assigned.union(b.assigned).count == 4)
         #expect(a.consumer.generationId == b.consumer.generationId)
         try await eventually("all 2000 messages read") { Set(values([a, b])).count == 2000 }
+        // Clean rebalances (b joining while a was already reading) repeat nothing: a revoked
+        // only after it had finished with what it was given, and committed exactly that.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(values([a, b]).count == 2000, "\(values([a, b]).count - 2000) records read twice")
 
         // b leaves cleanly: its revocation commits, a takes over all 4 and reads new data exactly once.
         await b.close()
@@ -250,5 +256,39 @@ extension GroupIntegrationTests {
         try await c.commit()
         #expect(try await c.committed([tp])[tp] == 10)
         await c.close()
+    }
+}
+
+extension GroupIntegrationTests {
+    /// Members join while data streams in: every clean rebalance hands partitions over with the
+    /// revoking member's exact position committed, so nothing is read twice or skipped.
+    @Test(arguments: ["range", "cooperative-sticky"])
+    func cleanRebalancesWhileReadingRepeatNothing(assignor: String) async throws {
+        let t = try await topic(4, messages: 0)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let extra = ["partition.assignment.strategy": assignor]
+        // Each member takes 50 ms after a batch before polling again, so rebalances land mid-batch.
+        let pause = Duration.milliseconds(50)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "linger.ms": "1"])
+        let feed = Task {
+            for i in 0 ..< 6000 {
+                try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)"))
+                if i % 20 == 19 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            await producer.flush()
+        }
+        let a = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra, pause: pause)
+        try await eventually("a reads") { a.got.withLock { $0.count } > 100 }
+        let b = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra, pause: pause)
+        try await eventually("b owns partitions") { !b.assigned.isEmpty }
+        let c = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra, pause: pause)
+        try await eventually("c owns partitions") { !c.assigned.isEmpty }
+        try await feed.value
+        await producer.close()
+        try await eventually("all 6000 read") { Set(values([a, b, c])).count == 6000 }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(values([a, b, c]).count == 6000, "\(values([a, b, c]).count - 6000) records read twice")
+        #expect(a.assigned.union(b.assigned).union(c.assigned).count == 4)
+        for r in [a, b, c] { await r.close() }
     }
 }

@@ -119,11 +119,25 @@ extension KafkaConsumer {
                     // Freeze what the iterator got to; the rest of its chunk is dropped.
                     let d = progress.delivered.load(ordering: .relaxed)
                     let p = progress.processed.load(ordering: .relaxed)
-                    if d >= 0 { s.delivered[tp] = d }
+                    if d >= 0 {
+                        s.delivered[tp] = d
+                        s.revokedHeld = (tp, d)
+                    }
                     if p >= 0 { s.processed[tp] = p }
                     s.held = nil
                     progress.invalidate()
                 }
+            }
+        }
+    }
+
+    /// True when the application has finished with every record of `partitions` it was given
+    /// (it asked for more since), so committing `processed` loses and repeats nothing.
+    func groupProcessedAll(_ partitions: [TopicPartition]) -> Bool {
+        state.withLock { s in
+            s.closed || partitions.allSatisfy { tp in
+                guard let d = s.delivered[tp] else { return true }
+                return (s.processed[tp] ?? -1) >= d
             }
         }
     }

@@ -63,7 +63,10 @@ public final class KafkaConsumer: Sendable {
         var processed: [TopicPartition: Int64] = [:]
         /// The partition of the chunk the `records` iterator holds, and that chunk's end offset.
         var held: (tp: TopicPartition, end: Int64)?
-        /// Partitions assigned by the group (vs. `assign`); nil when not subscribed.
+        /// The record the iterator was on when its partition's revocation began: it counts as
+        /// processed once the application asks for the next record.
+        var revokedHeld: (tp: TopicPartition, end: Int64)?
+        /// True once `subscribe` was called (partitions then come from the group).
         var subscribed = false
     }
 
@@ -272,6 +275,10 @@ public final class KafkaConsumer: Sendable {
                     s.processed[h.tp] = h.end
                 }
                 s.held = nil
+                if let r = s.revokedHeld {
+                    if s.partitions[r.tp] != nil { s.processed[r.tp] = Swift.max(s.processed[r.tp] ?? r.end, r.end) }
+                    s.revokedHeld = nil
+                }
                 if let e = s.error { s.error = nil; throw e }
                 if s.closed { return true }
                 // One chunk = one partition, so the iterator's progress is one offset.

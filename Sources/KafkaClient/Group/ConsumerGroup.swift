@@ -181,6 +181,16 @@ final class ConsumerGroup: Sendable {
             return []
         case let .revoke(partitions):
             host.groupStopFetching(partitions)
+            if !shared.withLock({ $0.closing }) {
+                // Like the Java client, which revokes inside poll(): wait until the application
+                // has finished with what it was given (it asks for more), so the commit below
+                // neither loses nor repeats. Bounded by max.poll.interval.ms, after which the
+                // member would be out of the group anyway.
+                let deadline = ContinuousClock.now + config.maxPollInterval
+                while !host.groupProcessedAll(partitions), ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
             await tell(.revoked(partitions))
             if config.enableAutoCommit {
                 // On close the application is done with everything it was given; during a
