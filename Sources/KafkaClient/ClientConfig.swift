@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KafkaProtocol
 public import KafkaNet
 
@@ -10,6 +13,11 @@ public struct ClientConfig: PropertyConfigurable {
     public var bootstrapServers: [String] = []
     /// `client.id`: sent in every request header. Default: `kafkawire`.
     public var clientId = "kafkawire"
+    /// `debug`: contexts to log (librdkafka's names): `cgrp` (consumer group), `all`. Lines go
+    /// to `logHandler`, or to standard error when there is none. Default: none.
+    public var debugContexts: Set<String> = []
+    /// Receives debug lines as (context, message). Secrets are never passed here.
+    public var logHandler: (@Sendable (String, String) -> Void)?
     /// `request.timeout.ms`: how long to wait for any response. Default: 30 000 ms.
     public var requestTimeout: Duration = .seconds(30)
     /// `default.api.timeout.ms`: overall budget of an admin operation including retries.
@@ -93,6 +101,12 @@ public struct ClientConfig: PropertyConfigurable {
             c.bootstrapServers = list
         },
         .init("client.id", "Client id in request headers. Default: kafkawire.") { c, v in c.clientId = v },
+        .init("debug", "Debug contexts to log: cgrp, all (comma-separated).") { c, v in
+            let names = Set(v.split(separator: ",").map { String($0).trimmingSpaces.lowercased() }.filter { !$0.isEmpty })
+            let known: Set<String> = ["cgrp", "consumer", "all", "generic", "broker", "fetch", "protocol", "topic", "metadata", "msg", "security"]
+            if let bad = names.subtracting(known).first { throw ConfigParse.bad("debug", bad, "one of \(known.sorted().joined(separator: ", "))") }
+            c.debugContexts = names
+        },
         .init("request.timeout.ms", "Response timeout. Default: 30000.") { c, v in c.requestTimeout = try ConfigParse.milliseconds("request.timeout.ms", v, min: 1) },
         .init("default.api.timeout.ms", "Admin operation budget. Default: 60000.") { c, v in c.defaultApiTimeout = try ConfigParse.milliseconds("default.api.timeout.ms", v, min: 1) },
         .init("metadata.max.age.ms", "Metadata refresh interval. Default: 300000.") { c, v in c.metadataMaxAge = try ConfigParse.milliseconds("metadata.max.age.ms", v, min: 1) },
@@ -173,5 +187,33 @@ struct BootstrapAddress: Equatable {
             throw KafkaError(.configuration, "invalid bootstrap server '\(s)': expected host:port with a port in 1...65535")
         }
         return BootstrapAddress(host: String(host), port: port)
+    }
+}
+
+extension ClientConfig {
+    /// Logs `message` when `debug` enables `context` (or `all`); the message is only built then.
+    func log(_ context: String, _ message: @autoclosure () -> String) {
+        guard debugContexts.contains(context) || debugContexts.contains("all") else { return }
+        let line = message()
+        if let logHandler {
+            logHandler(context, line)
+        } else {
+            FileHandleStderr.write("%kafkawire|\(context)| \(line)\n")
+        }
+    }
+}
+
+/// Unbuffered writes to standard error (no Foundation needed).
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(2, raw.baseAddress! + off, raw.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
     }
 }

@@ -147,7 +147,7 @@ final class ConsumerGroup: Sendable {
     }
 
     private func execute(_ action: GroupStateMachine.Action, host: KafkaConsumer) async -> [GroupStateMachine.Action] {
-        if debugGroup { print("[group \(groupId)] \(action) phase=\(phase)") }
+        config.client.log("cgrp", "group \(groupId): \(action) (phase \(phase))")
         switch action {
         case .findCoordinator:
             return await findCoordinator()
@@ -186,8 +186,23 @@ final class ConsumerGroup: Sendable {
                 // has finished with what it was given (it asks for more), so the commit below
                 // neither loses nor repeats. Bounded by max.poll.interval.ms, after which the
                 // member would be out of the group anyway.
+                // Heartbeats go on meanwhile: the coordinator keeps our session alive through a
+                // rebalance only if we keep heartbeating (the answers say REBALANCE_IN_PROGRESS).
                 let deadline = ContinuousClock.now + config.maxPollInterval
+                var nextHeartbeat = ContinuousClock.now + config.heartbeatInterval
                 while !host.groupProcessedAll(partitions), ContinuousClock.now < deadline {
+                    if ContinuousClock.now >= nextHeartbeat {
+                        nextHeartbeat = ContinuousClock.now + config.heartbeatInterval
+                        let (generation, memberId) = machine.withLock { ($0.generation, $0.memberId) }
+                        if generation >= 0 {
+                            var r = HeartbeatRequest()
+                            r.groupId = groupId
+                            r.generationId = generation
+                            r.memberId = memberId
+                            r.groupInstanceId = config.groupInstanceId
+                            _ = try? await coordinatorLink().send(r)
+                        }
+                    }
                     try? await Task.sleep(for: .milliseconds(5))
                 }
             }
@@ -201,7 +216,7 @@ final class ConsumerGroup: Sendable {
                 do {
                     try await commit(offsets, onlyChanged: true)
                 } catch {
-                    if debugGroup { print("[group \(groupId)] commit on revocation failed: \(error)") }
+                    config.client.log("cgrp", "group \(groupId): commit on revocation failed: \(error)")
                 }
             }
             host.groupRemove(partitions)
@@ -272,7 +287,7 @@ final class ConsumerGroup: Sendable {
             shared.withLock { $0.coordinator = link }
             return machine.withLock { $0.coordinatorFound(now: .now) }
         } catch {
-            if debugGroup { print("[group \(groupId)] FindCoordinator failed: \(error)") }
+            config.client.log("cgrp", "group \(groupId): FindCoordinator failed: \(error)")
             return machine.withLock { $0.coordinatorLost() }
         }
     }
@@ -480,6 +495,3 @@ extension Duration {
         return c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
     }
 }
-
-import Foundation
-let debugGroup = ProcessInfo.processInfo.environment["KWIRE_DEBUG_GROUP"] != nil
