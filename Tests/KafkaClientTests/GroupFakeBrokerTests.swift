@@ -22,11 +22,10 @@ struct GroupFakeBrokerTests {
         return (try? a.encoded(version: 0)) ?? []
     }
 
-    @Test func coordinatorErrorsAreRetriedAndAMoveDoesNotRebalance() async throws {
-        let script = Script()
-        let topic = "orders"
-        let joinMetadata = Mutex<[UInt8]>([])
-        let broker = try FakeBroker { req, b in
+    /// A one-broker group coordinator: the first FindCoordinator says COORDINATOR_NOT_AVAILABLE,
+    /// the second heartbeat NOT_COORDINATOR, the `rebalanceAt`-th REBALANCE_IN_PROGRESS.
+    func coordinator(_ script: Script, topic: String, rebalanceAt: Int = 5, joinMetadata: Locked<[UInt8]>? = nil) throws -> FakeBroker {
+        try FakeBroker { req, b in
             switch req.header.apiKey {
             case .findCoordinator:
                 var r = FindCoordinatorResponse()
@@ -52,7 +51,7 @@ struct GroupFakeBrokerTests {
                     r.memberId = "m-1"
                     return .respond(b.body(r, for: req))
                 }
-                joinMetadata.withLock { $0 = j.protocols.first?.metadata ?? [] }
+                joinMetadata?.withLock { $0 = j.protocols.first?.metadata ?? [] }
                 r.generationId = Int32(script.count(.joinGroup))
                 r.memberId = j.memberId
                 r.leader = j.memberId
@@ -68,11 +67,10 @@ struct GroupFakeBrokerTests {
                 r.assignment = self.assignmentBytes(topic, [0, 1])
                 return .respond(b.body(r, for: req))
             case .heartbeat:
-                // Second heartbeat: the coordinator moved. Fifth: a rebalance starts.
                 let n = script.next(.heartbeat)
                 var r = HeartbeatResponse()
                 if n == 2 { r.errorCode = KafkaErrorCode.notCoordinator.rawValue }
-                if n == 5 { r.errorCode = KafkaErrorCode.rebalanceInProgress.rawValue }
+                if n >= rebalanceAt, script.count(.joinGroup) < 3 { r.errorCode = KafkaErrorCode.rebalanceInProgress.rawValue }
                 return .respond(b.body(r, for: req))
             case .offsetFetch:
                 _ = script.next(.offsetFetch)
@@ -101,6 +99,13 @@ struct GroupFakeBrokerTests {
                 return b.defaultAction(req)
             }
         }
+    }
+
+    @Test func coordinatorErrorsAreRetriedAndAMoveDoesNotRebalance() async throws {
+        let script = Script()
+        let topic = "orders"
+        let joinMetadata = Locked<[UInt8]>([])
+        let broker = try coordinator(script, topic: topic, joinMetadata: joinMetadata)
         broker.addTopic(topic, partitions: 2)
         final class Events: Sendable { let list = Mutex<[RebalanceEvent]>([]) }
         let box = Events()
@@ -132,6 +137,36 @@ struct GroupFakeBrokerTests {
         #expect(script.count(.joinGroup) == 3)
         await c.close()
         #expect(script.count(.leaveGroup) == 1)
+        broker.stop()
+    }
+
+    /// While a revocation waits for the application to finish its batch, the member keeps
+    /// heartbeating (the coordinator would otherwise expire its session mid-rebalance).
+    @Test func heartbeatsContinueWhileRevocationWaitsForTheApplication() async throws {
+        let script = Script()
+        let topic = "orders"
+        let broker = try coordinator(script, topic: topic, rebalanceAt: 4)
+        broker.addTopic(topic, partitions: 2)
+        // The fake broker serves no records, so "delivered" is set by hand through the hook the
+        // group uses: the application was handed offset 0…9 of p0 and has not come back since.
+        let c = try KafkaConsumer(properties: ["bootstrap.servers": broker.address, "group.id": "g", "heartbeat.interval.ms": "100",
+                                               "session.timeout.ms": "6000", "retry.backoff.ms": "20", "auto.offset.reset": "earliest"])
+        try c.subscribe(topics: [topic])
+        let tp0 = TopicPartition(topic: topic, partition: 0)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while c.assignment.isEmpty, ContinuousClock.now < deadline { _ = try await c.poll(timeout: .milliseconds(50)) }
+        c.state.withLock { $0.delivered[tp0] = 10 }
+        // Stop polling. The rebalance starts on the 4th heartbeat; the revocation must wait.
+        while script.count(.heartbeat) < 4, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(script.count(.joinGroup) == 2, "rejoined before the application finished its batch")
+        #expect(script.count(.heartbeat) >= 10, "only \(script.count(.heartbeat)) heartbeats while waiting")
+        // The application asks for more: its batch is done, the revocation commits and rejoins.
+        _ = try await c.poll(timeout: .milliseconds(50))
+        while script.count(.joinGroup) < 3, ContinuousClock.now < deadline { _ = try await c.poll(timeout: .milliseconds(50)) }
+        #expect(script.count(.joinGroup) == 3)
+        #expect(script.count(.offsetCommit) >= 1)
+        await c.close()
         broker.stop()
     }
 }

@@ -288,7 +288,8 @@ extension GroupIntegrationTests {
         try await eventually("all 6000 read") { Set(values([a, b, c])).count == 6000 }
         try await Task.sleep(for: .milliseconds(500))
         #expect(values([a, b, c]).count == 6000, "\(values([a, b, c]).count - 6000) records read twice")
-        #expect(a.assigned.union(b.assigned).union(c.assigned).count == 4)
+        // (A late rebalance may still be moving partitions under load: wait for it to settle.)
+        try await eventually("all 4 partitions owned") { a.assigned.union(b.assigned).union(c.assigned).count == 4 }
         for r in [a, b, c] { await r.close() }
     }
 }
