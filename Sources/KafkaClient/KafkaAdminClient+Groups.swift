@@ -13,12 +13,15 @@ extension KafkaAdminClient {
     /// the groups it coordinates) and the answers merged.
     ///
     /// - Parameter states: only groups in these states (ListGroups v4+; with an older broker a
-    ///   non-empty filter throws `.unsupportedVersion` rather than silently listing all).
+    ///   non-empty filter throws `.unsupportedVersion` rather than silently listing all). A
+    ///   broker that ignores the filter is filtered here, except that a group whose state the
+    ///   broker did not know (Tansu 0.6 says `Unknown` for every group) is kept, not guessed away.
     /// - Throws: when a broker cannot be listed within `default.api.timeout.ms` (a partial
     ///   listing would look complete).
     public func listGroups(states: Set<ConsumerGroupState> = []) async throws -> [ConsumerGroupListing] {
         let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
         let filter = states.map(\.rawValue).sorted()
+        let wanted = Set(filter.map { $0.lowercased() })
         var merged: [String: ConsumerGroupListing] = [:]
         for id in m.brokers.keys.sorted() {
             let (response, version) = try await cluster.withRetries("ListGroups") { () async throws -> (ListGroupsResponse, Int16) in
@@ -34,9 +37,11 @@ extension KafkaAdminClient {
                 return (r, v)
             }
             for g in response.groups {
+                let state = version >= 4 && !g.groupState.isEmpty ? ConsumerGroupState(rawValue: g.groupState) : nil
+                if let state, !wanted.isEmpty, state != .unknown, !wanted.contains(state.rawValue.lowercased()) { continue }
                 merged[g.groupId] = ConsumerGroupListing(
                     groupId: g.groupId, protocolType: g.protocolType,
-                    state: version >= 4 && !g.groupState.isEmpty ? ConsumerGroupState(rawValue: g.groupState) : nil,
+                    state: state,
                     type: version >= 5 && !g.groupType.isEmpty ? g.groupType : nil,
                     coordinatorId: id
                 )

@@ -333,6 +333,9 @@ import KafkaTestSupport
         _ = try await a.listGroups(states: [.stable, ConsumerGroupState(parsing: "empty")])
         let filter = try #require(one.received.last { $0.header.apiKey == .listGroups }).decode(ListGroupsRequest.self).statesFilter
         #expect(filter == ["Empty", "Stable"])
+        // This fake ignores the filter, like Tansu: filtered here, keeping groups of unknown state.
+        #expect(try await a.listGroups(states: [.stable]).map(\.groupId) == ["alpha", "simple"])
+        #expect(try await a.listGroups(states: [ConsumerGroupState(parsing: "EMPTY")]).map(\.groupId) == ["beta", "simple"])
         await a.close()
     }
 
