@@ -103,7 +103,10 @@ extension KafkaAdminClient {
                 return
             }
             let code = KafkaErrorCode(rawValue: c.errorCode)
-            if code.isSuccess {
+            if code.isSuccess && c.nodeId < 0 {
+                // No error but no coordinator either: treat as "not available yet".
+                out[group] = .retry(KafkaError.broker(.coordinatorNotAvailable, "FindCoordinator named no node for group \(group)", context: .init(broker: connection.remote, apiKey: .findCoordinator)))
+            } else if code.isSuccess {
                 out[group] = .done(.success(ClusterMetadata.Broker(nodeId: c.nodeId, host: c.host, port: Int(c.port), rack: nil)))
             } else {
                 let e = KafkaError.broker(code, c.errorMessage, context: .init(broker: connection.remote, apiKey: .findCoordinator))
@@ -113,7 +116,8 @@ extension KafkaAdminClient {
         do {
             if version >= 4 {
                 let r = try await connection.send(FindCoordinatorRequest(keys: groups, keyType: FindCoordinatorRequest.groupKeyType, version: version), version: version, timeout: timeout)
-                for g in groups { classify(g, r.coordinator(for: g)) }
+                // Only the per-key entries count at v4+ (the top-level fields are absent there).
+                for g in groups { classify(g, r.coordinators.first { $0.key == g }) }
             } else {
                 for g in groups {
                     let r = try await connection.send(FindCoordinatorRequest(keys: [g], keyType: FindCoordinatorRequest.groupKeyType, version: version), version: version, timeout: timeout)

@@ -223,6 +223,31 @@ import KafkaTestSupport
         await a.close()
     }
 
+    @Test func aLookupThatNamesNoCoordinatorIsRetried() async throws {
+        let lookups = Atomic<Int>(0)
+        let broker = try FakeBroker { req, b in
+            switch req.header.apiKey {
+            case .findCoordinator:
+                switch lookups.add(1, ordering: .relaxed).newValue {
+                case 1: return .respond(b.body(FindCoordinatorResponse(), for: req))  // no entry for the key
+                case 2:
+                    var r = FindCoordinatorResponse()
+                    r.coordinators = [.init(key: "g", nodeId: -1, host: "", port: -1)]  // no error, no node
+                    return .respond(b.body(r, for: req))
+                default: return Self.coordinatorAnswer(req, b)
+                }
+            case .describeGroups: return Self.describeAnswer(req, b, [Self.group("g")])
+            default: return b.defaultAction(req)
+            }
+        }
+        defer { broker.stop() }
+        let a = try admin([broker.address])
+        #expect(try await a.describeGroup("g").coordinator?.nodeId == broker.nodeId)
+        #expect(lookups.load(ordering: .relaxed) == 3)
+        #expect(Self.count(broker, .describeGroups) == 1)
+        await a.close()
+    }
+
     @Test func aCoordinatorThatNeverRecoversTimesOutThatGroupOnly() async throws {
         let broker = try FakeBroker { req, b in
             switch req.header.apiKey {
