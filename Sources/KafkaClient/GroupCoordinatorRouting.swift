@@ -33,8 +33,7 @@ extension KafkaAdminClient {
                 pending.append(g)
             }
         }
-        let deadline = ContinuousClock.now + cluster.config.defaultApiTimeout
-        var failures = 0
+        var rounds = RetryRounds(config: cluster.config)
         while !pending.isEmpty {
             var retry: [String: KafkaError] = [:]
             let located = try await findCoordinators(pending)
@@ -72,16 +71,10 @@ extension KafkaAdminClient {
             }
             pending = pending.filter { retry[$0] != nil }
             guard !pending.isEmpty else { break }
-            failures += 1
-            let delay = cluster.config.retryBackoffPolicy.delay(afterFailures: failures)
-            if ContinuousClock.now + delay >= deadline {
-                for g in pending {
-                    let e = retry[g] ?? KafkaError(.timeout, "no answer")
-                    results[g] = .failure(KafkaError(.timeout, "\(api.name) for group \(g) did not succeed within default.api.timeout.ms; last error: \(e)", context: e.context, underlying: e))
-                }
+            guard try await rounds.next() else {
+                for g in pending { results[g] = .failure(RetryRounds.timedOut("\(api.name) for group \(g)", last: retry[g])) }
                 break
             }
-            try await Task.sleep(for: delay)
         }
         return results
     }

@@ -26,8 +26,7 @@ extension KafkaAdminClient {
         }
         var results: [TopicPartition: Result<Int64, KafkaError>] = [:]
         var pending = Array(Set(partitions))
-        let deadline = ContinuousClock.now + cluster.config.defaultApiTimeout
-        var failures = 0
+        var rounds = RetryRounds(config: cluster.config)
         var metadata = try await cluster.withRetries("Metadata") { try await cluster.metadata() }
         if pending.contains(where: { metadata.topics[$0.topic] == nil }) {
             metadata = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
@@ -91,16 +90,10 @@ extension KafkaAdminClient {
             }
             pending = pending.filter { retry[$0] != nil }
             guard !pending.isEmpty else { break }
-            failures += 1
-            let delay = cluster.config.retryBackoffPolicy.delay(afterFailures: failures)
-            if ContinuousClock.now + delay >= deadline {
-                for tp in pending {
-                    let e = retry[tp] ?? KafkaError(.timeout, "no answer")
-                    results[tp] = .failure(KafkaError(.timeout, "ListOffsets for \(tp) did not succeed within default.api.timeout.ms; last error: \(e)", context: e.context, underlying: e))
-                }
+            guard try await rounds.next() else {
+                for tp in pending { results[tp] = .failure(RetryRounds.timedOut("ListOffsets for \(tp)", last: retry[tp])) }
                 break
             }
-            try await Task.sleep(for: delay)
             if let fresh = try? await cluster.refreshMetadata(topics: nil) { metadata = fresh }
         }
         return results

@@ -20,7 +20,7 @@ import KafkaTestSupport
 
     /// FindCoordinator naming `coordinator` (or failing with `error`) for every key, at the
     /// request's version (batched v4+, single key before).
-    static func coordinatorAnswer(_ req: FakeBroker.Request, _ broker: FakeBroker, coordinator: FakeBroker? = nil, error: KafkaErrorCode = KafkaErrorCode(rawValue: 0)) -> FakeBroker.Action {
+    static func coordinatorAnswer(_ req: FakeBroker.Request, _ broker: FakeBroker, coordinator: FakeBroker? = nil, error: KafkaErrorCode = ok) -> FakeBroker.Action {
         guard let r = try? req.decode(FindCoordinatorRequest.self) else { return .disconnect }
         let c = coordinator ?? broker
         var out = FindCoordinatorResponse()
@@ -39,7 +39,7 @@ import KafkaTestSupport
         return .respond(broker.body(m, for: req))
     }
 
-    static func group(_ id: String, state: String = "Stable", protocolType: String = "consumer", protocolName: String = "range", members: [DescribeGroupsResponse.Member] = [], error: KafkaErrorCode = KafkaErrorCode(rawValue: 0), authorizedOperations: Int32 = Int32.min) -> DescribeGroupsResponse.DescribedGroup {
+    static func group(_ id: String, state: String = "Stable", protocolType: String = "consumer", protocolName: String = "range", members: [DescribeGroupsResponse.Member] = [], error: KafkaErrorCode = ok, authorizedOperations: Int32 = Int32.min) -> DescribeGroupsResponse.DescribedGroup {
         var g = DescribeGroupsResponse.DescribedGroup()
         g.groupId = id
         g.errorCode = error.rawValue
@@ -67,6 +67,35 @@ import KafkaTestSupport
         out.groups = groups
         return .respond(broker.body(out, for: req))
     }
+
+    /// ListOffsets answered per asked partition by `answer(partition, timestamp)`.
+    static func listOffsetsAnswer(_ req: FakeBroker.Request, _ broker: FakeBroker, _ answer: (Int32, Int64) -> (offset: Int64, error: KafkaErrorCode)) -> FakeBroker.Action {
+        guard let l = try? req.decode(ListOffsetsRequest.self) else { return .disconnect }
+        var r = ListOffsetsResponse()
+        r.topics = l.topics.map { t in
+            var out = ListOffsetsResponse.Topic()
+            out.name = t.name
+            out.partitions = t.partitions.map { p in
+                var o = ListOffsetsResponse.Partition()
+                o.partitionIndex = p.partitionIndex
+                let (offset, error) = answer(p.partitionIndex, p.timestamp)
+                (o.offset, o.errorCode) = (offset, error.rawValue)
+                return o
+            }
+            return out
+        }
+        return .respond(broker.body(r, for: req))
+    }
+
+    /// DeleteGroups answered per group with `errors[group]` (success when absent).
+    static func deleteAnswer(_ req: FakeBroker.Request, _ broker: FakeBroker, errors: [String: KafkaErrorCode]) -> FakeBroker.Action {
+        guard let d = try? req.decode(DeleteGroupsRequest.self) else { return .disconnect }
+        var r = DeleteGroupsResponse()
+        r.results = d.groupsNames.map { .init(groupId: $0, errorCode: errors[$0]?.rawValue ?? 0) }
+        return .respond(broker.body(r, for: req))
+    }
+
+    static let ok = KafkaErrorCode(rawValue: 0)
 
     static func count(_ broker: FakeBroker, _ key: ApiKey) -> Int {
         broker.received.filter { $0.header.apiKey == key }.count
@@ -201,14 +230,12 @@ import KafkaTestSupport
             switch req.header.apiKey {
             case .findCoordinator:
                 let n = lookups.add(1, ordering: .relaxed).newValue
-                return Self.coordinatorAnswer(req, b, error: n == 1 ? .coordinatorNotAvailable : KafkaErrorCode(rawValue: 0))
+                return Self.coordinatorAnswer(req, b, error: n == 1 ? .coordinatorNotAvailable : Self.ok)
             case .describeGroups:
                 let n = describes.add(1, ordering: .relaxed).newValue
-                return Self.describeAnswer(req, b, [Self.group("g", error: n == 1 ? .coordinatorLoadInProgress : KafkaErrorCode(rawValue: 0))])
+                return Self.describeAnswer(req, b, [Self.group("g", error: n == 1 ? .coordinatorLoadInProgress : Self.ok)])
             case .deleteGroups:
-                var r = DeleteGroupsResponse()
-                r.results = [.init(groupId: "g", errorCode: Self.count(b, .deleteGroups) == 1 ? KafkaErrorCode.notCoordinator.rawValue : 0)]
-                return .respond(b.body(r, for: req))
+                return Self.deleteAnswer(req, b, errors: Self.count(b, .deleteGroups) == 1 ? ["g": .notCoordinator] : [:])
             default: return b.defaultAction(req)
             }
         }
@@ -288,13 +315,7 @@ import KafkaTestSupport
                     Self.group("gone", state: "Dead", protocolType: "", error: .groupIdNotFound),
                     Self.group("denied", error: .groupAuthorizationFailed),
                 ])
-            case .deleteGroups:
-                guard let d = try? req.decode(DeleteGroupsRequest.self) else { return .disconnect }
-                var r = DeleteGroupsResponse()
-                r.results = d.groupsNames.map { n in
-                    .init(groupId: n, errorCode: n == "busy" ? KafkaErrorCode.nonEmptyGroup.rawValue : n == "gone" ? KafkaErrorCode.groupIdNotFound.rawValue : 0)
-                }
-                return .respond(b.body(r, for: req))
+            case .deleteGroups: return Self.deleteAnswer(req, b, errors: ["busy": .nonEmptyGroup, "gone": .groupIdNotFound])
             default: return b.defaultAction(req)
             }
         }
@@ -438,23 +459,12 @@ import KafkaTestSupport
             case .offsetFetch:
                 return Self.offsetFetchAnswer(req, b, unstable: fetches.add(1, ordering: .relaxed).newValue == 1)
             case .listOffsets:
-                guard let l = try? req.decode(ListOffsetsRequest.self) else { return .disconnect }
                 let notLeader = notLeaderOnce.exchange(false, ordering: .relaxed)
-                var r = ListOffsetsResponse()
-                r.topics = l.topics.map { t in
-                    var out = ListOffsetsResponse.Topic()
-                    out.name = t.name
-                    out.partitions = t.partitions.map { p in
-                        var o = ListOffsetsResponse.Partition()
-                        o.partitionIndex = p.partitionIndex
-                        // Log ends: t[0] 12, t[2] 7; only LATEST is asked for.
-                        o.offset = p.timestamp == -1 ? (p.partitionIndex == 0 ? 12 : 7) : -99
-                        if notLeader && p.partitionIndex == 0 { o.errorCode = KafkaErrorCode.notLeaderOrFollower.rawValue; o.offset = -1 }
-                        return o
-                    }
-                    return out
+                return Self.listOffsetsAnswer(req, b) { partition, timestamp in
+                    if notLeader && partition == 0 { return (-1, .notLeaderOrFollower) }
+                    // Log ends: t[0] 12, t[2] 7; only LATEST is asked for.
+                    return (timestamp == ListOffsetsRequest.latestTimestamp ? (partition == 0 ? 12 : 7) : -99, Self.ok)
                 }
-                return .respond(b.body(r, for: req))
             default: return b.defaultAction(req)
             }
         }
@@ -500,15 +510,7 @@ import KafkaTestSupport
                 g.topics = [t1, t2]
                 r.groups = [g]
                 return .respond(b.body(r, for: req))
-            case .listOffsets:
-                var r = ListOffsetsResponse()
-                var t = ListOffsetsResponse.Topic()
-                var p = ListOffsetsResponse.Partition()
-                p.offset = 10
-                t.name = "live"
-                t.partitions = [p]
-                r.topics = [t]
-                return .respond(b.body(r, for: req))
+            case .listOffsets: return Self.listOffsetsAnswer(req, b) { _, _ in (10, Self.ok) }
             default: return b.defaultAction(req)
             }
         }

@@ -40,27 +40,9 @@ import KafkaTestSupport
             case .offsetFetch:
                 return AdminGroupFakeBrokerTests.offsetFetchAnswer(req, b, unstable: false)
             case .listOffsets:
-                guard let l = try? req.decode(ListOffsetsRequest.self) else { return .disconnect }
-                var r = ListOffsetsResponse()
-                r.topics = l.topics.map { t in
-                    var out = ListOffsetsResponse.Topic()
-                    out.name = t.name
-                    out.partitions = t.partitions.map { p in
-                        var o = ListOffsetsResponse.Partition()
-                        o.partitionIndex = p.partitionIndex
-                        o.offset = 20
-                        return o
-                    }
-                    return out
-                }
-                return .respond(b.body(r, for: req))
+                return AdminGroupFakeBrokerTests.listOffsetsAnswer(req, b) { _, _ in (20, AdminGroupFakeBrokerTests.ok) }
             case .deleteGroups:
-                guard let d = try? req.decode(DeleteGroupsRequest.self) else { return .disconnect }
-                var r = DeleteGroupsResponse()
-                r.results = d.groupsNames.map { n in
-                    .init(groupId: n, errorCode: n == "busy" ? KafkaErrorCode.nonEmptyGroup.rawValue : n == "gone" ? KafkaErrorCode.groupIdNotFound.rawValue : 0)
-                }
-                return .respond(b.body(r, for: req))
+                return AdminGroupFakeBrokerTests.deleteAnswer(req, b, errors: ["busy": .nonEmptyGroup, "gone": .groupIdNotFound])
             default: return b.defaultAction(req)
             }
         }
