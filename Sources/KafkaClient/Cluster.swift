@@ -174,18 +174,12 @@ final class Cluster: Sendable {
     /// Runs `operation` until it succeeds, fails with a non-retriable error, or
     /// `default.api.timeout.ms` runs out; retriable failures refresh metadata and back off.
     func withRetries<T: Sendable>(_ what: String, _ operation: () async throws -> T) async throws -> T {
-        let deadline = ContinuousClock.now + config.defaultApiTimeout
-        var failures = 0
+        var rounds = RetryRounds(config: config)
         while true {
             do {
                 return try await operation()
             } catch let e as KafkaError where e.isRetriable {
-                failures += 1
-                let delay = config.retryBackoffPolicy.delay(afterFailures: failures)
-                guard ContinuousClock.now + delay < deadline else {
-                    throw KafkaError(.timeout, "\(what) did not succeed within default.api.timeout.ms; last error: \(e)", context: e.context, underlying: e)
-                }
-                try await Task.sleep(for: delay)
+                guard try await rounds.next() else { throw RetryRounds.timedOut(what, last: e) }
                 _ = try? await refreshMetadata(topics: nil)
             }
         }

@@ -11,6 +11,7 @@ usage: kwire COMMAND [options]
 Commands:
   metadata                     list brokers, controller, topics and partitions
   topic create|delete|list     administer topics
+  group list|describe|delete   consumer groups: members, assignments, committed offsets, lag
   produce TOPIC                produce one message per line of standard input
   consume TOPIC                print messages (kcat-style --format)
   decode FILE…                 dissect captured protocol frames (JSON), check re-encoding
@@ -36,6 +37,7 @@ func runCLI() async -> Int32 {
         switch command {
         case "metadata": try await MetadataCommand.run(argv)
         case "topic", "topics": try await TopicCommand.run(argv)
+        case "group", "groups": try await GroupCommand.run(argv)
         case "decode": try DecodeCommand.run(argv)
         case "produce": try await ProduceCommand.run(argv)
         case "consume": try await ConsumeCommand.run(argv)
