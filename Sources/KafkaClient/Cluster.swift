@@ -136,16 +136,7 @@ final class Cluster: Sendable {
     /// Sends a request any broker can answer to the first broker that answers; connection
     /// failures move on to the next candidate.
     func sendToAny<R: KafkaRequest>(_ request: R) async throws -> R.Response {
-        var failures: [String] = []
-        for link in try candidates() {
-            do {
-                return try await link.send(request)
-            } catch let e as KafkaError where e.kind == .connection || e.kind == .timeout {
-                failures.append("\(link.address): \(e.message)")
-                continue
-            }
-        }
-        throw KafkaError(.connection, "no broker reachable (" + failures.joined(separator: "; ") + ")")
+        try await sendToAny { _ in request }
     }
 
     /// `sendToAny` for a request built per negotiated version.

@@ -81,20 +81,11 @@ enum ConsumeCommand {
         try await consumer.assign(partitions, from: from)
         let start = ContinuousClock.now
         var lastProgress = start
-        var n = 0
-        var bytes = 0
-        var out = [UInt8]()
-        out.reserveCapacity(1 << 16)
-        loop: while count.map({ n < $0 }) ?? true {
+        var printer = Printer(format: format, limit: count)
+        while !printer.done {
             let batch = try await consumer.poll(max: 10000, timeout: .milliseconds(200))
-            for r in batch {
-                format.render(r, into: &out)
-                n += 1
-                bytes += r.value?.count ?? 0
-                if out.count > 1 << 16 { flushStdout(&out) }
-                if let count, n >= count { break loop }
-            }
-            flushStdout(&out)
+            printer.emit(batch)
+            if printer.done { break }
             if args.flag("--exit-at-end"), batch.isEmpty, partitions.allSatisfy({ tp in
                 guard let w = consumer.watermarks(tp), w.high >= 0, let p = consumer.position(tp) else { return false }
                 return p >= w.high
@@ -102,14 +93,14 @@ enum ConsumeCommand {
             let now = ContinuousClock.now
             if now - lastProgress >= .seconds(1), now - start >= .seconds(2) {
                 lastProgress = now
-                printError("kwire: \(n) messages consumed")
+                printError("kwire: \(printer.count) messages consumed")
             }
         }
-        flushStdout(&out)
+        printer.flush()
         await consumer.close()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        printError("consumed \(n) messages, \(bytes) bytes, \(String(format: "%.3f", seconds)) s")
+        printError("consumed \(printer.count) messages, \(printer.bytes) bytes, \(String(format: "%.3f", seconds)) s")
     }
 
     /// `--group`: a group member until --count, --exit-at-end or SIGINT/SIGTERM; then a clean
@@ -125,21 +116,12 @@ enum ConsumeCommand {
         }
         try consumer.subscribe(topics: topics)
         let start = ContinuousClock.now
-        var n = 0
-        var bytes = 0
-        var out = [UInt8]()
-        out.reserveCapacity(1 << 16)
-        loop: while !stop.requested, count.map({ n < $0 }) ?? true {
+        var printer = Printer(format: format, limit: count)
+        while !stop.requested, !printer.done {
             let batch = try await consumer.poll(max: 10000, timeout: .milliseconds(200))
-            for r in batch {
-                format.render(r, into: &out)
-                n += 1
-                bytes += r.value?.count ?? 0
-                if out.count > 1 << 16 { flushStdout(&out) }
-                if let count, n >= count { break loop }
-            }
             // Printed before the next poll, which is what marks these records processed.
-            flushStdout(&out)
+            printer.emit(batch)
+            if printer.done { break }
             if exitAtEnd, batch.isEmpty {
                 let owned = consumer.assignment
                 if !owned.isEmpty, owned.allSatisfy({ tp in
@@ -148,7 +130,7 @@ enum ConsumeCommand {
                 }) { break }
             }
         }
-        flushStdout(&out)
+        printer.flush()
         if count != nil || exitAtEnd || stop.requested {
             // Everything printed is processed: commit it all before leaving.
             do { try await consumer.commit() } catch { printError("kwire: final commit failed: \(error)") }
@@ -156,7 +138,38 @@ enum ConsumeCommand {
         await consumer.close()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        printError("consumed \(n) messages, \(bytes) bytes, \(String(format: "%.3f", seconds)) s")
+        printError("consumed \(printer.count) messages, \(printer.bytes) bytes, \(String(format: "%.3f", seconds)) s")
+    }
+
+    /// Renders records to standard output in large writes, counting them up to `limit`.
+    struct Printer {
+        let format: Format
+        let limit: Int?
+        private(set) var count = 0
+        private(set) var bytes = 0
+        private var out: [UInt8] = []
+
+        init(format: Format, limit: Int?) {
+            self.format = format
+            self.limit = limit
+            out.reserveCapacity(1 << 16)
+        }
+
+        var done: Bool { limit.map { count >= $0 } ?? false }
+
+        /// Prints `batch` (up to the limit) and flushes.
+        mutating func emit(_ batch: [ConsumerRecord]) {
+            for r in batch {
+                if done { break }
+                format.render(r, into: &out)
+                count += 1
+                bytes += r.value?.count ?? 0
+                if out.count > 1 << 16 { flushStdout(&out) }
+            }
+            flushStdout(&out)
+        }
+
+        mutating func flush() { flushStdout(&out) }
     }
 
     static func flushStdout(_ out: inout [UInt8]) {

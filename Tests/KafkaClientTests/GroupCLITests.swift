@@ -59,13 +59,6 @@ struct GroupCLITests {
         await producer.close()
     }
 
-    func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-    }
 
     /// Partitions named in the member's latest "assigned" line on stderr.
     func ownsPartitions(_ p: BackgroundProcess) -> Bool {
@@ -90,8 +83,8 @@ struct GroupCLITests {
                                           "--idle", "40", "--timeout", "150"])
         let all = [a, b, peer]
         func seen() -> Set<String> { Set(all.flatMap(\.stdoutLines)) }
-        try await eventually("all 20000 read") { seen().count == 20000 }
-        try await eventually("all three members own partitions") { ownsPartitions(a) && ownsPartitions(b) && peer.stderr.contains("assigned: [") }
+        try await eventually("all 20000 read", timeout: .seconds(60)) { seen().count == 20000 }
+        try await eventually("all three members own partitions", timeout: .seconds(60)) { ownsPartitions(a) && ownsPartitions(b) && peer.stderr.contains("assigned: [") }
 
         // Kill one of ours without any chance to commit or leave; new data arrives meanwhile.
         a.signal(SIGKILL)

@@ -76,14 +76,6 @@ struct GroupIntegrationTests {
         await producer.close()
     }
 
-    /// Waits (bounded) for `condition`.
-    func eventually(_ what: String, timeout: Duration = .seconds(40), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 
     func values(_ readers: [GroupReader]) -> [String] {
         readers.flatMap { r in r.got.withLock { $0.compactMap(\.valueString) } }

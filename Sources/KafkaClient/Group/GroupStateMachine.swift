@@ -160,16 +160,8 @@ struct GroupStateMachine: Sendable {
                 actions += beginJoin()
             }
             return actions
-        case .rebalanceInProgress:
-            return beginJoin()
-        case .unknownMemberId:
-            memberId = ""
-            return resetGeneration() + beginJoin()
-        case .illegalGeneration:
-            return resetGeneration() + beginJoin()
-        case .notCoordinator, .coordinatorNotAvailable:
-            return coordinatorLost()
         default:
+            if let actions = generationError(code) { return actions }
             if code.isRetriable { return [.backoff(settings.retryBackoff)] + beginJoin() }
             return fail(code, "SyncGroup")
         }
@@ -190,14 +182,8 @@ struct GroupStateMachine: Sendable {
         case .rebalanceInProgress:
             lastHeartbeatOK = now
             return beginJoin()
-        case .unknownMemberId:
-            memberId = ""
-            return resetGeneration() + beginJoin()
-        case .illegalGeneration:
-            return resetGeneration() + beginJoin()
-        case .notCoordinator, .coordinatorNotAvailable:
-            return coordinatorLost()
         default:
+            if let actions = generationError(code) { return actions }
             if code.isRetriable {
                 nextHeartbeat = now + settings.retryBackoff
                 return []
@@ -209,15 +195,7 @@ struct GroupStateMachine: Sendable {
     /// An OffsetCommit answered a group-level error: the generation moved on.
     mutating func commitFailed(code: KafkaErrorCode) -> [Action] {
         guard phase == .stable else { return [] }
-        switch code {
-        case .rebalanceInProgress: return beginJoin()
-        case .unknownMemberId:
-            memberId = ""
-            return resetGeneration() + beginJoin()
-        case .illegalGeneration: return resetGeneration() + beginJoin()
-        case .notCoordinator, .coordinatorNotAvailable: return coordinatorLost()
-        default: return []
-        }
+        return generationError(code) ?? []
     }
 
     /// A non-retriable error outside JoinGroup/SyncGroup/Heartbeat (e.g. FindCoordinator
@@ -296,6 +274,20 @@ struct GroupStateMachine: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The answers that mean the same after SyncGroup, Heartbeat and OffsetCommit: a rebalance
+    /// (rejoin), a dead generation or member (lose, rejoin), a moved coordinator. Nil otherwise.
+    private mutating func generationError(_ code: KafkaErrorCode) -> [Action]? {
+        switch code {
+        case .rebalanceInProgress: return beginJoin()
+        case .unknownMemberId:
+            memberId = ""
+            return resetGeneration() + beginJoin()
+        case .illegalGeneration: return resetGeneration() + beginJoin()
+        case .notCoordinator, .coordinatorNotAvailable: return coordinatorLost()
+        default: return nil
+        }
+    }
 
     private var isActive: Bool {
         switch phase {
