@@ -31,15 +31,27 @@ public struct CooperativeStickyAssignor: PartitionAssignor {
     }
 
     public func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]] {
-        let plan = StickyBalancer(members: members, partitionsPerTopic: partitionsPerTopic, generation: Self.generation(of:))
+        plan(members: members, partitionsPerTopic: partitionsPerTopic).assignment
+    }
+
+    /// The assignment for this round, and the partitions withheld from it because they move:
+    /// partition -> the member that gets it in the follow-up rebalance (Java's
+    /// `partitionsTransferringOwnership`). The target assignment is the two together.
+    func plan(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> (assignment: [String: [TopicPartition]], withheld: [TopicPartition: String]) {
+        let balancer = StickyBalancer(members: members, partitionsPerTopic: partitionsPerTopic, generation: Self.generation(of:))
         var out = AssignorOrder.emptyAssignment(members)
+        var withheld: [TopicPartition: String] = [:]
         // Partition ids ascend by (topic, partition), so each list comes out sorted.
-        for (pid, m) in plan.owners().enumerated() where m >= 0 {
-            // Moving (or claimed by someone without a valid claim): its owner revokes it first.
-            if plan.isClaimed[pid] && plan.previousOwner[pid] != m { continue }
-            out[plan.members[m].memberId, default: []].append(plan.topicPartition(pid))
+        for (pid, m) in balancer.owners().enumerated() where m >= 0 {
+            let memberId = balancer.members[m].memberId
+            // Claimed by another member (or by nobody validly): every claimant revokes it first.
+            if balancer.isClaimed[pid] && balancer.previousOwner[pid] != m {
+                withheld[balancer.topicPartition(pid)] = memberId
+            } else {
+                out[memberId, default: []].append(balancer.topicPartition(pid))
+            }
         }
-        return out
+        return (out, withheld)
     }
 
     /// The generation a member's owned partitions belong to: the subscription's `generation_id`

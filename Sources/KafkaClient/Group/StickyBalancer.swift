@@ -226,18 +226,26 @@ private struct GeneralPlacement {
     }
 
     /// Moves partitions until no member can pass one, directly or along a chain, to a member with
-    /// at least two fewer. Each move lowers the sum of squared loads by at least 2, so this ends.
+    /// at least two fewer. One partition at a time, always from the most loaded member that can
+    /// shed one, so that no member is drained below its share and refilled from elsewhere (each
+    /// extra move would be a needless revocation). Each move lowers the sum of squared loads by at
+    /// least 2, so this ends.
     mutating func balance() {
-        var moved = true
-        while moved {
-            moved = false
+        while true {
+            // Members subscribed to nothing reachable never receive, so they do not count.
+            var floor = Int.max
+            for m in load.indices where !base.subscriptions[m].isEmpty { floor = min(floor, load[m]) }
             let order = load.indices.sorted { load[$0] != load[$1] ? load[$0] > load[$1] : $0 < $1 }
+            var moved = false
             for source in order {
-                while let target = search(from: source) {
+                if load[source] < floor + 2 { break }  // nobody has two fewer: balanced
+                if let target = search(from: source) {
                     shift(from: source, to: target)
                     moved = true
+                    break
                 }
             }
+            if !moved { return }
         }
     }
 
