@@ -9,12 +9,16 @@ usage: kwire-bench micro [--only NAME[,NAME…]] [--min-ms N]
        kwire-bench produce -b HOST:PORT [--messages N] [--size S] [--acks A] [--compression C]
                            [--linger-ms L] [--batch-size B] [--topic T] [-X key=value]…
        kwire-bench consume -b HOST:PORT [--messages N] [--size S] [-X key=value]…
+       kwire-bench assign [--members N] [--partitions P] [--topics T] [--runs R]
 
   micro    hot-path micro-benchmarks (CRC32C, record batch encode/decode, codecs);
            one JSON line per measurement on stdout
   --only   run only measurements whose name starts with one of the given prefixes
            (crc32c, batch_encode, batch_decode, codec, codec_lz4, …)
   --min-ms minimum measuring time per measurement (default 700)
+  assign   time the group assignors (range, roundrobin, cooperative-sticky) on a group of
+           N members (default 100) over P partitions (default 1000) in T topics (default 10):
+           first rebalance, a member joining or leaving, uneven subscriptions; no broker
 """
 
 var args = Array(CommandLine.arguments.dropFirst())
@@ -111,6 +115,26 @@ case "consume":
         print("kwire-bench: \(error)")
         exit(1)
     }
+case "assign":
+    var o = AssignBench.Options()
+    var i = 0
+    while i < args.count {
+        guard i + 1 < args.count, let n = Int(args[i + 1]), n > 0 else {
+            print("kwire-bench: \(args[i]) needs a positive number\n\(usage)")
+            exit(64)
+        }
+        switch args[i] {
+        case "--members": o.members = n
+        case "--partitions": o.partitions = n
+        case "--topics": o.topics = n
+        case "--runs": o.runs = n
+        default:
+            print("kwire-bench: unknown argument \(args[i])\n\(usage)")
+            exit(64)
+        }
+        i += 2
+    }
+    AssignBench.run(o)
 case "-h", "--help":
     print(usage)
 default:

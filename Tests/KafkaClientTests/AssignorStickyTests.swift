@@ -249,6 +249,24 @@ private typealias G = CooperativeGroup
         for m in old.members { #expect(Set(settled.assignment[m.memberId]!).isSubset(of: Set(old.assignment[m.memberId]!))) }
     }
 
+    /// Scale-out: one member owned everything and seven join at once. Round one only shrinks the
+    /// owner (everything else is still its to revoke); round two hands out what it revoked.
+    @Test(arguments: [false, true])
+    func scaleOut(uneven: Bool) {
+        let counts: [String: Int32] = ["x": 12, "y": 12]
+        var members = [N.member("m0", "x y", owned: "x:0,1,2,3,4,5,6,7,8,9,10,11 y:0,1,2,3,4,5,6,7,8,9,10,11", generation: 3)]
+        members += (1 ..< 8).map { N.member("m\($0)", uneven && $0 % 2 == 1 ? "x" : "x y", generation: 3) }
+        let (round1, withheld) = Self.assignor.plan(members: members, partitionsPerTopic: counts)
+        #expect(round1.filter { $0.key != "m0" }.allSatisfy { $0.value.isEmpty })
+        #expect(round1["m0"]!.count == 3)
+        #expect(withheld.count == 21)
+        let settled = G.settle(members, counts)
+        #expect(settled.rounds == 2)
+        #expect(G.spread(settled.assignment) == 0)
+        #expect(settled.assignment["m0"] == round1["m0"])
+        G.checkBalanced(settled.assignment, settled.members)
+    }
+
     /// Members that keep what they own when nothing changed: a rebalance with the same members
     /// is a no-op, even when the existing assignment is not the one a fresh run would pick.
     @Test func nothingMovesWhenAlreadyBalanced() {

@@ -188,6 +188,7 @@ private struct GeneralPlacement {
     var stamp = 0
     var parentMember: [Int]
     var parentTopic: [Int]
+    var discovered: [Int] = []
 
     init(_ base: StickyBalancer) {
         self.base = base
@@ -226,21 +227,29 @@ private struct GeneralPlacement {
     }
 
     /// Moves partitions until no member can pass one, directly or along a chain, to a member with
-    /// at least two fewer. One partition at a time, always from the most loaded member that can
-    /// shed one, so that no member is drained below its share and refilled from elsewhere (each
-    /// extra move would be a needless revocation). Each move lowers the sum of squared loads by at
-    /// least 2, so this ends.
+    /// at least two fewer. Always from the most loaded member that can shed one, to the least
+    /// loaded it can reach, so that no member is drained below its share and refilled from
+    /// elsewhere (each extra move would be a needless revocation). Each move lowers the sum of
+    /// squared loads by at least 2, so this ends.
     mutating func balance() {
+        // Members subscribed to nothing reachable never give or receive.
+        let active = load.indices.filter { !base.subscriptions[$0].isEmpty }
+        guard !active.isEmpty else { return }
         while true {
-            // Members subscribed to nothing reachable never receive, so they do not count.
-            var floor = Int.max
-            for m in load.indices where !base.subscriptions[m].isEmpty { floor = min(floor, load[m]) }
-            let order = load.indices.sorted { load[$0] != load[$1] ? load[$0] > load[$1] : $0 < $1 }
+            var floor = Int.max, top = active[0]
+            for m in active {
+                floor = min(floor, load[m])
+                if load[m] > load[top] { top = m }
+            }
+            if load[top] < floor + 2 { return }  // within one everywhere: balanced
+            if relieve(top) { continue }
+            // The most loaded member cannot shed one (nobody who could take its partitions has
+            // two fewer); try the others, most loaded first.
             var moved = false
-            for source in order {
-                if load[source] < floor + 2 { break }  // nobody has two fewer: balanced
-                if let target = search(from: source) {
-                    shift(from: source, to: target)
+            let order = active.sorted { load[$0] != load[$1] ? load[$0] > load[$1] : $0 < $1 }
+            for source in order where source != top {
+                if load[source] < floor + 2 { break }
+                if relieve(source) {
                     moved = true
                     break
                 }
@@ -249,27 +258,64 @@ private struct GeneralPlacement {
         }
     }
 
+    /// One step from `source`: every member the search reached at the lowest load (at least two
+    /// below the source) gets one partition along its chain, in search order, while the chain
+    /// still holds and the source stays two above it — the moves one-at-a-time steps would make,
+    /// with one search instead of one per move (a member joining a big group, or many joining at
+    /// once, stays near linear). Returns false when no member can take one from `source`.
+    private mutating func relieve(_ source: Int) -> Bool {
+        guard let first = search(from: source) else { return false }
+        let level = load[first]
+        var moved = false
+        for y in discovered where load[y] == level && y != source {
+            guard load[source] >= level + 2 else { break }
+            if chainHolds(to: y, from: source) {
+                shift(from: source, to: y)
+                moved = true
+            }
+        }
+        if !moved { shift(from: source, to: first) }  // `first`'s chain is fresh from the search
+        return true
+    }
+
+    /// Whether every link of the recorded chain from `source` to `target` still has a partition of
+    /// its topic to pass on (earlier moves of the same step may have used them up).
+    private func chainHolds(to target: Int, from source: Int) -> Bool {
+        var y = target
+        while y != source {
+            let x = parentMember[y]
+            guard let k = base.subscriptionPosition[x][parentTopic[y]], !held[x][k].isEmpty else { return false }
+            y = x
+        }
+        return true
+    }
+
     /// Breadth-first over "member → topic it holds → members subscribed to that topic". Returns
     /// the reachable member with the smallest load if that is at least two below the source's
-    /// (the nearest such member on ties), recording the chain in `parentMember`/`parentTopic`.
+    /// (the nearest such member on ties), recording the chain in `parentMember`/`parentTopic` and
+    /// the members reached, in order, in `discovered`.
     private mutating func search(from source: Int) -> Int? {
+        discovered.removeAll(keepingCapacity: true)
         guard load[source] >= 2 else { return nil }
         stamp += 1
         memberStamp[source] = stamp
-        var queue = [source]
+        discovered.append(source)
         var head = 0
         var best: Int?
-        while head < queue.count {
-            let x = queue[head]
+        while head < discovered.count {
+            let x = discovered[head]
             head += 1
-            for (k, t) in base.subscriptions[x].enumerated() where !held[x][k].isEmpty && topicStamp[t] != stamp {
+            let topics = base.subscriptions[x]
+            for k in 0 ..< topics.count {
+                let t = topics[k]
+                guard topicStamp[t] != stamp, !held[x][k].isEmpty else { continue }
                 // Expanding a topic once is enough: its subscribers are all reached the first time.
                 topicStamp[t] = stamp
                 for y in base.subscribers[t] where memberStamp[y] != stamp {
                     memberStamp[y] = stamp
                     parentMember[y] = x
                     parentTopic[y] = t
-                    queue.append(y)
+                    discovered.append(y)
                     if load[y] <= load[source] - 2, best.map({ load[y] < load[$0] }) ?? true { best = y }
                 }
             }
@@ -284,10 +330,17 @@ private struct GeneralPlacement {
         while y != source {
             let x = parentMember[y], t = parentTopic[y]
             let k = base.subscriptionPosition[x][t]!
+            guard !held[x][k].isEmpty else { return }  // cannot happen: chains are checked first
             // Prefer a partition x did not own before this rebalance: moving it revokes nothing.
-            let list = held[x][k]
-            guard !list.isEmpty else { return }  // cannot happen: the search only follows held topics
-            let i = list.lastIndex { base.previousOwner[$0] != x } ?? list.count - 1
+            var i = held[x][k].count - 1
+            var j = i
+            while j >= 0 {
+                if base.previousOwner[held[x][k][j]] != x {
+                    i = j
+                    break
+                }
+                j -= 1
+            }
             let pid = held[x][k].remove(at: i)
             load[x] -= 1
             give(pid, to: y)
