@@ -51,7 +51,7 @@ enum ConsumerGroupPayloads {
     /// One JoinGroup member's metadata, or why it does not decode (`.decoding`, naming the member).
     static func decodeMember(_ member: JoinGroupResponse.Member) -> Result<GroupMemberSubscription, KafkaError> {
         do {
-            let s: ConsumerProtocolSubscription = try lenientDecode(member.metadata)
+            let s: ConsumerProtocolSubscription = try lenientDecode(member.metadata, newest: ConsumerProtocolSubscription.versions.upperBound)
             return .success(GroupMemberSubscription(
                 memberId: member.memberId,
                 groupInstanceId: member.groupInstanceId,
@@ -87,7 +87,7 @@ enum ConsumerGroupPayloads {
         if bytes.isEmpty { return ([], nil) }
         let a: ConsumerProtocolAssignment
         do {
-            a = try lenientDecode(bytes)
+            a = try lenientDecode(bytes, newest: ConsumerProtocolAssignment.versions.upperBound)
         } catch {
             throw KafkaError(.decoding, "undecodable consumer assignment (\(bytes.count) bytes): \(error)", underlying: error)
         }
@@ -107,13 +107,13 @@ enum ConsumerGroupPayloads {
 
     /// The version prefix, then the struct at that version (the newest we know for a newer one);
     /// trailing bytes are ignored, as Java's `ConsumerProtocol` and librdkafka ignore them.
-    private static func lenientDecode<T: ProtocolStruct>(_ bytes: [UInt8]) throws -> T {
+    private static func lenientDecode<T: ProtocolStruct>(_ bytes: [UInt8], newest: Int16) throws -> T {
         var r = ByteReader(bytes)
         let version = try r.readInt16("version")
         guard version >= 0 else {
             throw ProtocolDecodingError(path: "version", offset: 0, reason: .invalid("negative version \(version)"))
         }
-        return try T(from: &r, version: min(version, ConsumerProtocolSubscription.versions.upperBound))
+        return try T(from: &r, version: min(version, newest))
     }
 
     /// Partitions by topic (sorted, Java's string order) with sorted, distinct partition numbers.
