@@ -34,6 +34,17 @@ public final class KafkaConsumer: Sendable {
         var leaderEpoch: Int32 = -1
         /// Changed on every seek, so that a fetch started before the seek is discarded.
         var generation = 0
+        /// The leader broker (-1: unknown), with `leaderEpoch` from the same metadata.
+        var leader: Int32 = -1
+        /// A Fetch or ListOffsets for this partition is in flight: it is never in two at once
+        /// (after a leader change the old leader's answer could otherwise repeat records).
+        var inFlight = false
+        /// After a retriable error: not fetched again before this (exponential backoff).
+        var retryAt: ContinuousClock.Instant?
+        var failures = 0
+        /// When its data was last accepted (a counter): full fetches list partitions that waited
+        /// longest first, so a response size limit cannot starve the later ones.
+        var servedAt: UInt64 = 0
     }
 
     /// Fetched records of one partition, handed out in order.
@@ -68,6 +79,22 @@ public final class KafkaConsumer: Sendable {
         var revokedHeld: (tp: TopicPartition, end: Int64)?
         /// True once `subscribe` was called (partitions then come from the group).
         var subscribed = false
+        /// No metadata refresh before this: at least `retry.backoff.ms` apart, growing while
+        /// some partition has no leader (so a leaderless partition cannot cause a request storm).
+        var metadataNotBefore: ContinuousClock.Instant?
+        var metadataRetries = 0
+        /// KIP-227 session per broker, with the connection it was used on.
+        var sessions: [Int32: (session: FetchSession, connection: BrokerConnection?)] = [:]
+        var served: UInt64 = 0
+    }
+
+    /// One Fetch to send: the leader, the request without its partitions, the partitions wanted
+    /// (in priority order) and, per partition, the generation and position it was planned at.
+    struct PlannedFetch: Sendable {
+        let broker: Int32
+        let base: FetchRequest
+        let wanted: [(TopicPartition, FetchSession.PartitionRequest)]
+        let planned: [TopicPartition: (generation: Int, offset: Int64)]
     }
 
     /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
@@ -400,44 +427,75 @@ public final class KafkaConsumer: Sendable {
                 try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: failures))
                 continue
             }
-            for (broker, request, generations) in plannedFetches() {
-                Task { await self.fetch(broker: broker, request: request, generations: generations) }
+            for planned in plannedFetches() {
+                Task { await self.fetch(planned) }
             }
-            await signal.wait(until: ContinuousClock.now + .seconds(1))
+            await signal.wait(until: nextWakeup())
+        }
+    }
+
+    /// When the fetcher loop must look again without being signalled: the end of the earliest
+    /// partition backoff or metadata wait, and at least once a second.
+    private func nextWakeup() -> ContinuousClock.Instant {
+        state.withLock { s in
+            var wake = ContinuousClock.now + .seconds(1)
+            if s.needMetadata, let at = s.metadataNotBefore { wake = min(wake, at) }
+            for p in s.partitions.values {
+                if let at = p.retryAt { wake = min(wake, at) }
+            }
+            return wake
         }
     }
 
     private func refreshMetadataIfNeeded() async throws {
-        let (need, topics) = state.withLock { s -> (Bool, [String]) in
+        let topics = state.withLock { s -> [String] in
             let topics = Array(Set(s.partitions.keys.map(\.topic)))
             let missing = topics.contains { s.metadata?.topics[$0] == nil }
-            return (s.needMetadata || missing, topics)
+            guard s.needMetadata || missing, !topics.isEmpty else { return [] }
+            let now = ContinuousClock.now
+            if let at = s.metadataNotBefore, now < at { return [] }
+            s.metadataNotBefore = now + config.client.retryBackoffPolicy.delay(afterFailures: max(1, s.metadataRetries))
+            return topics
         }
-        guard need, !topics.isEmpty else { return }
+        guard !topics.isEmpty else { return }
         let m = try await cluster.refreshMetadata(topics: topics)
         state.withLock { s in
             s.metadata = m
             s.needMetadata = false
-            for tp in s.partitions.keys {
-                if let p = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) {
-                    s.partitions[tp]?.leaderEpoch = p.leaderEpoch
+            var leaderless = false
+            for (tp, p) in s.partitions {
+                guard let fresh = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) else {
+                    leaderless = true
+                    continue
                 }
+                // A broker that has not caught up may still name an older leader: keep the
+                // newer one we know (KIP-320), and ask again later.
+                if fresh.leaderEpoch >= 0, p.leaderEpoch >= 0, fresh.leaderEpoch < p.leaderEpoch {
+                    s.needMetadata = true
+                    continue
+                }
+                s.partitions[tp]?.leader = fresh.leader
+                s.partitions[tp]?.leaderEpoch = fresh.leaderEpoch
+                if fresh.leader < 0 { leaderless = true }
             }
+            s.metadataRetries = leaderless || s.needMetadata ? s.metadataRetries + 1 : 0
         }
     }
 
     /// ListOffsets for partitions waiting for a position (per leader broker).
     private func resolveResets() async throws {
-        let pending = state.withLock { s in s.partitions.compactMap { tp, p in p.reset.map { (tp, $0, p.generation) } } }
-        guard !pending.isEmpty else { return }
-        let metadata = state.withLock { $0.metadata }
-        var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
-        for (tp, spec, gen) in pending {
-            guard let leader = metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
-                state.withLock { $0.needMetadata = true }
-                continue
+        let now = ContinuousClock.now
+        let byLeader = state.withLock { s in
+            var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
+            for (tp, p) in s.partitions {
+                guard let spec = p.reset, !p.inFlight, p.retryAt.map({ $0 <= now }) ?? true else { continue }
+                guard p.leader >= 0 else {
+                    s.needMetadata = true
+                    continue
+                }
+                byLeader[p.leader, default: []].append((tp, spec, p.generation))
             }
-            byLeader[leader, default: []].append((tp, spec, gen))
+            return byLeader
         }
         for (leader, items) in byLeader {
             var topics: [String: [ListOffsetsRequest.Partition]] = [:]
@@ -465,6 +523,7 @@ public final class KafkaConsumer: Sendable {
                             s.partitions[tp]?.reset = p.offset >= 0 ? nil : .end
                         } else if code.isRetriable {
                             s.needMetadata = true
+                            backOff(&s, tp)
                         } else {
                             s.error = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
                         }
@@ -474,178 +533,221 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// A partition that failed with a retriable error waits before it is fetched again.
+    private func backOff(_ s: inout State, _ tp: TopicPartition) {
+        guard var p = s.partitions[tp] else { return }
+        p.failures += 1
+        p.retryAt = .now + config.client.retryBackoffPolicy.delay(afterFailures: p.failures)
+        s.partitions[tp] = p
+    }
+
     /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
-    private func plannedFetches() -> [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] {
+    private func plannedFetches() -> [PlannedFetch] {
         state.withLock { s in
             guard s.bufferedBytes < config.queuedMaxBytes else { return [] }
-            var byLeader: [Int32: [(TopicPartition, Int64, Int)]] = [:]
-            for (tp, p) in s.partitions where !p.paused && p.reset == nil {
-                guard let pos = p.position else { continue }
-                guard let leader = s.metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
+            let now = ContinuousClock.now
+            var byLeader: [Int32: [(TopicPartition, PartitionState)]] = [:]
+            for (tp, p) in s.partitions where !p.paused && p.reset == nil && !p.inFlight && p.position != nil {
+                if let at = p.retryAt, at > now { continue }
+                guard p.leader >= 0 else {
                     s.needMetadata = true
                     continue
                 }
-                byLeader[leader, default: []].append((tp, pos, p.generation))
+                byLeader[p.leader, default: []].append((tp, p))
             }
-            var out: [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] = []
+            var base = FetchRequest()
+            base.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+            base.minBytes = Int32(clamping: config.fetchMinBytes)
+            base.maxBytes = Int32(clamping: config.fetchMaxBytes)
+            base.isolationLevel = config.isolationLevel.rawValue
+            let maxBytes = Int32(clamping: config.maxPartitionFetchBytes)
+            var out: [PlannedFetch] = []
             for (leader, items) in byLeader where !s.fetching.contains(leader) {
-                var request = FetchRequest()
-                request.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
-                request.minBytes = Int32(clamping: config.fetchMinBytes)
-                request.maxBytes = Int32(clamping: config.fetchMaxBytes)
-                request.isolationLevel = config.isolationLevel.rawValue
-                var topics: [String: [FetchRequest.Partition]] = [:]
-                var gens: [TopicPartition: (Int, Int64)] = [:]
-                for (tp, pos, gen) in items {
-                    var p = FetchRequest.Partition()
-                    p.partition = tp.partition
-                    p.fetchOffset = pos
-                    p.currentLeaderEpoch = s.partitions[tp]?.leaderEpoch ?? -1
-                    p.partitionMaxBytes = Int32(clamping: config.maxPartitionFetchBytes)
-                    topics[tp.topic, default: []].append(p)
-                    gens[tp] = (gen, pos)
+                // Longest-waiting partitions first (then a stable order).
+                let sorted = items.sorted { a, b in
+                    a.1.servedAt != b.1.servedAt ? a.1.servedAt < b.1.servedAt : (a.0.topic, a.0.partition) < (b.0.topic, b.0.partition)
                 }
-                request.topics = topics.map { name, parts in
-                    var t = FetchRequest.Topic()
-                    t.topic = name
-                    t.topicId = s.metadata?.topics[name]?.topicId ?? .zero
-                    t.partitions = parts
-                    return t
+                var wanted: [(TopicPartition, FetchSession.PartitionRequest)] = []
+                var planned: [TopicPartition: (generation: Int, offset: Int64)] = [:]
+                for (tp, p) in sorted {
+                    guard let pos = p.position else { continue }
+                    let id = s.metadata?.topics[tp.topic]?.topicId ?? .zero
+                    wanted.append((tp, .init(topicId: id, fetchOffset: pos, currentLeaderEpoch: p.leaderEpoch, maxBytes: maxBytes)))
+                    planned[tp] = (p.generation, pos)
+                    s.partitions[tp]?.inFlight = true
                 }
                 s.fetching.insert(leader)
-                out.append((leader, request, gens))
+                out.append(PlannedFetch(broker: leader, base: base, wanted: wanted, planned: planned))
             }
             return out
         }
     }
 
-    private func fetch(broker: Int32, request: FetchRequest, generations: [TopicPartition: (Int, Int64)]) async {
+    private func fetch(_ f: PlannedFetch) async {
         defer {
-            state.withLock { s in _ = s.fetching.remove(broker) }
+            state.withLock { s in
+                _ = s.fetching.remove(f.broker)
+                for tp in f.planned.keys { s.partitions[tp]?.inFlight = false }
+            }
             signal.notify()
         }
         let response: FetchResponse
-        var nameById: [KafkaUUID: String] = [:]
-        for t in request.topics { nameById[t.topicId] = t.topic }
+        let plan: FetchSession.Plan
+        let version: Int16
         do {
-            let connection = try await cluster.link(forNode: broker).connection()
-            let version = try connection.version(for: FetchRequest.self)
-            if version >= 13, request.topics.contains(where: { $0.topicId == .zero }) {
-                throw KafkaError(.unsupportedVersion, "Fetch v13+ needs topic ids, and the metadata has none")
+            let connection = try await cluster.link(forNode: f.broker).connection()
+            var v = try connection.version(for: FetchRequest.self)
+            if v >= 13, f.wanted.contains(where: { $0.1.topicId == .zero }) {
+                // Topic ids replace names from v13: without an id for every topic, speak v12.
+                guard let low = connection.brokerRange(for: .fetch)?.lowerBound, low <= 12 else {
+                    throw KafkaError(.unsupportedVersion, "Fetch v13+ needs topic ids, and the metadata has none", context: .init(broker: connection.remote, apiKey: .fetch))
+                }
+                v = 12
             }
+            let useIds = v >= 13
+            (plan, version) = (state.withLock { s in
+                var slot = s.sessions[f.broker] ?? (FetchSession(), nil)
+                if slot.connection !== connection {
+                    // A new connection (the old one was lost): start the session afresh.
+                    if slot.connection != nil { slot.session.handleSendError() }
+                    slot.connection = connection
+                }
+                let p = slot.session.plan(f.wanted, useTopicIds: useIds, sessionsSupported: v >= 7)
+                s.sessions[f.broker] = slot
+                return p
+            }, v)
             let timeout = config.client.requestTimeout + config.fetchMaxWait
-            response = try await connection.send(request, version: version, timeout: timeout)
+            response = try await connection.send(plan.request(base: f.base, useTopicIds: useIds), version: v, timeout: timeout)
         } catch {
-            state.withLock { $0.needMetadata = true }
+            state.withLock { s in
+                s.sessions[f.broker]?.session.handleSendError()
+                s.needMetadata = true
+            }
             try? await Task.sleep(for: config.client.retryBackoff)
             return
         }
-        if response.errorCode != 0 {
-            state.withLock { $0.needMetadata = true }
+        // v13+ responses name topics by id only.
+        var nameById: [KafkaUUID: String] = [:]
+        for (tp, r) in plan.session where r.topicId != .zero { nameById[r.topicId] = tp.topic }
+        var mentioned: [TopicPartition] = []
+        for t in response.responses {
+            let name = version >= 13 ? (nameById[t.topicId] ?? "") : t.topic
+            for p in t.partitions { mentioned.append(TopicPartition(topic: name, partition: p.partitionIndex)) }
+        }
+        let code = KafkaErrorCode(rawValue: response.errorCode)
+        let verdict = state.withLock { s in
+            s.sessions[f.broker]?.session.handleResponse(errorCode: code, sessionId: response.sessionId, mentioned: mentioned, sent: plan) ?? .accept
+        }
+        guard verdict == .accept else {
+            // A lost incremental session is re-created at once by a full fetch; anything else
+            // (a broker-wide error, a response that does not match) waits first.
+            let sessionLost = !plan.isFull && (code == .fetchSessionIdNotFound || code == .invalidFetchSessionEpoch)
+            if !sessionLost {
+                if !code.isSuccess && !code.isFetchSessionError { state.withLock { $0.needMetadata = true } }
+                try? await Task.sleep(for: config.client.retryBackoff)
+            }
             return
         }
         let decompress = Compression.recordDecompressor(maxOutput: 256 << 20)
         var chunks: [Chunk] = []
-        var updates: [(TopicPartition, Int, Int64?, Watermarks?, KafkaErrorCode)] = []
+        var updates: [(TopicPartition, PartitionUpdate)] = []
+        var index = 0
         for t in response.responses {
-            let name = t.topic.isEmpty ? (nameById[t.topicId] ?? "") : t.topic
             for p in t.partitions {
-                let tp = TopicPartition(topic: name, partition: p.partitionIndex)
-                guard let (gen, fetchOffset) = generations[tp] else { continue }
+                let tp = mentioned[index]
+                index += 1
+                guard let (gen, fetchOffset) = f.planned[tp] else { continue }
                 let code = KafkaErrorCode(rawValue: p.errorCode)
-                let marks = Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset)
-                guard code.isSuccess else {
-                    updates.append((tp, gen, nil, marks, code))
-                    continue
-                }
-                do {
-                    let (records, next) = try decode(p, tp: tp, from: fetchOffset, decompress: decompress)
-                    if !records.isEmpty {
-                        chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
+                var u = PartitionUpdate(generation: gen, fetchOffset: fetchOffset, code: code,
+                                        marks: Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset))
+                if code.isSuccess {
+                    do {
+                        let (records, next) = try FetchedRecordsDecoder.decode(
+                            p.records, abortedTransactions: p.abortedTransactions, topic: tp.topic, partition: tp.partition, from: fetchOffset,
+                            readCommitted: config.isolationLevel == .readCommitted, verifyCRC: config.checkCRCs, decompress: decompress)
+                        if !records.isEmpty {
+                            chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
+                        }
+                        u.next = next
+                    } catch {
+                        u.failure = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition))
                     }
-                    updates.append((tp, gen, next, marks, .noError))
-                } catch {
-                    state.withLock { s in s.error = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition)) }
+                } else if let leader = p.currentLeader, leader.leaderId >= 0 {
+                    u.newLeader = (leader.leaderId, leader.leaderEpoch)
                 }
+                updates.append((tp, u))
             }
         }
-        state.withLock { s in
-            for (tp, gen, next, marks, code) in updates {
-                // Paused meanwhile: drop the result and keep the position, so the data is fetched
-                // again after resume (a paused partition yields nothing new, as in the Java client).
-                guard s.partitions[tp]?.generation == gen, s.partitions[tp]?.paused == false else { continue }
-                if let marks { s.partitions[tp]?.watermarks = marks }
-                switch code {
-                case .noError:
-                    if let next { s.partitions[tp]?.position = next }
-                case .offsetOutOfRange:
-                    switch config.autoOffsetReset {
-                    case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
-                    case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
-                    case .none: s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
-                    }
-                default:
-                    if code.isRetriable {
-                        s.needMetadata = true
-                    } else {
-                        s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
-                    }
-                }
-            }
-            for c in chunks where s.partitions[c.tp]?.generation == c.generation && s.partitions[c.tp]?.paused == false {
-                s.buffer.append(c)
-                s.bufferedBytes += c.bytes
-            }
-        }
-        wakeReader()
+        let accepted = state.withLock { s in apply(&s, updates: updates, chunks: chunks) }
+        if accepted { wakeReader() }
     }
 
-    /// Records of one partition at or after `from`, and the next fetch position. Control batches
-    /// are skipped; with read_committed, records of aborted transactions are dropped.
-    private func decode(_ p: FetchResponse.Partition, tp: TopicPartition, from: Int64, decompress: @escaping RecordCodecFunction) throws -> ([ConsumerRecord], Int64?) {
-        guard let bytes = p.records, !bytes.isEmpty else { return ([], nil) }
-        var reader = RecordSetReader(bytes, verifyCRC: config.checkCRCs)
-        var out: [ConsumerRecord] = []
+    /// What one Fetch response says about one partition.
+    struct PartitionUpdate: Sendable {
+        let generation: Int
+        let fetchOffset: Int64
+        let code: KafkaErrorCode
+        let marks: Watermarks
         var next: Int64?
-        // Aborted transactions (read_committed): producer id → first offset, consumed in order.
-        let aborted = (p.abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset }
-        var abortedIndex = 0
-        var activeAborts = Set<Int64>()
-        let committedOnly = config.isolationLevel == .readCommitted
-        while let entry = try reader.next() {
-            switch entry {
-            case let .batch(b):
-                next = b.nextOffset
-                if b.lastOffset < from { continue }
-                if committedOnly {
-                    while abortedIndex < aborted.count, aborted[abortedIndex].firstOffset <= b.lastOffset {
-                        activeAborts.insert(aborted[abortedIndex].producerId)
-                        abortedIndex += 1
-                    }
+        var failure: KafkaError?
+        /// From the response (v12+, KIP-951): where the partition's leadership moved.
+        var newLeader: (id: Int32, epoch: Int32)?
+    }
+
+    /// Applies a Fetch response's per-partition outcomes and buffers its records; returns
+    /// whether any records were buffered. A result counts only if the partition is still where
+    /// the fetch left it: same generation (no seek since), not paused, and still at the fetch
+    /// offset — so no record is delivered twice and none is skipped.
+    private func apply(_ s: inout State, updates: [(TopicPartition, PartitionUpdate)], chunks: [Chunk]) -> Bool {
+        var current = Set<TopicPartition>()
+        for (tp, u) in updates {
+            // Paused meanwhile: drop the result and keep the position, so the data is fetched
+            // again after resume (a paused partition yields nothing new, as in the Java client).
+            guard let p = s.partitions[tp], p.generation == u.generation, !p.paused, p.position == u.fetchOffset else { continue }
+            s.partitions[tp]?.watermarks = u.marks
+            if let e = u.failure {
+                s.error = e
+                continue
+            }
+            switch u.code {
+            case .noError:
+                current.insert(tp)
+                s.partitions[tp]?.failures = 0
+                s.partitions[tp]?.retryAt = nil
+                if let next = u.next {
+                    s.partitions[tp]?.position = next
+                    s.served &+= 1
+                    s.partitions[tp]?.servedAt = s.served
                 }
-                if b.isControl {
-                    // An ABORT marker ends that producer's aborted range.
-                    if committedOnly, let markers = try? b.controlRecords(decompress: decompress), markers.contains(where: { $0.type == ControlRecordType.abort }) {
-                        activeAborts.remove(b.producerId)
-                    }
+            case .offsetOutOfRange:
+                switch config.autoOffsetReset {
+                case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
+                case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
+                case .none: s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                }
+            default:
+                guard u.code.isRetriable else {
+                    s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
                     continue
                 }
-                if committedOnly && b.isTransactional && activeAborts.contains(b.producerId) { continue }
-                var records = try b.records(decompress: decompress)
-                while let r = try records.next() {
-                    if r.offset < from { continue }
-                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
-                                              timestampType: b.timestampType, key: r.key, value: r.value, headers: r.headers, leaderEpoch: b.partitionLeaderEpoch))
-                }
-            case let .legacy(m):
-                next = m.offset + 1
-                for r in try m.records(decompress: decompress) where r.offset >= from {
-                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
-                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
-                    next = r.offset + 1
+                // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, …: the
+                // position stays; ask for metadata and try again after a backoff — or at once at
+                // the new leader the broker named, if it is newer and known.
+                s.needMetadata = true
+                if let (id, epoch) = u.newLeader, epoch > p.leaderEpoch, id != p.leader, s.metadata?.brokers[id] != nil {
+                    s.partitions[tp]?.leader = id
+                    s.partitions[tp]?.leaderEpoch = epoch
+                } else {
+                    backOff(&s, tp)
                 }
             }
         }
-        return (out, next.map { Swift.max($0, from) })
+        var buffered = false
+        for c in chunks where current.contains(c.tp) {
+            s.buffer.append(c)
+            s.bufferedBytes += c.bytes
+            buffered = true
+        }
+        return buffered
     }
 }
