@@ -50,7 +50,6 @@ enum FetchedRecordsDecoder {
                 if b.lastOffset < from { continue }
                 if readCommitted && b.isTransactional && abortedProducers.contains(b.producerId) { continue }
                 var records = try b.records(decompress: decompress)
-                out.reserveCapacity(out.count + records.remaining)
                 let epoch = b.partitionLeaderEpoch, type = b.timestampType
                 while let r = try records.next() {
                     if r.offset < from { continue }
