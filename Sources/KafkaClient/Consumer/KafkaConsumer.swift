@@ -439,7 +439,7 @@ public final class KafkaConsumer: Sendable {
     private func nextWakeup() -> ContinuousClock.Instant {
         state.withLock { s in
             var wake = ContinuousClock.now + .seconds(1)
-            if s.needMetadata, let at = s.metadataNotBefore { wake = min(wake, at) }
+            if s.needMetadata, s.metadataRetries > 0, let at = s.metadataNotBefore { wake = min(wake, at) }
             for p in s.partitions.values {
                 if let at = p.retryAt { wake = min(wake, at) }
             }
@@ -452,8 +452,9 @@ public final class KafkaConsumer: Sendable {
             let topics = Array(Set(s.partitions.keys.map(\.topic)))
             let missing = topics.contains { s.metadata?.topics[$0] == nil }
             guard s.needMetadata || missing, !topics.isEmpty else { return [] }
+            // After a refresh that left a partition without a usable leader, wait before the next.
             let now = ContinuousClock.now
-            if let at = s.metadataNotBefore, now < at { return [] }
+            if s.metadataRetries > 0, let at = s.metadataNotBefore, now < at { return [] }
             s.metadataNotBefore = now + config.client.retryBackoffPolicy.delay(afterFailures: max(1, s.metadataRetries))
             return topics
         }
