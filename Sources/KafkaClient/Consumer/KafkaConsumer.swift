@@ -271,31 +271,44 @@ public final class KafkaConsumer: Sendable {
     /// Moves up to `max` records from the buffer into `out`, releasing consumed chunks.
     private func take(_ s: inout State, into out: inout [ConsumerRecord], max: Int, markDelivered: Bool) {
         while out.count < max, s.bufferHead < s.buffer.count {
-            let n = min(max - out.count, s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next)
-            let c = s.buffer[s.bufferHead]
-            guard n > 0 else { s.bufferHead += 1; continue }
-            out.append(contentsOf: c.records[c.next ..< c.next + n])
-            if markDelivered { s.delivered[c.tp] = c.records[c.next + n - 1].offset + 1 }
-            s.buffer[s.bufferHead].next += n
-            if s.buffer[s.bufferHead].next >= c.records.count {
-                s.bufferedBytes -= c.bytes
-                s.buffer[s.bufferHead] = Chunk(tp: c.tp, generation: c.generation, records: [], bytes: 0)
-                s.bufferHead += 1
-                if s.bufferHead > 64 && s.bufferHead * 2 > s.buffer.count {
-                    s.buffer.removeFirst(s.bufferHead)
-                    s.bufferHead = 0
+            let h = s.bufferHead, from = s.buffer[h].next
+            let left = s.buffer[h].records.count - from
+            let n = Swift.min(max - out.count, left)
+            if n > 0 {
+                if markDelivered { s.delivered[s.buffer[h].tp] = s.buffer[h].records[from + n - 1].offset + 1 }
+                if out.isEmpty && from == 0 && n == left {
+                    // A whole chunk: hand over its array instead of copying each record.
+                    swap(&out, &s.buffer[h].records)
+                } else {
+                    out.append(contentsOf: s.buffer[h].records[from ..< from + n])
+                    s.buffer[h].next += n
+                    if n < left { return }
                 }
             }
+            releaseHead(&s)
         }
     }
 
-    /// Takes one whole buffered chunk (the iterator's fast path).
+    /// Drops the first buffered chunk (used up).
+    private func releaseHead(_ s: inout State) {
+        let h = s.bufferHead
+        s.bufferedBytes -= s.buffer[h].bytes
+        s.buffer[h] = Chunk(tp: s.buffer[h].tp, generation: s.buffer[h].generation, records: [], bytes: 0)
+        s.bufferHead += 1
+        if s.bufferHead > 64 && s.bufferHead * 2 > s.buffer.count {
+            s.buffer.removeFirst(s.bufferHead)
+            s.bufferHead = 0
+        }
+    }
+
+    /// Takes the records left in the first buffered chunk (the iterator's fast path): one
+    /// partition, so the iterator's progress inside it is one offset.
     fileprivate func nextChunk() async throws -> (records: [ConsumerRecord], epoch: UInt64)? {
         group?.polled()
         while true {
-            var out: [ConsumerRecord] = []
-            var epoch: UInt64 = 0
-            let done: Bool = try state.withLock { s in
+            // The records leave the lock as the closure's result (not through a captured
+            // variable), so the array reaches the iterator uniquely referenced.
+            let taken: (records: [ConsumerRecord], epoch: UInt64)?? = try state.withLock { s in
                 // The chunk the iterator held is finished: all of it delivered and processed.
                 if let h = s.held, s.partitions[h.tp] != nil {
                     s.delivered[h.tp] = h.end
@@ -307,22 +320,26 @@ public final class KafkaConsumer: Sendable {
                     s.revokedHeld = nil
                 }
                 if let e = s.error { s.error = nil; throw e }
-                if s.closed { return true }
-                // One chunk = one partition, so the iterator's progress is one offset.
-                guard s.bufferHead < s.buffer.count else { return false }
-                take(&s, into: &out, max: Int.max >> 1, markDelivered: false)
-                if let last = out.last {
-                    s.held = (TopicPartition(topic: last.topic, partition: last.partition), last.offset + 1)
-                    epoch = progress.begin()
+                if s.closed { return .some(nil) }
+                while s.bufferHead < s.buffer.count, s.buffer[s.bufferHead].next >= s.buffer[s.bufferHead].records.count {
+                    releaseHead(&s)
                 }
-                return !out.isEmpty
+                guard s.bufferHead < s.buffer.count else { return nil }
+                var out: [ConsumerRecord] = []
+                let c = s.buffer[s.bufferHead]
+                take(&s, into: &out, max: c.records.count - c.next, markDelivered: false)
+                guard let last = out.last else { return nil }
+                s.held = (c.tp, last.offset + 1)
+                return .some((out, progress.begin()))
             }
-            if done {
-                if out.isEmpty { return nil }
+            switch taken {
+            case .some(nil): return nil
+            case let .some(.some(chunk)):
                 signal.notify()
-                return (out, epoch)
+                return chunk
+            case .none:
+                await waitForData(until: nil)
             }
-            await waitForData(until: nil)
         }
     }
 
@@ -364,32 +381,56 @@ public final class KafkaConsumer: Sendable {
 
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
-            var chunk: [ConsumerRecord] = []
-            var index = 0
+            /// The held chunk's records not yet handed out, in reverse order: `removeLast` moves
+            /// each one out instead of copying it (a copy costs a retain and a release per
+            /// reference in the record).
+            var pending: [ConsumerRecord] = []
+            /// Offset after the record handed out last from the held chunk (-1: none yet).
+            var after: Int64 = -1
             var epoch: UInt64 = 0
+
             public mutating func next() async throws -> ConsumerRecord? {
+                try await next(isolation: nil)
+            }
+
+            /// Runs on the caller's actor (SE-0421); suspends only when nothing is buffered.
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ConsumerRecord? {
                 let progress = consumer.progress
                 // A seek or revocation since the chunk was taken makes the rest of it stale.
-                if index < chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
-                    let r = chunk[index]
-                    // Asking for the next record means the previous one is processed.
-                    if index > 0 { progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed) }
-                    progress.delivered.store(r.offset + 1, ordering: .relaxed)
-                    index += 1
+                let current = progress.epoch.load(ordering: .relaxed) == epoch
+                // Asking for the next record means the previous one is processed.
+                if current && after >= 0 { progress.processed.store(after, ordering: .relaxed) }
+                if current && !pending.isEmpty {
+                    let r = pending.removeLast()
+                    after = r.offset + 1
+                    progress.delivered.store(after, ordering: .relaxed)
                     return r
                 }
-                if index > 0, index <= chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
-                    progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed)
-                }
-                chunk = []
-                index = 0
-                guard let c = try await consumer.nextChunk() else { return nil }
-                chunk = c.records
-                epoch = c.epoch
-                let r = chunk[0]
-                progress.delivered.store(r.offset + 1, ordering: .relaxed)
-                index = 1
+                pending = []
+                after = -1
+                guard case (var records, let e)? = try await consumer.nextChunk() else { return nil }
+                Self.reverseByMoving(&records)
+                pending = consume records
+                epoch = e
+                let r = pending.removeLast()
+                after = r.offset + 1
+                progress.delivered.store(after, ordering: .relaxed)
                 return r
+            }
+
+            /// Reverses in place with moves only (`reverse()` swaps through copies).
+            static func reverseByMoving(_ a: inout [ConsumerRecord]) {
+                a.withUnsafeMutableBufferPointer { b in
+                    guard var i = b.baseAddress, b.count > 1 else { return }
+                    var j = i + (b.count - 1)
+                    while i < j {
+                        let t = i.move()
+                        i.moveInitialize(from: j, count: 1)
+                        j.initialize(to: t)
+                        i += 1
+                        j -= 1
+                    }
+                }
             }
         }
     }
