@@ -218,8 +218,3 @@ extension FetchSession.Plan {
         return out
     }
 }
-
-extension KafkaErrorCode {
-    /// Errors about the fetch session itself (answered with a full fetch), not the data.
-    var isFetchSessionError: Bool { self == .fetchSessionIdNotFound || self == .invalidFetchSessionEpoch || self == .fetchSessionTopicIdError }
-}
