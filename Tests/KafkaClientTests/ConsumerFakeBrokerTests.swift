@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Testing
-import KafkaClient
+@testable import KafkaClient
 import KafkaProtocol
 import KafkaTestSupport
 
@@ -338,6 +338,38 @@ enum FakeLog {
         #expect(rate.fetches >= 1, "it keeps trying")
         #expect(rate.metadata <= 25, "\(rate.metadata) Metadata requests in 2 s")
         #expect(try await c.poll(timeout: .milliseconds(10)).isEmpty)
+        await c.close()
+    }
+}
+
+@Suite struct ConsumerIteratorProgressTests {
+    /// The `records` iterator takes one buffered chunk (one partition) at a time, so what it has
+    /// delivered is known per partition — the offsets a group commit would use.
+    @Test(.timeLimit(.minutes(1)))
+    func deliveredOffsetsAreTrackedForEveryPartition() async throws {
+        let cluster = FakeCluster()
+        let broker = try cluster.startBroker(nodeId: 1)
+        defer { broker.stop() }
+        cluster.createTopic("t", partitions: 2, leader: 1)
+        FakeLog.fill(cluster, "t", 0, count: 50)
+        FakeLog.fill(cluster, "t", 1, count: 50)
+        let c = try FakeLog.consumer(broker)
+        let p0 = TopicPartition(topic: "t", partition: 0), p1 = TopicPartition(topic: "t", partition: 1)
+        try await c.assign([p0, p1], from: .beginning)
+        // Both partitions' records are buffered before the iterator starts.
+        try await awaitCondition("both partitions buffered", timeout: .seconds(10)) { c.bufferedBytes > 0 && c.watermarks(p1) != nil && c.watermarks(p0) != nil }
+        try await Task.sleep(for: .milliseconds(100))
+        var seen: [Int32: Int] = [:]
+        var iterator = c.records.makeAsyncIterator()
+        // Everything of the first partition served, and 10 records of the other.
+        while !(seen.count == 2 && seen.values.contains(50) && seen.values.contains(10)) {
+            let r = try #require(try await iterator.next())
+            seen[r.partition, default: 0] += 1
+        }
+        let first: Int32 = seen[0] == 50 ? 0 : 1
+        let delivered = c.committablePositions(processedOnly: false, partitions: nil)
+        #expect(delivered[TopicPartition(topic: "t", partition: first)] == 50, "the finished partition: \(delivered)")
+        #expect(delivered[TopicPartition(topic: "t", partition: 1 - first)] == 10, "the partition in progress: \(delivered)")
         await c.close()
     }
 }
