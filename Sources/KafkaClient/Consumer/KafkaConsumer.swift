@@ -316,11 +316,12 @@ public final class KafkaConsumer: Sendable {
                     releaseHead(&s)
                 }
                 guard s.bufferHead < s.buffer.count else { return nil }
+                // (Fields, not a copy of the chunk: a copy would share its array.)
+                let tp = s.buffer[s.bufferHead].tp, left = s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next
                 var out: [ConsumerRecord] = []
-                let c = s.buffer[s.bufferHead]
-                take(&s, into: &out, max: c.records.count - c.next, markDelivered: false)
+                take(&s, into: &out, max: left, markDelivered: false)
                 guard let last = out.last else { return nil }
-                s.held = (c.tp, last.offset + 1)
+                s.held = (tp, last.offset + 1)
                 return .some((out, progress.begin()))
             }
             switch taken {
