@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Consume a topic with a real peer client and print what it read as JSON lines.
 
-    peer_consume.py --client confluent|kafka-python --bootstrap HOST:PORT --topic T --count N
+    peer_consume.py --client confluent|kafka-python --bootstrap HOST:PORT --topic T --count N [--isolation L]
 
 Used by KafkaWire's interop tests: our client writes (compressed) batches, a client nobody here
 wrote reads them back. Each line: {"partition", "offset", "key", "value", "headers"} with keys,
@@ -17,9 +17,12 @@ def as_text(b):
 
 def consume_confluent(args):
     from confluent_kafka import Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": args.bootstrap, "group.id": f"kw-peer-{time.time_ns()}",
-                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                  "fetch.queue.backoff.ms": 10, "enable.partition.eof": False})
+    conf = {"bootstrap.servers": args.bootstrap, "group.id": f"kw-peer-{time.time_ns()}",
+            "enable.auto.commit": False, "auto.offset.reset": "earliest",
+            "fetch.queue.backoff.ms": 10, "enable.partition.eof": False}
+    if args.isolation:
+        conf["isolation.level"] = args.isolation
+    c = Consumer(conf)
     md = c.list_topics(args.topic, timeout=10)
     parts = sorted(md.topics[args.topic].partitions)
     c.assign([TopicPartition(args.topic, p, 0) for p in parts])
@@ -62,6 +65,8 @@ def main():
     p.add_argument("--topic", required=True)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--isolation", choices=["read_committed", "read_uncommitted"],
+                   help="confluent only: isolation.level (default: the client's own, read_committed)")
     p.add_argument("--summary", action="store_true",
                    help="print one line: count and the CRC-32 (zlib) of all values (each + newline) in (partition, offset) order")
     args = p.parse_args()

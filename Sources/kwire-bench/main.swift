@@ -8,11 +8,13 @@ let usage = """
 usage: kwire-bench micro [--only NAME[,NAME…]] [--min-ms N]
        kwire-bench produce -b HOST:PORT [--messages N] [--size S] [--acks A] [--compression C]
                            [--linger-ms L] [--batch-size B] [--topic T] [-X key=value]…
-       kwire-bench consume -b HOST:PORT [--messages N] [--size S] [-X key=value]…
+       kwire-bench consume -b HOST:PORT [--topic T] [--messages N] [--size S] [-X key=value]…
        kwire-bench assign [--members N] [--partitions P] [--topics T] [--runs R]
 
   micro    hot-path micro-benchmarks (CRC32C, record batch encode/decode, codecs);
            one JSON line per measurement on stdout
+  consume  without --topic: fill a fresh topic with N messages, then read them back;
+           with --topic: read N messages of that existing topic from the beginning
   --only   run only measurements whose name starts with one of the given prefixes
            (crc32c, batch_encode, batch_decode, codec, codec_lz4, …)
   --min-ms minimum measuring time per measurement (default 700)
@@ -91,27 +93,29 @@ case "produce":
         exit(1)
     }
 case "consume":
-    var bootstrap = ""
-    var messages = 1_000_000
-    var size = 100
-    var props: [String: String] = [:]
+    var o = ConsumeBench.Options()
     var i = 0
     while i + 1 < args.count {
         switch args[i] {
-        case "-b", "--bootstrap": bootstrap = args[i + 1]
-        case "--messages": messages = Int(args[i + 1]) ?? messages
-        case "--size": size = Int(args[i + 1]) ?? size
+        case "-b", "--bootstrap": o.bootstrap = args[i + 1]
+        case "--topic": o.topic = args[i + 1]
+        case "--messages": o.messages = Int(args[i + 1]) ?? -1
+        case "--size": o.size = Int(args[i + 1]) ?? -1
         case "-X":
             let kv = args[i + 1]
-            if let eq = kv.firstIndex(of: "=") { props[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
+            guard let eq = kv.firstIndex(of: "=") else { print("kwire-bench: -X needs key=value"); exit(64) }
+            o.properties[String(kv[..<eq])] = String(kv[kv.index(after: eq)...])
         default:
-            print("kwire-bench: unknown argument \(args[i])")
+            print("kwire-bench: unknown argument \(args[i])\n\(usage)")
             exit(64)
         }
         i += 2
     }
-    guard !bootstrap.isEmpty, messages > 0, size > 0 else { print("kwire-bench: consume needs -b HOST:PORT"); exit(64) }
-    do { try await ConsumeBench.run(bootstrap: bootstrap, messages: messages, size: size, properties: props) } catch {
+    if i < args.count { print("kwire-bench: \(args[i]) needs a value"); exit(64) }
+    if o.bootstrap.isEmpty, let env = getenv("KAFKA_BOOTSTRAP") { o.bootstrap = String(decoding: UnsafeRawBufferPointer(start: env, count: strlen(env)), as: UTF8.self) }
+    guard !o.bootstrap.isEmpty else { print("kwire-bench: consume needs -b HOST:PORT or KAFKA_BOOTSTRAP"); exit(64) }
+    guard o.messages > 0, o.size > 0 else { print("kwire-bench: --messages and --size need positive numbers"); exit(64) }
+    do { try await ConsumeBench.run(o) } catch {
         print("kwire-bench: \(error)")
         exit(1)
     }

@@ -34,6 +34,17 @@ public final class KafkaConsumer: Sendable {
         var leaderEpoch: Int32 = -1
         /// Changed on every seek, so that a fetch started before the seek is discarded.
         var generation = 0
+        /// The leader broker (-1: unknown), with `leaderEpoch` from the same metadata.
+        var leader: Int32 = -1
+        /// A Fetch or ListOffsets for this partition is in flight: it is never in two at once
+        /// (after a leader change the old leader's answer could otherwise repeat records).
+        var inFlight = false
+        /// After a retriable error: not fetched again before this (exponential backoff).
+        var retryAt: ContinuousClock.Instant?
+        var failures = 0
+        /// When its data was last accepted (a counter): full fetches list partitions that waited
+        /// longest first, so a response size limit cannot starve the later ones.
+        var servedAt: UInt64 = 0
     }
 
     /// Fetched records of one partition, handed out in order.
@@ -68,6 +79,13 @@ public final class KafkaConsumer: Sendable {
         var revokedHeld: (tp: TopicPartition, end: Int64)?
         /// True once `subscribe` was called (partitions then come from the group).
         var subscribed = false
+        /// No metadata refresh before this: at least `retry.backoff.ms` apart, growing while
+        /// some partition has no leader (so a leaderless partition cannot cause a request storm).
+        var metadataNotBefore: ContinuousClock.Instant?
+        var metadataRetries = 0
+        /// KIP-227 session per broker, with the connection it was used on.
+        var sessions: [Int32: (session: FetchSession, connection: BrokerConnection?)] = [:]
+        var served: UInt64 = 0
     }
 
     /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
@@ -244,31 +262,44 @@ public final class KafkaConsumer: Sendable {
     /// Moves up to `max` records from the buffer into `out`, releasing consumed chunks.
     private func take(_ s: inout State, into out: inout [ConsumerRecord], max: Int, markDelivered: Bool) {
         while out.count < max, s.bufferHead < s.buffer.count {
-            let n = min(max - out.count, s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next)
-            let c = s.buffer[s.bufferHead]
-            guard n > 0 else { s.bufferHead += 1; continue }
-            out.append(contentsOf: c.records[c.next ..< c.next + n])
-            if markDelivered { s.delivered[c.tp] = c.records[c.next + n - 1].offset + 1 }
-            s.buffer[s.bufferHead].next += n
-            if s.buffer[s.bufferHead].next >= c.records.count {
-                s.bufferedBytes -= c.bytes
-                s.buffer[s.bufferHead] = Chunk(tp: c.tp, generation: c.generation, records: [], bytes: 0)
-                s.bufferHead += 1
-                if s.bufferHead > 64 && s.bufferHead * 2 > s.buffer.count {
-                    s.buffer.removeFirst(s.bufferHead)
-                    s.bufferHead = 0
+            let h = s.bufferHead, from = s.buffer[h].next
+            let left = s.buffer[h].records.count - from
+            let n = Swift.min(max - out.count, left)
+            if n > 0 {
+                if markDelivered { s.delivered[s.buffer[h].tp] = s.buffer[h].records[from + n - 1].offset + 1 }
+                if out.isEmpty && from == 0 && n == left {
+                    // A whole chunk: hand over its array instead of copying each record.
+                    swap(&out, &s.buffer[h].records)
+                } else {
+                    out.append(contentsOf: s.buffer[h].records[from ..< from + n])
+                    s.buffer[h].next += n
+                    if n < left { return }
                 }
             }
+            releaseHead(&s)
         }
     }
 
-    /// Takes one whole buffered chunk (the iterator's fast path).
+    /// Drops the first buffered chunk (used up).
+    private func releaseHead(_ s: inout State) {
+        let h = s.bufferHead
+        s.bufferedBytes -= s.buffer[h].bytes
+        s.buffer[h] = Chunk(tp: s.buffer[h].tp, generation: s.buffer[h].generation, records: [], bytes: 0)
+        s.bufferHead += 1
+        if s.bufferHead > 64 && s.bufferHead * 2 > s.buffer.count {
+            s.buffer.removeFirst(s.bufferHead)
+            s.bufferHead = 0
+        }
+    }
+
+    /// Takes the records left in the first buffered chunk (the iterator's fast path): one
+    /// partition, so the iterator's progress inside it is one offset.
     fileprivate func nextChunk() async throws -> (records: [ConsumerRecord], epoch: UInt64)? {
         group?.polled()
         while true {
-            var out: [ConsumerRecord] = []
-            var epoch: UInt64 = 0
-            let done: Bool = try state.withLock { s in
+            // The records leave the lock as the closure's result (not through a captured
+            // variable), so the array reaches the iterator uniquely referenced.
+            let taken: (records: [ConsumerRecord], epoch: UInt64)?? = try state.withLock { s in
                 // The chunk the iterator held is finished: all of it delivered and processed.
                 if let h = s.held, s.partitions[h.tp] != nil {
                     s.delivered[h.tp] = h.end
@@ -280,22 +311,27 @@ public final class KafkaConsumer: Sendable {
                     s.revokedHeld = nil
                 }
                 if let e = s.error { s.error = nil; throw e }
-                if s.closed { return true }
-                // One chunk = one partition, so the iterator's progress is one offset.
-                guard s.bufferHead < s.buffer.count else { return false }
-                take(&s, into: &out, max: Int.max >> 1, markDelivered: false)
-                if let last = out.last {
-                    s.held = (TopicPartition(topic: last.topic, partition: last.partition), last.offset + 1)
-                    epoch = progress.begin()
+                if s.closed { return .some(nil) }
+                while s.bufferHead < s.buffer.count, s.buffer[s.bufferHead].next >= s.buffer[s.bufferHead].records.count {
+                    releaseHead(&s)
                 }
-                return !out.isEmpty
+                guard s.bufferHead < s.buffer.count else { return nil }
+                // (Fields, not a copy of the chunk: a copy would share its array.)
+                let tp = s.buffer[s.bufferHead].tp, left = s.buffer[s.bufferHead].records.count - s.buffer[s.bufferHead].next
+                var out: [ConsumerRecord] = []
+                take(&s, into: &out, max: left, markDelivered: false)
+                guard let last = out.last else { return nil }
+                s.held = (tp, last.offset + 1)
+                return .some((out, progress.begin()))
             }
-            if done {
-                if out.isEmpty { return nil }
+            switch taken {
+            case .some(nil): return nil
+            case let .some(.some(chunk)):
                 signal.notify()
-                return (out, epoch)
+                return chunk
+            case .none:
+                await waitForData(until: nil)
             }
-            await waitForData(until: nil)
         }
     }
 
@@ -337,32 +373,56 @@ public final class KafkaConsumer: Sendable {
 
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
-            var chunk: [ConsumerRecord] = []
-            var index = 0
+            /// The held chunk's records not yet handed out, in reverse order: `removeLast` moves
+            /// each one out instead of copying it (a copy costs a retain and a release per
+            /// reference in the record).
+            var pending: [ConsumerRecord] = []
+            /// Offset after the record handed out last from the held chunk (-1: none yet).
+            var after: Int64 = -1
             var epoch: UInt64 = 0
+
             public mutating func next() async throws -> ConsumerRecord? {
+                try await next(isolation: nil)
+            }
+
+            /// Runs on the caller's actor (SE-0421); suspends only when nothing is buffered.
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ConsumerRecord? {
                 let progress = consumer.progress
                 // A seek or revocation since the chunk was taken makes the rest of it stale.
-                if index < chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
-                    let r = chunk[index]
-                    // Asking for the next record means the previous one is processed.
-                    if index > 0 { progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed) }
-                    progress.delivered.store(r.offset + 1, ordering: .relaxed)
-                    index += 1
+                let current = progress.epoch.load(ordering: .relaxed) == epoch
+                // Asking for the next record means the previous one is processed.
+                if current && after >= 0 { progress.processed.store(after, ordering: .relaxed) }
+                if current && !pending.isEmpty {
+                    let r = pending.removeLast()
+                    after = r.offset + 1
+                    progress.delivered.store(after, ordering: .relaxed)
                     return r
                 }
-                if index > 0, index <= chunk.count, progress.epoch.load(ordering: .relaxed) == epoch {
-                    progress.processed.store(chunk[index - 1].offset + 1, ordering: .relaxed)
-                }
-                chunk = []
-                index = 0
-                guard let c = try await consumer.nextChunk() else { return nil }
-                chunk = c.records
-                epoch = c.epoch
-                let r = chunk[0]
-                progress.delivered.store(r.offset + 1, ordering: .relaxed)
-                index = 1
+                pending = []
+                after = -1
+                guard case (var records, let e)? = try await consumer.nextChunk() else { return nil }
+                Self.reverseByMoving(&records)
+                pending = consume records
+                epoch = e
+                let r = pending.removeLast()
+                after = r.offset + 1
+                progress.delivered.store(after, ordering: .relaxed)
                 return r
+            }
+
+            /// Reverses in place with moves only (`reverse()` swaps through copies).
+            static func reverseByMoving(_ a: inout [ConsumerRecord]) {
+                a.withUnsafeMutableBufferPointer { b in
+                    guard var i = b.baseAddress, b.count > 1 else { return }
+                    var j = i + (b.count - 1)
+                    while i < j {
+                        let t = i.move()
+                        i.moveInitialize(from: j, count: 1)
+                        j.initialize(to: t)
+                        i += 1
+                        j -= 1
+                    }
+                }
             }
         }
     }
@@ -379,273 +439,5 @@ public final class KafkaConsumer: Sendable {
         signal.notify()
         wakeReader()
         cluster.close()
-    }
-
-    // MARK: Fetching
-
-    private func runFetcher() async {
-        var failures = 0
-        while !Task.isCancelled, !state.withLock({ $0.closed }) {
-            do {
-                try await refreshMetadataIfNeeded()
-                try await resolveResets()
-                failures = 0
-            } catch let e as KafkaError where !e.isRetriable {
-                state.withLock { s in s.error = e }
-                wakeReader()
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            } catch {
-                failures += 1
-                try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: failures))
-                continue
-            }
-            for (broker, request, generations) in plannedFetches() {
-                Task { await self.fetch(broker: broker, request: request, generations: generations) }
-            }
-            await signal.wait(until: ContinuousClock.now + .seconds(1))
-        }
-    }
-
-    private func refreshMetadataIfNeeded() async throws {
-        let (need, topics) = state.withLock { s -> (Bool, [String]) in
-            let topics = Array(Set(s.partitions.keys.map(\.topic)))
-            let missing = topics.contains { s.metadata?.topics[$0] == nil }
-            return (s.needMetadata || missing, topics)
-        }
-        guard need, !topics.isEmpty else { return }
-        let m = try await cluster.refreshMetadata(topics: topics)
-        state.withLock { s in
-            s.metadata = m
-            s.needMetadata = false
-            for tp in s.partitions.keys {
-                if let p = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) {
-                    s.partitions[tp]?.leaderEpoch = p.leaderEpoch
-                }
-            }
-        }
-    }
-
-    /// ListOffsets for partitions waiting for a position (per leader broker).
-    private func resolveResets() async throws {
-        let pending = state.withLock { s in s.partitions.compactMap { tp, p in p.reset.map { (tp, $0, p.generation) } } }
-        guard !pending.isEmpty else { return }
-        let metadata = state.withLock { $0.metadata }
-        var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
-        for (tp, spec, gen) in pending {
-            guard let leader = metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
-                state.withLock { $0.needMetadata = true }
-                continue
-            }
-            byLeader[leader, default: []].append((tp, spec, gen))
-        }
-        for (leader, items) in byLeader {
-            var topics: [String: [ListOffsetsRequest.Partition]] = [:]
-            for (tp, spec, _) in items {
-                let ts: Int64
-                switch spec {
-                case .beginning: ts = -2
-                case .end: ts = -1
-                case let .timestamp(t): ts = t
-                case .offset: continue
-                }
-                topics[tp.topic, default: []].append(.init(partitionIndex: tp.partition, timestamp: ts))
-            }
-            let request = ListOffsetsRequest(isolationLevel: config.isolationLevel.rawValue, topics: topics.map { .init(name: $0.key, partitions: $0.value) })
-            let response = try await cluster.link(forNode: leader).send(request)
-            state.withLock { s in
-                for t in response.topics {
-                    for p in t.partitions {
-                        let tp = TopicPartition(topic: t.name, partition: p.partitionIndex)
-                        guard let gen = items.first(where: { $0.0 == tp })?.2, s.partitions[tp]?.generation == gen else { continue }
-                        let code = KafkaErrorCode(rawValue: p.errorCode)
-                        if code.isSuccess {
-                            // No offset for a timestamp (-1): start at the end, as the Java client does.
-                            s.partitions[tp]?.position = p.offset >= 0 ? p.offset : nil
-                            s.partitions[tp]?.reset = p.offset >= 0 ? nil : .end
-                        } else if code.isRetriable {
-                            s.needMetadata = true
-                        } else {
-                            s.error = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
-    private func plannedFetches() -> [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] {
-        state.withLock { s in
-            guard s.bufferedBytes < config.queuedMaxBytes else { return [] }
-            var byLeader: [Int32: [(TopicPartition, Int64, Int)]] = [:]
-            for (tp, p) in s.partitions where !p.paused && p.reset == nil {
-                guard let pos = p.position else { continue }
-                guard let leader = s.metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
-                    s.needMetadata = true
-                    continue
-                }
-                byLeader[leader, default: []].append((tp, pos, p.generation))
-            }
-            var out: [(Int32, FetchRequest, [TopicPartition: (Int, Int64)])] = []
-            for (leader, items) in byLeader where !s.fetching.contains(leader) {
-                var request = FetchRequest()
-                request.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
-                request.minBytes = Int32(clamping: config.fetchMinBytes)
-                request.maxBytes = Int32(clamping: config.fetchMaxBytes)
-                request.isolationLevel = config.isolationLevel.rawValue
-                var topics: [String: [FetchRequest.Partition]] = [:]
-                var gens: [TopicPartition: (Int, Int64)] = [:]
-                for (tp, pos, gen) in items {
-                    var p = FetchRequest.Partition()
-                    p.partition = tp.partition
-                    p.fetchOffset = pos
-                    p.currentLeaderEpoch = s.partitions[tp]?.leaderEpoch ?? -1
-                    p.partitionMaxBytes = Int32(clamping: config.maxPartitionFetchBytes)
-                    topics[tp.topic, default: []].append(p)
-                    gens[tp] = (gen, pos)
-                }
-                request.topics = topics.map { name, parts in
-                    var t = FetchRequest.Topic()
-                    t.topic = name
-                    t.topicId = s.metadata?.topics[name]?.topicId ?? .zero
-                    t.partitions = parts
-                    return t
-                }
-                s.fetching.insert(leader)
-                out.append((leader, request, gens))
-            }
-            return out
-        }
-    }
-
-    private func fetch(broker: Int32, request: FetchRequest, generations: [TopicPartition: (Int, Int64)]) async {
-        defer {
-            state.withLock { s in _ = s.fetching.remove(broker) }
-            signal.notify()
-        }
-        let response: FetchResponse
-        var nameById: [KafkaUUID: String] = [:]
-        for t in request.topics { nameById[t.topicId] = t.topic }
-        do {
-            let connection = try await cluster.link(forNode: broker).connection()
-            let version = try connection.version(for: FetchRequest.self)
-            if version >= 13, request.topics.contains(where: { $0.topicId == .zero }) {
-                throw KafkaError(.unsupportedVersion, "Fetch v13+ needs topic ids, and the metadata has none")
-            }
-            let timeout = config.client.requestTimeout + config.fetchMaxWait
-            response = try await connection.send(request, version: version, timeout: timeout)
-        } catch {
-            state.withLock { $0.needMetadata = true }
-            try? await Task.sleep(for: config.client.retryBackoff)
-            return
-        }
-        if response.errorCode != 0 {
-            state.withLock { $0.needMetadata = true }
-            return
-        }
-        let decompress = Compression.recordDecompressor(maxOutput: 256 << 20)
-        var chunks: [Chunk] = []
-        var updates: [(TopicPartition, Int, Int64?, Watermarks?, KafkaErrorCode)] = []
-        for t in response.responses {
-            let name = t.topic.isEmpty ? (nameById[t.topicId] ?? "") : t.topic
-            for p in t.partitions {
-                let tp = TopicPartition(topic: name, partition: p.partitionIndex)
-                guard let (gen, fetchOffset) = generations[tp] else { continue }
-                let code = KafkaErrorCode(rawValue: p.errorCode)
-                let marks = Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset)
-                guard code.isSuccess else {
-                    updates.append((tp, gen, nil, marks, code))
-                    continue
-                }
-                do {
-                    let (records, next) = try decode(p, tp: tp, from: fetchOffset, decompress: decompress)
-                    if !records.isEmpty {
-                        chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
-                    }
-                    updates.append((tp, gen, next, marks, .noError))
-                } catch {
-                    state.withLock { s in s.error = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition)) }
-                }
-            }
-        }
-        state.withLock { s in
-            for (tp, gen, next, marks, code) in updates {
-                // Paused meanwhile: drop the result and keep the position, so the data is fetched
-                // again after resume (a paused partition yields nothing new, as in the Java client).
-                guard s.partitions[tp]?.generation == gen, s.partitions[tp]?.paused == false else { continue }
-                if let marks { s.partitions[tp]?.watermarks = marks }
-                switch code {
-                case .noError:
-                    if let next { s.partitions[tp]?.position = next }
-                case .offsetOutOfRange:
-                    switch config.autoOffsetReset {
-                    case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
-                    case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
-                    case .none: s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
-                    }
-                default:
-                    if code.isRetriable {
-                        s.needMetadata = true
-                    } else {
-                        s.error = KafkaError.broker(code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
-                    }
-                }
-            }
-            for c in chunks where s.partitions[c.tp]?.generation == c.generation && s.partitions[c.tp]?.paused == false {
-                s.buffer.append(c)
-                s.bufferedBytes += c.bytes
-            }
-        }
-        wakeReader()
-    }
-
-    /// Records of one partition at or after `from`, and the next fetch position. Control batches
-    /// are skipped; with read_committed, records of aborted transactions are dropped.
-    private func decode(_ p: FetchResponse.Partition, tp: TopicPartition, from: Int64, decompress: @escaping RecordCodecFunction) throws -> ([ConsumerRecord], Int64?) {
-        guard let bytes = p.records, !bytes.isEmpty else { return ([], nil) }
-        var reader = RecordSetReader(bytes, verifyCRC: config.checkCRCs)
-        var out: [ConsumerRecord] = []
-        var next: Int64?
-        // Aborted transactions (read_committed): producer id → first offset, consumed in order.
-        let aborted = (p.abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset }
-        var abortedIndex = 0
-        var activeAborts = Set<Int64>()
-        let committedOnly = config.isolationLevel == .readCommitted
-        while let entry = try reader.next() {
-            switch entry {
-            case let .batch(b):
-                next = b.nextOffset
-                if b.lastOffset < from { continue }
-                if committedOnly {
-                    while abortedIndex < aborted.count, aborted[abortedIndex].firstOffset <= b.lastOffset {
-                        activeAborts.insert(aborted[abortedIndex].producerId)
-                        abortedIndex += 1
-                    }
-                }
-                if b.isControl {
-                    // An ABORT marker ends that producer's aborted range.
-                    if committedOnly, let markers = try? b.controlRecords(decompress: decompress), markers.contains(where: { $0.type == ControlRecordType.abort }) {
-                        activeAborts.remove(b.producerId)
-                    }
-                    continue
-                }
-                if committedOnly && b.isTransactional && activeAborts.contains(b.producerId) { continue }
-                var records = try b.records(decompress: decompress)
-                while let r = try records.next() {
-                    if r.offset < from { continue }
-                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
-                                              timestampType: b.timestampType, key: r.key, value: r.value, headers: r.headers, leaderEpoch: b.partitionLeaderEpoch))
-                }
-            case let .legacy(m):
-                next = m.offset + 1
-                for r in try m.records(decompress: decompress) where r.offset >= from {
-                    out.append(ConsumerRecord(topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp,
-                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
-                    next = r.offset + 1
-                }
-            }
-        }
-        return (out, next.map { Swift.max($0, from) })
     }
 }

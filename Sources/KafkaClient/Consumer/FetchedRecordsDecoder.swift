@@ -1,0 +1,70 @@
+import KafkaProtocol
+
+/// Turns one partition's `records` bytes from a Fetch response into what the application sees:
+/// records at or after the fetch offset, in order, without control batches and — with
+/// read_committed — without records of aborted transactions. Pure (no I/O), so every rule here
+/// is tested with hand-built batches.
+enum FetchedRecordsDecoder {
+    /// The records of `bytes` at or after `from`, and the next fetch position (nil when not one
+    /// complete batch arrived).
+    ///
+    /// - A broker returns whole batches, so the first one may start before `from` (the fetch
+    ///   offset fell inside it): those records are skipped.
+    /// - A partial batch at the end (the response hit a size limit) is left for the next fetch.
+    /// - The next position is the end of the last complete batch, control batches included, so
+    ///   a fetch never stops on a transaction marker.
+    /// - read_committed (KIP-98): `abortedTransactions` lists (producer id, first offset) of each
+    ///   aborted transaction overlapping the data. A producer's transactional batches are dropped
+    ///   from its transaction's first offset until that producer's ABORT marker; other
+    ///   producers' data in between is kept.
+    static func decode(
+        _ bytes: [UInt8]?, abortedTransactions: [FetchResponse.AbortedTransaction]?, topic: String, partition: Int32,
+        from: Int64, readCommitted: Bool, verifyCRC: Bool, decompress: @escaping RecordCodecFunction
+    ) throws -> (records: [ConsumerRecord], next: Int64?) {
+        guard let bytes, !bytes.isEmpty else { return ([], nil) }
+        var reader = RecordSetReader(bytes, verifyCRC: verifyCRC)
+        var out: [ConsumerRecord] = []
+        var next: Int64?
+        let aborted = readCommitted ? (abortedTransactions ?? []).sorted { $0.firstOffset < $1.firstOffset } : []
+        var abortedIndex = 0
+        var abortedProducers = Set<Int64>()
+        while let entry = try reader.next() {
+            switch entry {
+            case let .batch(b):
+                next = b.nextOffset
+                if readCommitted {
+                    // Transactions that began at or before this batch are now open (bookkeeping
+                    // runs for batches before `from` too, so an ABORT marker is never missed).
+                    while abortedIndex < aborted.count, aborted[abortedIndex].firstOffset <= b.lastOffset {
+                        abortedProducers.insert(aborted[abortedIndex].producerId)
+                        abortedIndex += 1
+                    }
+                }
+                if b.isControl {
+                    if readCommitted, abortedProducers.contains(b.producerId),
+                       try b.controlRecords(decompress: decompress).contains(where: { $0.type == .abort }) {
+                        abortedProducers.remove(b.producerId)
+                    }
+                    continue
+                }
+                if b.lastOffset < from { continue }
+                if readCommitted && b.isTransactional && abortedProducers.contains(b.producerId) { continue }
+                var records = try b.records(decompress: decompress)
+                let epoch = b.partitionLeaderEpoch, type = b.timestampType
+                while let r = try records.next() {
+                    if r.offset < from { continue }
+                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
+                                              timestampType: type, key: r.key, value: r.value, headers: r.headers, leaderEpoch: epoch))
+                }
+            case let .legacy(m):
+                next = m.offset + 1
+                for r in try m.records(decompress: decompress) where r.offset >= from {
+                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
+                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
+                    next = r.offset + 1
+                }
+            }
+        }
+        return (out, next.map { Swift.max($0, from) })
+    }
+}

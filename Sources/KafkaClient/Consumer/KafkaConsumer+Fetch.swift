@@ -1,0 +1,362 @@
+import KafkaProtocol
+import KafkaNet
+
+// The fetch path: metadata and leaders, offset resets, one Fetch per leader (KIP-227 sessions
+// via `FetchSession`), decoding (`FetchedRecordsDecoder`) and buffering of the results.
+extension KafkaConsumer {
+    /// One Fetch to send: the leader, the request without its partitions, the partitions wanted
+    /// (in priority order) and, per partition, the generation and position it was planned at.
+    struct PlannedFetch: Sendable {
+        let broker: Int32
+        let base: FetchRequest
+        let wanted: [(TopicPartition, FetchSession.PartitionRequest)]
+        let planned: [TopicPartition: (generation: Int, offset: Int64)]
+    }
+
+    /// The fetcher loop (started by `init`, ends on `close`): refresh metadata when needed,
+    /// resolve pending offset resets, start one Fetch per leader that has none in flight, then
+    /// sleep until signalled (a fetch finished, the reader made room, the assignment changed)
+    /// or until the next backoff ends.
+    func runFetcher() async {
+        var failures = 0
+        while !Task.isCancelled, !state.withLock({ $0.closed }) {
+            do {
+                try await refreshMetadataIfNeeded()
+                try await resolveResets()
+                failures = 0
+            } catch let e as KafkaError where !e.isRetriable {
+                state.withLock { s in s.error = e }
+                wakeReader()
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            } catch {
+                failures += 1
+                try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: failures))
+                continue
+            }
+            for planned in plannedFetches() {
+                Task { await self.fetch(planned) }
+            }
+            await signal.wait(until: nextWakeup())
+        }
+    }
+
+    /// When the fetcher loop must look again without being signalled: the end of the earliest
+    /// partition backoff or metadata wait, and at least once a second.
+    private func nextWakeup() -> ContinuousClock.Instant {
+        state.withLock { s in
+            var wake = ContinuousClock.now + .seconds(1)
+            if s.needMetadata, s.metadataRetries > 0, let at = s.metadataNotBefore { wake = min(wake, at) }
+            for p in s.partitions.values {
+                if let at = p.retryAt { wake = min(wake, at) }
+            }
+            return wake
+        }
+    }
+
+    private func refreshMetadataIfNeeded() async throws {
+        let topics = state.withLock { s -> [String] in
+            let topics = Array(Set(s.partitions.keys.map(\.topic)))
+            let missing = topics.contains { s.metadata?.topics[$0] == nil }
+            guard s.needMetadata || missing, !topics.isEmpty else { return [] }
+            // After a refresh that left a partition without a usable leader, wait before the next.
+            let now = ContinuousClock.now
+            if s.metadataRetries > 0, let at = s.metadataNotBefore, now < at { return [] }
+            s.metadataNotBefore = now + config.client.retryBackoffPolicy.delay(afterFailures: max(1, s.metadataRetries))
+            return topics
+        }
+        guard !topics.isEmpty else { return }
+        let m = try await cluster.refreshMetadata(topics: topics)
+        state.withLock { s in
+            s.metadata = m
+            s.needMetadata = false
+            var leaderless = false
+            for (tp, p) in s.partitions {
+                guard let fresh = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) else {
+                    leaderless = true
+                    continue
+                }
+                // A broker that has not caught up may still name an older leader: keep the
+                // newer one we know (KIP-320), and ask again later.
+                if fresh.leaderEpoch >= 0, p.leaderEpoch >= 0, fresh.leaderEpoch < p.leaderEpoch {
+                    s.needMetadata = true
+                    continue
+                }
+                s.partitions[tp]?.leader = fresh.leader
+                s.partitions[tp]?.leaderEpoch = fresh.leaderEpoch
+                if fresh.leader < 0 { leaderless = true }
+            }
+            s.metadataRetries = leaderless || s.needMetadata ? s.metadataRetries + 1 : 0
+        }
+    }
+
+    /// ListOffsets for partitions waiting for a position (per leader broker).
+    private func resolveResets() async throws {
+        let now = ContinuousClock.now
+        let byLeader = state.withLock { s in
+            var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
+            for (tp, p) in s.partitions {
+                guard let spec = p.reset, !p.inFlight, p.retryAt.map({ $0 <= now }) ?? true else { continue }
+                guard p.leader >= 0 else {
+                    s.needMetadata = true
+                    continue
+                }
+                byLeader[p.leader, default: []].append((tp, spec, p.generation))
+            }
+            return byLeader
+        }
+        for (leader, items) in byLeader {
+            var topics: [String: [ListOffsetsRequest.Partition]] = [:]
+            for (tp, spec, _) in items {
+                let ts: Int64
+                switch spec {
+                case .beginning: ts = -2
+                case .end: ts = -1
+                case let .timestamp(t): ts = t
+                case .offset: continue
+                }
+                topics[tp.topic, default: []].append(.init(partitionIndex: tp.partition, timestamp: ts))
+            }
+            let request = ListOffsetsRequest(isolationLevel: config.isolationLevel.rawValue, topics: topics.map { .init(name: $0.key, partitions: $0.value) })
+            let response = try await cluster.link(forNode: leader).send(request)
+            state.withLock { s in
+                for t in response.topics {
+                    for p in t.partitions {
+                        let tp = TopicPartition(topic: t.name, partition: p.partitionIndex)
+                        guard let gen = items.first(where: { $0.0 == tp })?.2, s.partitions[tp]?.generation == gen else { continue }
+                        let code = KafkaErrorCode(rawValue: p.errorCode)
+                        if code.isSuccess {
+                            // No offset for a timestamp (-1): start at the end, as the Java client does.
+                            s.partitions[tp]?.position = p.offset >= 0 ? p.offset : nil
+                            s.partitions[tp]?.reset = p.offset >= 0 ? nil : .end
+                        } else if code.isRetriable {
+                            s.needMetadata = true
+                            backOff(&s, tp)
+                        } else {
+                            s.error = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A partition that failed with a retriable error waits before it is fetched again.
+    private func backOff(_ s: inout State, _ tp: TopicPartition) {
+        guard var p = s.partitions[tp] else { return }
+        p.failures += 1
+        p.retryAt = .now + config.client.retryBackoffPolicy.delay(afterFailures: p.failures)
+        s.partitions[tp] = p
+    }
+
+    /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
+    private func plannedFetches() -> [PlannedFetch] {
+        state.withLock { s in
+            guard s.bufferedBytes < config.queuedMaxBytes else { return [] }
+            let now = ContinuousClock.now
+            var byLeader: [Int32: [(TopicPartition, PartitionState)]] = [:]
+            for (tp, p) in s.partitions where !p.paused && p.reset == nil && !p.inFlight && p.position != nil {
+                if let at = p.retryAt, at > now { continue }
+                guard p.leader >= 0 else {
+                    s.needMetadata = true
+                    continue
+                }
+                byLeader[p.leader, default: []].append((tp, p))
+            }
+            var base = FetchRequest()
+            base.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+            base.minBytes = Int32(clamping: config.fetchMinBytes)
+            base.maxBytes = Int32(clamping: config.fetchMaxBytes)
+            base.isolationLevel = config.isolationLevel.rawValue
+            let maxBytes = Int32(clamping: config.maxPartitionFetchBytes)
+            var out: [PlannedFetch] = []
+            for (leader, items) in byLeader where !s.fetching.contains(leader) {
+                // Longest-waiting partitions first (then a stable order).
+                let sorted = items.sorted { a, b in
+                    a.1.servedAt != b.1.servedAt ? a.1.servedAt < b.1.servedAt : (a.0.topic, a.0.partition) < (b.0.topic, b.0.partition)
+                }
+                var wanted: [(TopicPartition, FetchSession.PartitionRequest)] = []
+                var planned: [TopicPartition: (generation: Int, offset: Int64)] = [:]
+                for (tp, p) in sorted {
+                    guard let pos = p.position else { continue }
+                    let id = s.metadata?.topics[tp.topic]?.topicId ?? .zero
+                    wanted.append((tp, .init(topicId: id, fetchOffset: pos, currentLeaderEpoch: p.leaderEpoch, maxBytes: maxBytes)))
+                    planned[tp] = (p.generation, pos)
+                    s.partitions[tp]?.inFlight = true
+                }
+                s.fetching.insert(leader)
+                out.append(PlannedFetch(broker: leader, base: base, wanted: wanted, planned: planned))
+            }
+            return out
+        }
+    }
+
+    private func fetch(_ f: PlannedFetch) async {
+        defer {
+            state.withLock { s in
+                _ = s.fetching.remove(f.broker)
+                for tp in f.planned.keys { s.partitions[tp]?.inFlight = false }
+            }
+            signal.notify()
+        }
+        let response: FetchResponse
+        let plan: FetchSession.Plan
+        let version: Int16
+        do {
+            let connection = try await cluster.link(forNode: f.broker).connection()
+            var v = try connection.version(for: FetchRequest.self)
+            if v >= 13, f.wanted.contains(where: { $0.1.topicId == .zero }) {
+                // Topic ids replace names from v13: without an id for every topic, speak v12.
+                guard let low = connection.brokerRange(for: .fetch)?.lowerBound, low <= 12 else {
+                    throw KafkaError(.unsupportedVersion, "Fetch v13+ needs topic ids, and the metadata has none", context: .init(broker: connection.remote, apiKey: .fetch))
+                }
+                v = 12
+            }
+            let useIds = v >= 13
+            (plan, version) = (state.withLock { s in
+                var slot = s.sessions[f.broker] ?? (FetchSession(), nil)
+                if slot.connection !== connection {
+                    // A new connection (the old one was lost): start the session afresh.
+                    if slot.connection != nil { slot.session.handleSendError() }
+                    slot.connection = connection
+                }
+                let p = slot.session.plan(f.wanted, useTopicIds: useIds, sessionsSupported: v >= 7)
+                s.sessions[f.broker] = slot
+                return p
+            }, v)
+            let timeout = config.client.requestTimeout + config.fetchMaxWait
+            response = try await connection.send(plan.request(base: f.base, useTopicIds: useIds), version: v, timeout: timeout)
+        } catch {
+            state.withLock { s in
+                s.sessions[f.broker]?.session.handleSendError()
+                s.needMetadata = true
+            }
+            try? await Task.sleep(for: config.client.retryBackoff)
+            return
+        }
+        // v13+ responses name topics by id only.
+        var nameById: [KafkaUUID: String] = [:]
+        for (tp, r) in plan.session where r.topicId != .zero { nameById[r.topicId] = tp.topic }
+        var mentioned: [TopicPartition] = []
+        for t in response.responses {
+            let name = version >= 13 ? (nameById[t.topicId] ?? "") : t.topic
+            for p in t.partitions { mentioned.append(TopicPartition(topic: name, partition: p.partitionIndex)) }
+        }
+        let code = KafkaErrorCode(rawValue: response.errorCode)
+        let verdict = state.withLock { s in
+            s.sessions[f.broker]?.session.handleResponse(errorCode: code, sessionId: response.sessionId, mentioned: mentioned, sent: plan) ?? .accept
+        }
+        guard verdict == .accept else {
+            // A lost incremental session is re-created at once by a full fetch; anything else
+            // (a broker-wide error, a response naming unknown topic ids or not matching the
+            // request) refreshes metadata and waits first.
+            let sessionLost = !plan.isFull && (code == .fetchSessionIdNotFound || code == .invalidFetchSessionEpoch)
+            if !sessionLost {
+                state.withLock { $0.needMetadata = true }
+                try? await Task.sleep(for: config.client.retryBackoff)
+            }
+            return
+        }
+        let decompress = Compression.recordDecompressor(maxOutput: 256 << 20)
+        var chunks: [Chunk] = []
+        var updates: [(TopicPartition, PartitionUpdate)] = []
+        var index = 0
+        for t in response.responses {
+            for p in t.partitions {
+                let tp = mentioned[index]
+                index += 1
+                guard let (gen, fetchOffset) = f.planned[tp] else { continue }
+                let code = KafkaErrorCode(rawValue: p.errorCode)
+                var u = PartitionUpdate(generation: gen, fetchOffset: fetchOffset, code: code,
+                                        marks: Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset))
+                if code.isSuccess {
+                    do {
+                        let (records, next) = try FetchedRecordsDecoder.decode(
+                            p.records, abortedTransactions: p.abortedTransactions, topic: tp.topic, partition: tp.partition, from: fetchOffset,
+                            readCommitted: config.isolationLevel == .readCommitted, verifyCRC: config.checkCRCs, decompress: decompress)
+                        if !records.isEmpty {
+                            chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
+                        }
+                        u.next = next
+                    } catch {
+                        u.failure = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition))
+                    }
+                } else if let leader = p.currentLeader, leader.leaderId >= 0 {
+                    u.newLeader = (leader.leaderId, leader.leaderEpoch)
+                }
+                updates.append((tp, u))
+            }
+        }
+        let accepted = state.withLock { s in apply(&s, updates: updates, chunks: chunks) }
+        if accepted { wakeReader() }
+    }
+
+    /// What one Fetch response says about one partition.
+    struct PartitionUpdate: Sendable {
+        let generation: Int
+        let fetchOffset: Int64
+        let code: KafkaErrorCode
+        let marks: Watermarks
+        var next: Int64?
+        var failure: KafkaError?
+        /// From the response (v12+, KIP-951): where the partition's leadership moved.
+        var newLeader: (id: Int32, epoch: Int32)?
+    }
+
+    /// Applies a Fetch response's per-partition outcomes and buffers its records; returns
+    /// whether any records were buffered. A result counts only if the partition is still where
+    /// the fetch left it: same generation (no seek since), not paused, and still at the fetch
+    /// offset — so no record is delivered twice and none is skipped.
+    private func apply(_ s: inout State, updates: [(TopicPartition, PartitionUpdate)], chunks: [Chunk]) -> Bool {
+        var current = Set<TopicPartition>()
+        for (tp, u) in updates {
+            // Paused meanwhile: drop the result and keep the position, so the data is fetched
+            // again after resume (a paused partition yields nothing new, as in the Java client).
+            guard let p = s.partitions[tp], p.generation == u.generation, !p.paused, p.position == u.fetchOffset else { continue }
+            s.partitions[tp]?.watermarks = u.marks
+            if let e = u.failure {
+                s.error = e
+                continue
+            }
+            switch u.code {
+            case .noError:
+                current.insert(tp)
+                s.partitions[tp]?.failures = 0
+                s.partitions[tp]?.retryAt = nil
+                if let next = u.next {
+                    s.partitions[tp]?.position = next
+                    s.served &+= 1
+                    s.partitions[tp]?.servedAt = s.served
+                }
+            case .offsetOutOfRange:
+                switch config.autoOffsetReset {
+                case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
+                case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
+                case .none: s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                }
+            default:
+                guard u.code.isRetriable else {
+                    s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                    continue
+                }
+                // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, …: the
+                // position stays; ask for metadata and try again after a backoff — or at once at
+                // the new leader the broker named, if it is newer and known.
+                s.needMetadata = true
+                if let (id, epoch) = u.newLeader, epoch > p.leaderEpoch, id != p.leader, s.metadata?.brokers[id] != nil {
+                    s.partitions[tp]?.leader = id
+                    s.partitions[tp]?.leaderEpoch = epoch
+                } else {
+                    backOff(&s, tp)
+                }
+            }
+        }
+        var buffered = false
+        for c in chunks where current.contains(c.tp) {
+            s.buffer.append(c)
+            s.bufferedBytes += c.bytes
+            buffered = true
+        }
+        return buffered
+    }
+}
