@@ -33,10 +33,19 @@ def run_kafka_python(args):
     from kafka.coordinator.assignors.range import RangePartitionAssignor
     from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
     assignors = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor}
-    c = KafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group, session_timeout_ms=6000,
+    from kafka import ConsumerRebalanceListener
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, revoked):
+            log("revoked:", sorted(p.partition for p in revoked))
+
+        def on_partitions_assigned(self, assigned):
+            log("assigned:", sorted(p.partition for p in assigned))
+    c = KafkaConsumer(bootstrap_servers=args.bootstrap, group_id=args.group, session_timeout_ms=6000,
                       heartbeat_interval_ms=1000, auto_offset_reset="earliest", enable_auto_commit=True,
                       auto_commit_interval_ms=500,
                       partition_assignment_strategy=[assignors[a] for a in args.assignor.split(",")])
+    c.subscribe([args.topic], listener=Listener())
     pending = []
 
     def poll():

@@ -105,3 +105,42 @@ struct GroupCLITests {
         _ = await peer.exit(within: .seconds(30))
     }
 }
+
+/// Our consumer and a peer client in one group, with the same assignor: they split the
+/// partitions and, with clean hand-overs only, read every message exactly once in total.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable && PeerClients.available, "needs KAFKA_BOOTSTRAP and the peer clients"))
+struct MixedGroupTests {
+    static var bootstrap: String { ProducerIntegrationTests.bootstrap }
+
+    @Test(arguments: [("confluent", "cooperative-sticky"), ("confluent", "range"), ("kafka-python", "range")])
+    func ourMemberAndAPeerShareTheTopicExactlyOnce(peerClient: String, assignor: String) async throws {
+        let t = IntegrationEnvironment.uniqueTopic("kw-mixed")
+        let group = IntegrationEnvironment.uniqueTopic("kw-mixed-g")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await admin.createTopic(NewTopic(name: t, partitions: 4, replicationFactor: 1))
+        await admin.close()
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "linger.ms": "1"])
+        for i in 0 ..< 2000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        await producer.flush()
+
+        let ours = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["partition.assignment.strategy": assignor])
+        try await eventually("our member reads") { ours.got.withLock { $0.count } > 0 }
+        let peer = try BackgroundProcess(["/usr/bin/env", "python3", KwireCLITests.root.appendingPathComponent("scripts/peer_group_consume.py").path,
+                                          "--client", peerClient, "--bootstrap", Self.bootstrap, "--topic", t, "--group", group,
+                                          "--assignor", assignor, "--idle", "60", "--timeout", "120"])
+        try await eventually("the peer owns partitions", timeout: .seconds(60)) { peer.stderr.contains("assigned: [") && ours.assigned.count < 4 && !ours.assigned.isEmpty }
+        // More data once both are members: it must be split between them.
+        for i in 2000 ..< 4000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        await producer.flush()
+        await producer.close()
+        func all() -> [String] { ours.got.withLock { $0.compactMap(\.valueString) } + peer.stdoutLines }
+        try await eventually("every message read", timeout: .seconds(60)) { Set(all()).count == 4000 }
+        try await Task.sleep(for: .seconds(1))
+        #expect(all().count == 4000, "\(all().count - 4000) messages read twice")
+        let peerNew = peer.stdoutLines.filter { Int($0.dropFirst()).map { $0 >= 2000 } ?? false }.count
+        #expect(peerNew > 0 && peerNew < 2000, "the new messages were not split (peer read \(peerNew))")
+        peer.signal(SIGTERM)
+        _ = await peer.exit(within: .seconds(20))
+        await ours.close()
+    }
+}
