@@ -191,6 +191,16 @@ struct BootstrapAddress: Equatable {
 }
 
 extension ClientConfig {
+    /// A warning the user should see whatever `debug` says (librdkafka logs these by default),
+    /// e.g. a member leaving its group because the application stopped polling.
+    func warn(_ context: String, _ message: String) {
+        if let logHandler {
+            logHandler(context, message)
+        } else {
+            FileHandleStderr.write("%kafkawire|\(context)|WARN| \(message)\n")
+        }
+    }
+
     /// Logs `message` when `debug` enables `context` (or `all`); the message is only built then.
     func log(_ context: String, _ message: @autoclosure () -> String) {
         guard debugContexts.contains(context) || debugContexts.contains("all") else { return }

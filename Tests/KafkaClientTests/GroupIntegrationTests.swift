@@ -166,13 +166,18 @@ extension GroupIntegrationTests {
         let extra = ["max.poll.interval.ms": "4000"]
         let active = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra)
         // A member that polls once and then never again.
-        let stalled = try KafkaConsumer(properties: ["bootstrap.servers": Self.bootstrap, "group.id": group, "session.timeout.ms": "6000",
-                                                      "heartbeat.interval.ms": "1000", "max.poll.interval.ms": "4000", "auto.offset.reset": "earliest"])
+        var config = try ConsumerConfig(properties: ["bootstrap.servers": Self.bootstrap, "group.id": group, "session.timeout.ms": "6000",
+                                                     "heartbeat.interval.ms": "1000", "max.poll.interval.ms": "4000", "auto.offset.reset": "earliest"])
+        let warnings = Locked<[String]>([])
+        config.client.logHandler = { _, line in warnings.withLock { $0.append(line) } }
+        let stalled = try KafkaConsumer(config: config)
         try stalled.subscribe(topics: [t])
         _ = try await stalled.poll(timeout: .milliseconds(10))
         try await eventually("the active member owns both partitions after the stalled one left", timeout: .seconds(60)) { active.assigned.count == 2 }
         try await produce(t, range: 0 ..< 100)
         try await eventually("all 100 read by the active member") { Set(values([active])).count == 100 }
+        // It says why it left.
+        #expect(warnings.withLock { $0 }.contains { $0.contains("max.poll.interval.ms") })
         await stalled.close()
         await active.close()
     }

@@ -168,6 +168,9 @@ final class ConsumerGroup: Sendable {
                 return machine.withLock { $0.heartbeatResponse(code: nil, now: .now) }
             }
         case let .leave(memberId, reason):
+            if !shared.withLock({ $0.closing }) {
+                config.client.warn("cgrp", "group \(groupId): member \(memberId) leaves the group: \(reason)")
+            }
             var identity = LeaveGroupRequest.MemberIdentity()
             identity.memberId = memberId
             identity.groupInstanceId = config.groupInstanceId
