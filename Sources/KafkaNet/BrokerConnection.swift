@@ -93,6 +93,11 @@ public final class BrokerConnection: Sendable {
         try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: versionCaps[R.apiKey], apiKey: R.apiKey, remote: remote)
     }
 
+    /// Highest version of `R` that both sides speak, at most `cap`.
+    public func version<R: KafkaRequest>(for type: R.Type, cap: Int16) throws -> Int16 {
+        try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: min(cap, versionCaps[R.apiKey] ?? Int16.max), apiKey: R.apiKey, remote: remote)
+    }
+
     /// Pure version selection: highest common version, or a clear error when there is none.
     public static func selectVersion(ours: ClosedRange<Int16>, broker: ClosedRange<Int16>?, cap: Int16?, apiKey: ApiKey, remote: String) throws -> Int16 {
         guard let broker else {
