@@ -32,6 +32,11 @@ package final class OAuthBearerTokenSource: Sendable {
         self.provider = provider
     }
 
+    deinit {
+        // The timer holds this source weakly; end its sleep with the source.
+        state.withLock { $0.timer?.cancel() }
+    }
+
     /// A token to authenticate with: the cached one before its refresh point, else a fresh one.
     /// If a due refresh fails while the cached token has not expired yet, the cached one is used.
     func token() async throws -> OAuthBearerToken {

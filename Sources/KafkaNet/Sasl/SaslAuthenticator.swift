@@ -17,7 +17,7 @@ enum SaslAuthenticator {
         // KIP-152: handshake v1 promises SaslAuthenticate requests; v0 promises bare tokens.
         let legacy = c.brokerRange(for: .saslAuthenticate) == nil
         let handshakeVersion = legacy ? try c.version(for: SaslHandshakeRequest.self, cap: 0) : min(1, try c.version(for: SaslHandshakeRequest.self))
-        let handshake = try await c.send(SaslHandshakeRequest(mechanism: mechanism), version: handshakeVersion, timeout: timeout)
+        let handshake = try await c.sendNow(SaslHandshakeRequest(mechanism: mechanism), version: handshakeVersion, timeout: timeout)
         let code = KafkaErrorCode(rawValue: handshake.errorCode)
         if code == .unsupportedSaslMechanism {
             throw KafkaError(.authentication, "the broker does not enable SASL mechanism \(mechanism); it enables: \(handshake.mechanisms.joined(separator: ", "))", context: .init(broker: remote, apiKey: .saslHandshake))
@@ -36,7 +36,7 @@ enum SaslAuthenticator {
             if legacy {
                 challenge = try await rawRound(c, t, mechanism: mechanism, timeout: timeout)
             } else {
-                let response = try await c.send(SaslAuthenticateRequest(authBytes: t), timeout: timeout)
+                let response = try await c.sendNow(SaslAuthenticateRequest(authBytes: t), timeout: timeout)
                 let rc = KafkaErrorCode(rawValue: response.errorCode)
                 guard rc.isSuccess else {
                     // The broker's message (e.g. "Authentication failed during authentication due to
@@ -46,7 +46,7 @@ enum SaslAuthenticator {
                 if response.sessionLifetimeMs > 0 { lifetime = .milliseconds(response.sessionLifetimeMs) }
                 challenge = response.authBytes
             }
-            token = try exchange.respond(to: challenge)
+            token = try await exchange.respond(to: challenge)
         }
         if !exchange.isComplete {
             throw KafkaError(.authentication, "SASL \(mechanism) exchange ended before the server's final message", context: .init(broker: remote))
@@ -57,8 +57,8 @@ enum SaslAuthenticator {
     static func makeExchange(_ config: SaslConfiguration) throws -> any SaslExchange {
         switch config.mechanism {
         case .plain: return PlainExchange(username: config.username, password: config.password)
-        case .scramSHA256: return ScramExchange<SHA256>(mechanism: .scramSHA256, username: config.username, password: config.password)
-        case .scramSHA512: return ScramExchange<SHA512>(mechanism: .scramSHA512, username: config.username, password: config.password)
+        case .scramSHA256: return ScramExchange<SHA256>(mechanism: .scramSHA256, username: config.username, password: config.password, keys: config.scramKeys)
+        case .scramSHA512: return ScramExchange<SHA512>(mechanism: .scramSHA512, username: config.username, password: config.password, keys: config.scramKeys)
         case .oauthBearer:
             guard let source = config.tokenSource else { throw KafkaError(.configuration, "OAUTHBEARER needs a token provider") }
             return OAuthBearerExchange(source: source)

@@ -54,6 +54,8 @@ public struct SaslConfiguration: Sendable, CustomStringConvertible, CustomDebugS
     }
     /// The cache and refresh timer behind `tokenProvider` (copies of this value share it).
     package private(set) var tokenSource: OAuthBearerTokenSource?
+    /// SCRAM's salted passwords, shared by copies of this value (one client's connections).
+    package let scramKeys = ScramKeyCache()
 
     public init(mechanism: SaslMechanism, username: String = "", password: String = "", tokenProvider: (@Sendable () async throws -> OAuthBearerToken)? = nil) {
         self.mechanism = mechanism
@@ -78,7 +80,7 @@ protocol SaslExchange {
     /// The client's first message.
     mutating func start() async throws -> [UInt8]
     /// The answer to a server message; nil when the exchange is complete and nothing is sent.
-    mutating func respond(to challenge: [UInt8]) throws -> [UInt8]?
+    mutating func respond(to challenge: [UInt8]) async throws -> [UInt8]?
     /// True once the server's final message was accepted.
     var isComplete: Bool { get }
 }
