@@ -134,8 +134,12 @@ import KafkaTestSupport
         let deadline = ContinuousClock.now + .seconds(20)
         while provider.calls < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(provider.calls == 2)
-        let again = try await source.token()
-        if ContinuousClock.now < expiry { #expect(again.value == "tok-1") }
+        // (A machine so loaded that this runs after expiry may fail instead; nothing else.)
+        if let again = try? await source.token() {
+            #expect(again.value == "tok-1")
+        } else {
+            #expect(ContinuousClock.now >= expiry, "the refresh failed but the token was still valid")
+        }
         // Past expiry: the provider is asked again, and its error comes through.
         try await Task.sleep(until: expiry + .milliseconds(50), clock: .continuous)
         await #expect(throws: KafkaError.self) { _ = try await source.token() }

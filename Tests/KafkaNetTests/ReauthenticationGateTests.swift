@@ -44,8 +44,9 @@ import KafkaTestSupport
         }
         let keys = broker.received.map(\.header.apiKey)
         #expect(keys.filter { $0 == .saslHandshake }.count >= 4)
-        for (i, k) in keys.enumerated() where k == .saslHandshake {
-            #expect(i + 1 < keys.count && keys[i + 1] == .saslAuthenticate, "request \(i + 1) after a SaslHandshake is \(i + 1 < keys.count ? keys[i + 1].name : "missing")")
+        // (The loop may stop right after a SaslHandshake: its SaslAuthenticate is then not in.)
+        for (i, k) in keys.enumerated() where k == .saslHandshake && i + 1 < keys.count {
+            #expect(keys[i + 1] == .saslAuthenticate, "request \(i + 1) after a SaslHandshake is \(keys[i + 1].name)")
         }
         #expect(keys.filter { $0 == .metadata }.count > 4, "requests went on between re-authentications")
         #expect(c.isOpen && broker.connectionCount == 1)

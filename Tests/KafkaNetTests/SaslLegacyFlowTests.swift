@@ -104,7 +104,7 @@ import KafkaTestSupport
             _ = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(SaslConfiguration(mechanism: mechanism, username: "alice", password: "Wr0ng-S3cret")), requestTimeout: .seconds(30))
             Issue.record("expected an authentication error")
         } catch let e as KafkaError {
-            #expect(e.kind == .authentication)
+            #expect(e.kind == .authentication, "\(e); the broker saw \(broker.received.map(\.header.apiKey.name)) and \(broker.receivedRawTokens.count) bare token(s) on \(broker.connectionCount) connection(s)")
             #expect(e.message.contains(mechanism.rawValue))
             #expect(!e.isRetriable)
             #expect(!e.description.contains("Wr0ng-S3cret"))

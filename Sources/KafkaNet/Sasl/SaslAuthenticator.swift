@@ -74,6 +74,8 @@ enum SaslAuthenticator {
             return try await c.connection.sendRawSaslToken(token, timeout: timeout)
         } catch let e as KafkaError where e.kind == .connection {
             throw KafkaError(.authentication, "SASL \(mechanism) authentication failed: the broker closed the connection during the exchange (brokers without SaslAuthenticate give no reason; most often the credentials are wrong)", context: .init(broker: c.remote, apiKey: .saslHandshake, apiVersion: 0), underlying: e)
+        } catch let e as KafkaError where e.kind == .timeout {
+            throw KafkaError(.timeout, "no answer to the SASL \(mechanism) token (sent as a bare frame after SaslHandshake v0) within the request timeout", context: .init(broker: c.remote), underlying: e)
         }
     }
 }
