@@ -91,7 +91,10 @@ public final class FakeBroker: Sendable {
         self.rawTokens = rawTokens
         self.host = ipv6 ? "::1" : "127.0.0.1"
         self.handler = handler ?? { req, broker in broker.defaultAction(req) }
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // CLOEXEC (here and on accepted sockets): a child process that a test spawns meanwhile
+        // (python peers, kwire, socat) must not inherit them — a socket held open by a child is
+        // never closed towards our client, which then waits for its request timeout.
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw FakeBrokerError("socket failed") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -170,6 +173,7 @@ public final class FakeBroker: Sendable {
     private func acceptLoop() {
         while true {
             let c = accept(listenFD, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }
             if c < 0 {
                 if errno == EINTR { continue }
                 close(listenFD)
@@ -218,6 +222,9 @@ public final class FakeBroker: Sendable {
         // down a reused descriptor number that now belongs to someone else.
         defer {
             state.withLock { s in s.clients.removeAll { $0 == fd } }
+            // shutdown first: the peer sees the close now even if a forked child still holds
+            // a copy of the descriptor for a moment (between fork and exec).
+            shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
         }
         func sized(_ bytes: [UInt8]) -> [UInt8] {
