@@ -197,10 +197,9 @@ struct SecureDataPathTests {
             return OAuthBearerToken(value: token, expiresAt: .now + lifetime)
         }
         let admin = try KafkaAdminClient(config: c)
+        let start = ContinuousClock.now
         _ = try await admin.refreshMetadata()
         _ = try await admin.describeCluster()
-        #expect(calls.withLock { $0 } == 1, "one token for the client's connections")
-        let start = ContinuousClock.now
         let session = Duration.milliseconds(Int(E["KAFKA_SASL_SESSION_LIFETIME_MS"]) ?? 5000)
         while ContinuousClock.now - start < session * 2 {
             try await Task.sleep(for: .milliseconds(250))
@@ -209,8 +208,9 @@ struct SecureDataPathTests {
         let elapsed = ContinuousClock.now - start
         let n = calls.withLock { $0 }
         #expect(n >= 2, "refreshed before expiry")
-        // About one call per 2.4 s (80 % of 3 s), plus the first; generous for a loaded machine.
-        #expect(n <= Int(elapsed / .milliseconds(2400)) + 3, "\(n) provider calls in \(elapsed)")
+        // About one call per 2.4 s (80 % of 3 s) plus the first, however many connections and
+        // re-authentications there were; generous for a loaded machine.
+        #expect(n <= Int(elapsed / .milliseconds(2400)) + 2, "\(n) provider calls in \(elapsed)")
         await admin.close()
     }
 }
