@@ -9,14 +9,16 @@ Two kinds of checks:
 * librdkafka (pip confluent-kafka, not our code): produces a few messages through each
   front end and consumes them back: SASL_PLAINTEXT with PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
   and OAUTHBEARER (fixed token from oauth_cb); SSL; SASL_SSL with SCRAM-SHA-512; mutual
-  TLS; KIP-368 re-authentication on the short-session gateway; and negative cases (wrong
+  TLS; a legacy broker without SaslAuthenticate (PLAIN and SCRAM-SHA-512 over bare token
+  frames); KIP-368 re-authentication on the short-session gateway; and negative cases (wrong
   password, unknown OAuth token, untrusted CA, missing / untrusted client certificate,
   plaintext client against a SASL listener) which must fail and must not deliver.
 * raw wire checks (hand-written frames, stdlib + scramp): the exact gateway behaviour a
   client implementation relies on: SaslHandshake v0/v1 answers, error 33 for an unknown
   mechanism, SaslAuthenticate v0/v1/v2 (flexible) encodings, error 58 + message + close,
   close on a request before authentication, in-band re-authentication ordered behind a
-  pipelined request, close after session expiry, TLS hostname verification.
+  pipelined request, close after session expiry, TLS hostname verification, the legacy
+  gateway's ApiVersions (no SaslAuthenticate) and bare-token SCRAM exchange.
 
 Exit status 0 when every check passed. Needs confluent-kafka (pip) and scramp (pip; the
 gateway already installed it). Loopback only.
@@ -329,6 +331,16 @@ def oauth_token(token: str) -> bytes:
     return b"n,,\x01auth=Bearer " + token.encode() + b"\x01\x01"
 
 
+def scram_login_raw(conn: Raw, mech: str, user: str, password: str) -> None:
+    """SCRAM as bare token frames after SaslHandshake v0 (legacy flow); raises on failure."""
+    from scramp import ScramClient
+    c = ScramClient([mech], user, password)
+    conn.send_raw_token(c.get_client_first().encode())
+    c.set_server_first(conn.recv().decode())
+    conn.send_raw_token(c.get_client_final().encode())
+    c.set_server_final(conn.recv().decode())  # verifies the server signature
+
+
 def scram_login(conn: Raw, mech: str, user: str, password: str, ver: int) -> tuple[int, str | None, int | None]:
     from scramp import ScramClient
     c = ScramClient([mech], user, password)
@@ -455,6 +467,44 @@ def raw_checks(env: dict, skip_slow: bool):
         assert c.closed_by_peer()
         return "SaslHandshake v0 + bare PLAIN token: empty frame then relayed; bad password -> closed"
 
+    def legacy_broker():
+        legacy = env["KAFKA_SASL_LEGACY_BOOTSTRAP"]
+        c = Raw(legacy)
+        t = c.api_versions()
+        assert t.get(17) == (0, 0) and 36 not in t, "17=%s 36=%s" % (t.get(17), t.get(36))
+        err, mechs = c.handshake("SCRAM-SHA-512", ver=0)
+        assert err == 0 and mechs == env["KAFKA_SASL_LEGACY_MECHANISMS"].split(","), (err, mechs)
+        scram_login_raw(c, "SCRAM-SHA-512", user, pw)
+        assert c.metadata() == 1
+        c.close()
+        c = Raw(legacy)
+        c.handshake("SCRAM-SHA-256", ver=0)
+        try:
+            scram_login_raw(c, "SCRAM-SHA-256", user, "bad")
+            raise AssertionError("wrong SCRAM password accepted")
+        except (ConnectionError, OSError):
+            pass
+        c.close()
+        c = Raw(legacy)
+        c.send(17, 1, struct.pack(">h", 5) + b"PLAIN")
+        assert c.closed_by_peer(), "SaslHandshake v1 answered by a legacy broker"
+        err, mechs = Raw(legacy).handshake("OAUTHBEARER", ver=0)
+        assert err == 33, err
+        return ("ApiVersions: SaslHandshake 0-0, no SaslAuthenticate; bare-token SCRAM-SHA-512 ok; "
+                "bad password -> closed; handshake v1 -> closed; OAUTHBEARER -> 33")
+
+    def wrong_name_raw():
+        ca = env["KAFKA_TLS_CA"]
+        try:
+            Raw(env["KAFKA_SSL_WRONG_NAME_BOOTSTRAP"], tls_ca=ca)
+            raise AssertionError("a certificate for another name was accepted")
+        except ssl.SSLCertVerificationError as e:
+            assert "mismatch" in str(e).lower() or "doesn't match" in str(e), e
+        c = Raw(env["KAFKA_SSL_WRONG_NAME_BOOTSTRAP"], tls_ca=ca, server_name="wrong-host.invalid")
+        c.api_versions()
+        c.close()
+        return "localhost rejected (hostname mismatch); the certificate's own name verifies"
+
     def reauth_inband():
         c = Raw(env["KAFKA_SASL_REAUTH_BOOTSTRAP"])
         life_cfg = int(env["KAFKA_SASL_SESSION_LIFETIME_MS"])
@@ -540,6 +590,8 @@ def raw_checks(env: dict, skip_slow: bool):
         ("raw: in-band re-authentication", reauth_inband),
         ("raw: TLS hostname verification", tls_raw),
         ("raw: mutual TLS", mtls_raw),
+        ("raw: legacy broker (no SaslAuthenticate)", legacy_broker),
+        ("raw: TLS certificate for another host name", wrong_name_raw),
     ]
     if not skip_slow:
         checks.append(("raw: session expiry", session_expiry))
@@ -574,6 +626,18 @@ def librdkafka_checks(env: dict, state_dir: str, skip_slow: bool):
          lambda: produce_consume(sasl_conf(env["KAFKA_SASL_SSL_BOOTSTRAP"], "PLAIN",
                                            user, pw, tls_ca=ca))),
         ("librdkafka: mutual TLS (client cert/key)", lambda: produce_consume(mtls_conf)),
+        ("librdkafka: legacy broker (no SaslAuthenticate) PLAIN",
+         lambda: produce_consume(sasl_conf(env["KAFKA_SASL_LEGACY_BOOTSTRAP"], "PLAIN", user, pw))),
+        ("librdkafka: legacy broker (no SaslAuthenticate) SCRAM-SHA-512",
+         lambda: produce_consume(sasl_conf(env["KAFKA_SASL_LEGACY_BOOTSTRAP"], "SCRAM-SHA-512",
+                                           user, pw))),
+        ("librdkafka NEG: legacy broker, SCRAM-SHA-256 wrong password",
+         lambda: expect_failure(sasl_conf(env["KAFKA_SASL_LEGACY_BOOTSTRAP"], "SCRAM-SHA-256",
+                                          user, "wrong"),
+                                auth_err + ("Disconnected", "brokers are down"))),
+        ("librdkafka NEG: SSL, certificate for another host name",
+         lambda: expect_failure(dict(ssl_conf, **{
+             "bootstrap.servers": env["KAFKA_SSL_WRONG_NAME_BOOTSTRAP"]}), tls_err)),
         ("librdkafka NEG: PLAIN wrong password",
          lambda: expect_failure(sasl_conf(sasl, "PLAIN", user, "wrong"), auth_err)),
         ("librdkafka NEG: SCRAM-SHA-256 wrong password",

@@ -5,7 +5,7 @@
         --user alice:alice-secret [--user bob:bob-secret ...] \\
         [--mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER] \\
         [--oauth-token tok-123[=PRINCIPAL] ...] [--session-lifetime-ms N] [--allow-reauth] \\
-        [--oauth-kafka-failure] [-v]
+        [--oauth-kafka-failure] [--legacy-broker] [-v]
 
 Tansu 0.6.0 advertises SaslHandshake/SaslAuthenticate but cannot authenticate anybody,
 so this gateway runs the server side of SASL itself and then relays bytes to Tansu.
@@ -38,6 +38,13 @@ answer waits until every earlier relayed request has been answered). The mechani
 principal must not change. A request other than SaslHandshake arriving after the session
 expired closes the connection (as Kafka does). --allow-reauth enables the same in-band
 re-authentication with session_lifetime_ms = 0 (no expiry).
+
+--legacy-broker: behave like a Kafka 0.10/0.11 broker, which has no SaslAuthenticate (API
+key 36, added in 1.0 by KIP-152): the ApiVersions answer lists SaslHandshake v0 only and no
+SaslAuthenticate; SaslHandshake v1+ and SaslAuthenticate requests close the connection
+(unknown to such a broker); after the v0 handshake the tokens must come as bare
+size-prefixed frames and are answered the same way, still checked with scramp. A failed
+exchange closes the connection without an answer, as those brokers did.
 
 --oauth-kafka-failure: reject a bad OAUTHBEARER token like Kafka does (first an error-free
 response carrying the JSON challenge {"status":"invalid_token"}; the client answers with
@@ -78,8 +85,11 @@ AUTH_FAILED_MESSAGE = "Authentication failed: Invalid username or password"
 DEFAULT_MECHANISMS = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
 KNOWN_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 SCRAM_ITERATIONS = 4096
-# Versions the gateway implements (and makes sure ApiVersions advertises).
+# Versions the gateway implements (and makes sure ApiVersions advertises); None = not
+# advertised at all.
 GATEWAY_VERSIONS = {API_SASL_HANDSHAKE: (0, 1), API_SASL_AUTHENTICATE: (0, 2)}
+# --legacy-broker: a Kafka 0.10/0.11 broker (before KIP-152).
+LEGACY_VERSIONS = {API_SASL_HANDSHAKE: (0, 0), API_SASL_AUTHENTICATE: None}
 MAX_PREAUTH_FRAME = 524288  # Kafka's SaslServerAuthenticator.MAX_RECEIVE_SIZE
 MAX_FRAME = 256 * 1024 * 1024
 RELAY_CHUNK = 262144
@@ -238,9 +248,11 @@ def produce_acks(payload: bytes, version: int) -> int | None:
         return None
 
 
-def patch_api_versions_response(payload: bytes, version: int) -> bytes | None:
-    """Return a patched ApiVersions response payload advertising GATEWAY_VERSIONS, or None
-    when the broker's answer already does (or cannot be parsed / carries an error)."""
+def patch_api_versions_response(payload: bytes, version: int,
+                                 wanted: dict = GATEWAY_VERSIONS) -> bytes | None:
+    """Return a patched ApiVersions response payload advertising `wanted` (a range per API
+    key, None = leave the key out), or None when the broker's answer already does (or cannot
+    be parsed / carries an error)."""
     try:
         pos = 4  # correlation id; ApiVersions responses always use response header v0
         (error,) = struct.unpack_from(">h", payload, pos)
@@ -268,9 +280,14 @@ def patch_api_versions_response(payload: bytes, version: int) -> bytes | None:
     except (struct.error, ProtocolError):
         return None
     table = {e[0]: e for e in entries}
-    if all(k in table and table[k][1:3] == v for k, v in GATEWAY_VERSIONS.items()):
+    if all((k not in table) if v is None else (k in table and table[k][1:3] == v)
+           for k, v in wanted.items()):
         return None
-    for k, (lo, hi) in GATEWAY_VERSIONS.items():
+    for k, v in wanted.items():
+        if v is None:
+            table.pop(k, None)
+            continue
+        lo, hi = v
         table[k] = (k, lo, hi, table[k][3] if k in table else (b"\x00" if version >= 3 else b""))
     out = bytearray(payload[:6])
     ordered = [table[k] for k in sorted(table)]
@@ -284,13 +301,16 @@ def patch_api_versions_response(payload: bytes, version: int) -> bytes | None:
 # --------------------------------------------------------------------------- SASL servers
 class Config:
     def __init__(self, users: dict[str, str], mechanisms: list[str], oauth: dict[str, str],
-                 lifetime_ms: int, allow_reauth: bool, oauth_kafka_failure: bool, verbose: bool):
+                 lifetime_ms: int, allow_reauth: bool, oauth_kafka_failure: bool, verbose: bool,
+                 legacy: bool = False):
         self.users = users
         self.mechanisms = mechanisms
         self.oauth = oauth
         self.lifetime_ms = lifetime_ms
         self.framed_after_auth = allow_reauth or lifetime_ms > 0
         self.oauth_kafka_failure = oauth_kafka_failure
+        self.legacy = legacy
+        self.versions = LEGACY_VERSIONS if legacy else GATEWAY_VERSIONS
         self.verbose = verbose
         self.scram: dict[str, object] = {}
         self.scram_creds: dict[tuple[str, str], tuple] = {}
@@ -568,7 +588,9 @@ class Connection:
         elif key == API_SASL_HANDSHAKE and self.handshake_mech is None:
             self.handle_handshake(payload, pos, ver, corr, reauth=False)
         elif key == API_SASL_AUTHENTICATE and self.exchange is not None and not self.handshake_v0:
-            if ver > GATEWAY_VERSIONS[API_SASL_AUTHENTICATE][1]:
+            if self.cfg.versions[API_SASL_AUTHENTICATE] is None:
+                raise ProtocolError("SaslAuthenticate sent to a legacy broker that lacks it")
+            if ver > self.cfg.versions[API_SASL_AUTHENTICATE][1]:
                 raise ProtocolError("SaslAuthenticate v%d unsupported" % ver)
             token = parse_authenticate_request(payload, pos, ver)
             self.run_exchange(token, ver, corr)
@@ -576,7 +598,7 @@ class Connection:
             raise ProtocolError("illegal SASL state: api_key %d v%d before authentication" % (key, ver))
 
     def handle_handshake(self, payload: bytes, pos: int, ver: int, corr: int, reauth: bool) -> None:
-        if ver > GATEWAY_VERSIONS[API_SASL_HANDSHAKE][1]:
+        if ver > self.cfg.versions[API_SASL_HANDSHAKE][1]:
             raise ProtocolError("SaslHandshake v%d unsupported" % ver)
         if reauth and ver < 1:
             raise ProtocolError("re-authentication needs SaslHandshake v1")
@@ -654,10 +676,11 @@ class Connection:
                 (corr,) = struct.unpack_from(">i", payload, 0)
                 ver = self.api_versions_corrs.pop(corr, None)
                 if ver is not None:
-                    patched = patch_api_versions_response(payload, ver)
+                    patched = patch_api_versions_response(payload, ver, self.cfg.versions)
                     if patched is not None:
-                        log("conn %d: patched ApiVersions v%d response to advertise "
-                            "SaslHandshake 0-1 / SaslAuthenticate 0-2" % (self.cid, ver))
+                        log("conn %d: patched ApiVersions v%d response to advertise %s" % (self.cid, ver, (
+                            "SaslHandshake 0 only, no SaslAuthenticate (legacy broker)"
+                            if self.cfg.legacy else "SaslHandshake 0-1 / SaslAuthenticate 0-2")))
                         payload = patched
                 self.cw.write(frame(payload))
                 for i, e in enumerate(self.queue):
@@ -704,7 +727,8 @@ class Gateway:
                                           ",".join(self.cfg.mechanisms),
                                           ",".join(sorted(self.cfg.users)), len(self.cfg.oauth),
                                           self.cfg.lifetime_ms,
-                                          "; in-band re-authentication on" if self.cfg.framed_after_auth else ""))
+                                          "; in-band re-authentication on" if self.cfg.framed_after_auth else "")
+            + ("; legacy broker (no SaslAuthenticate)" if self.cfg.legacy else ""))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -746,6 +770,9 @@ def main(argv=None) -> int:
                          "re-authentication")
     ap.add_argument("--oauth-kafka-failure", action="store_true",
                     help="reject bad OAUTHBEARER tokens with Kafka's JSON challenge first")
+    ap.add_argument("--legacy-broker", action="store_true",
+                    help="emulate a Kafka 0.10/0.11 broker: no SaslAuthenticate, SaslHandshake v0 "
+                         "and bare token frames only")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
@@ -765,8 +792,10 @@ def main(argv=None) -> int:
         oauth[tok] = principal or "oauth"
     if args.session_lifetime_ms < 0:
         ap.error("--session-lifetime-ms must be >= 0")
+    if args.legacy_broker and (args.session_lifetime_ms or args.allow_reauth):
+        ap.error("--legacy-broker cannot re-authenticate (KIP-368 needs SaslAuthenticate)")
     cfg = Config(users, mechanisms, oauth, args.session_lifetime_ms, args.allow_reauth,
-                 args.oauth_kafka_failure, args.verbose)
+                 args.oauth_kafka_failure, args.verbose, args.legacy_broker)
     try:
         asyncio.run(Gateway(cfg, args.listen, args.upstream).run())
     except KeyboardInterrupt:

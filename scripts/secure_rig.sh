@@ -20,11 +20,17 @@
 #   KAFKA_SSL_BOOTSTRAP           socat TLS localhost:P2 -> tansu                  localhost:P2
 #   KAFKA_SASL_SSL_BOOTSTRAP      socat TLS localhost:P3 -> SASL gateway -> tansu  localhost:P3
 #   KAFKA_MTLS_BOOTSTRAP          socat TLS + required client cert :P4 -> tansu   localhost:P4
+#   KAFKA_SASL_LEGACY_BOOTSTRAP   SASL gateway as a Kafka 0.10/0.11 broker -> tansu 127.0.0.1:P6
+#                                 (no SaslAuthenticate: SaslHandshake v0 + bare token frames;
+#                                 PLAIN and SCRAM only, as those brokers had no OAUTHBEARER)
+#   KAFKA_SSL_WRONG_NAME_BOOTSTRAP socat TLS localhost:P7 presenting a certificate (from the
+#                                 trusted CA) for another host name -> the ssl tansu
 #
 # SASL mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (user alice / alice-secret) and
 # OAUTHBEARER (token tok-123, principal alice). The server certificate (SAN DNS:localhost,
 # IP:127.0.0.1) and the client certificate (CN=alice) are signed by a private test CA;
-# a second, untrusted CA and a client certificate signed by it serve negative tests.
+# a second, untrusted CA and a client certificate signed by it serve negative tests, and so
+# does a server certificate from the trusted CA naming only DNS:wrong-host.invalid.
 #
 # Environment:
 #   KWIRE_SECURE_DIR             state dir (default: <repo>/.broker/secure, git-ignored)
@@ -50,13 +56,16 @@ OAUTH_TOKEN=tok-123
 P12_PASSWORD=kafkawire
 
 # Brokers (one per front end) and the state sub-directory of each.
-BROKERS=(sasl reauth ssl sasl_ssl mtls)
+BROKERS=(sasl reauth ssl sasl_ssl mtls legacy)
+GATEWAYS=(sasl reauth sasl_ssl legacy)
+TLS_FRONTS=(ssl sasl_ssl mtls ssl_wrong_name)
+LEGACY_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 
 log() { echo "secure_rig.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -159,12 +168,12 @@ make_ca() { # make_ca NAME CN
         || die "openssl could not create CA $1"
 }
 
-make_leaf() { # make_leaf NAME CA CN EKU
-    local name="$1" ca="$2" cn="$3" eku="$4" ext="$TLS_DIR/$1.ext"
+make_leaf() { # make_leaf NAME CA CN EKU [SAN]
+    local name="$1" ca="$2" cn="$3" eku="$4" san="${5:-DNS:localhost,IP:127.0.0.1}" ext="$TLS_DIR/$1.ext"
     printf '%s\n' "basicConstraints=critical,CA:FALSE" \
         "keyUsage=critical,digitalSignature,keyEncipherment" \
         "extendedKeyUsage=$eku" \
-        "subjectAltName=DNS:localhost,IP:127.0.0.1" >"$ext"
+        "subjectAltName=$san" >"$ext"
     openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$TLS_DIR/$name.key" \
         -out "$TLS_DIR/$name.csr" -subj "/O=KafkaWire test rig/CN=$cn" >/dev/null 2>&1 \
         || die "openssl could not create the $name key"
@@ -179,7 +188,8 @@ ensure_certs() {
     mkdir -p "$TLS_DIR"
     chmod 700 "$TLS_DIR"
     if cert_ok "$TLS_DIR/ca.pem" && cert_ok "$TLS_DIR/server.pem" && cert_ok "$TLS_DIR/client.pem" \
-        && cert_ok "$TLS_DIR/untrusted-ca.pem" && cert_ok "$TLS_DIR/untrusted-client.pem"; then
+        && cert_ok "$TLS_DIR/untrusted-ca.pem" && cert_ok "$TLS_DIR/untrusted-client.pem" \
+        && cert_ok "$TLS_DIR/wrong-name.pem"; then
         return 0
     fi
     log "creating the test CA and certificates in $TLS_DIR"
@@ -188,6 +198,7 @@ ensure_certs() {
     make_leaf client ca "$SASL_USER" clientAuth
     make_ca untrusted-ca "KafkaWire Untrusted Test CA"
     make_leaf untrusted-client untrusted-ca "$SASL_USER" clientAuth
+    make_leaf wrong-name ca wrong-host.invalid serverAuth DNS:wrong-host.invalid
     # PKCS#12 of the client identity (3DES/SHA1: importable by Apple's Security framework).
     openssl pkcs12 -export -in "$TLS_DIR/client.pem" -inkey "$TLS_DIR/client.key" \
         -certfile "$TLS_DIR/ca.pem" -name "$SASL_USER" -out "$TLS_DIR/client.p12" \
@@ -228,10 +239,10 @@ start_gateway() { # start_gateway NAME LISTEN_PORT UPSTREAM [extra gateway optio
     log "SASL gateway $name pid $pid on $HOST:$port -> $upstream (log $dir/gateway.log)"
 }
 
-start_tls() { # start_tls NAME PORT TARGET_PORT MTLS(0|1)
-    local name="$1" port="$2" target="$3" mtls="$4" dir="$STATE_DIR/$1" pid opts
+start_tls() { # start_tls NAME PORT TARGET_PORT MTLS(0|1) [CERT_NAME]
+    local name="$1" port="$2" target="$3" mtls="$4" cert="${5:-server}" dir="$STATE_DIR/$1" pid opts
     mkdir -p "$dir"
-    opts="OPENSSL-LISTEN:$port,bind=$HOST,reuseaddr,fork,cert=$TLS_DIR/server.pem,key=$TLS_DIR/server.key"
+    opts="OPENSSL-LISTEN:$port,bind=$HOST,reuseaddr,fork,cert=$TLS_DIR/$cert.pem,key=$TLS_DIR/$cert.key"
     if [[ "$mtls" == 1 ]]; then
         opts="$opts,cafile=$TLS_DIR/ca.pem,verify=1"
     else
@@ -260,12 +271,14 @@ all_running() {
     for b in "${BROKERS[@]}"; do
         is_our_pid "$(cat "$STATE_DIR/$b/broker.pid" 2>/dev/null || true)" tansu || return 1
     done
-    for b in sasl reauth sasl_ssl; do
+    for b in "${GATEWAYS[@]}"; do
         is_our_pid "$(cat "$STATE_DIR/$b/gateway.pid" 2>/dev/null || true)" sasl_gateway || return 1
     done
-    for b in ssl sasl_ssl mtls; do
+    for b in "${TLS_FRONTS[@]}"; do
         is_our_pid "$(cat "$STATE_DIR/$b/socat.pid" 2>/dev/null || true)" socat || return 1
     done
+    # A rig started by an older version of this script lacks the newer fronts.
+    grep -q '^KAFKA_SSL_WRONG_NAME_BOOTSTRAP=' "$ENV_FILE" || return 1
     # The SASL gateway relays ApiVersions before authentication.
     local sasl
     sasl="$(sed -n 's/^KAFKA_SASL_BOOTSTRAP=//p' "$ENV_FILE")"
@@ -274,10 +287,10 @@ all_running() {
 
 do_stop() {
     local b
-    for b in ssl sasl_ssl mtls; do
+    for b in "${TLS_FRONTS[@]}"; do
         stop_pidfile "$STATE_DIR/$b/socat.pid" socat "$(cat "$STATE_DIR/$b/socat.mode" 2>/dev/null || true)"
     done
-    for b in sasl reauth sasl_ssl; do
+    for b in "${GATEWAYS[@]}"; do
         stop_pidfile "$STATE_DIR/$b/gateway.pid" sasl_gateway
     done
     for b in "${BROKERS[@]}"; do
@@ -294,13 +307,13 @@ do_status() {
         printf '%-9s broker  ' "$b"
         KWIRE_BROKER_DIR="$STATE_DIR/$b" "$SCRIPT_DIR/broker.sh" status || ok=1
     done
-    for b in sasl reauth sasl_ssl; do
+    for b in "${GATEWAYS[@]}"; do
         pid="$(cat "$STATE_DIR/$b/gateway.pid" 2>/dev/null || true)"
         if is_our_pid "$pid" sasl_gateway; then
             echo "$(printf '%-9s' "$b") gateway running pid=$pid listen=$(head -n1 "$STATE_DIR/$b/gateway.addr")"
         else echo "$(printf '%-9s' "$b") gateway not running"; ok=1; fi
     done
-    for b in ssl sasl_ssl mtls; do
+    for b in "${TLS_FRONTS[@]}"; do
         pid="$(cat "$STATE_DIR/$b/socat.pid" 2>/dev/null || true)"
         if is_our_pid "$pid" socat; then echo "$(printf '%-9s' "$b") socat   running pid=$pid"
         else echo "$(printf '%-9s' "$b") socat   not running"; ok=1; fi
@@ -322,27 +335,30 @@ do_start() {
     RIG_READY=0
     trap 'if [[ $RIG_READY != 1 ]]; then log "start failed; stopping what was started"; do_stop >/dev/null 2>&1 || true; fi' EXIT
 
-    local ports p_sasl p_reauth p_ssl p_sasl_ssl p_mtls g_sasl_ssl
-    local b_sasl b_reauth b_ssl b_sasl_ssl b_mtls
+    local ports p_sasl p_reauth p_ssl p_sasl_ssl p_mtls g_sasl_ssl p_legacy p_wrong_name
+    local b_sasl b_reauth b_ssl b_sasl_ssl b_mtls b_legacy
     # All ports at once (distinct), broker ports included so nothing picks a reserved one.
-    ports=($(free_ports 11))
-    [[ ${#ports[@]} -eq 11 ]] || die "could not reserve ports"
+    ports=($(free_ports 14))
+    [[ ${#ports[@]} -eq 14 ]] || die "could not reserve ports"
     p_sasl=${ports[0]} p_reauth=${ports[1]} p_ssl=${ports[2]} p_sasl_ssl=${ports[3]}
-    p_mtls=${ports[4]} g_sasl_ssl=${ports[5]}
+    p_mtls=${ports[4]} g_sasl_ssl=${ports[5]} p_legacy=${ports[11]} p_wrong_name=${ports[13]}
 
     b_sasl="$(start_broker sasl "$HOST" "$p_sasl" "${ports[6]}")"
     b_reauth="$(start_broker reauth "$HOST" "$p_reauth" "${ports[7]}")"
     b_ssl="$(start_broker ssl localhost "$p_ssl" "${ports[8]}")"
     b_sasl_ssl="$(start_broker sasl_ssl localhost "$p_sasl_ssl" "${ports[9]}")"
     b_mtls="$(start_broker mtls localhost "$p_mtls" "${ports[10]}")"
+    b_legacy="$(start_broker legacy "$HOST" "$p_legacy" "${ports[12]}")"
 
     start_gateway sasl "$p_sasl" "$b_sasl"
     start_gateway reauth "$p_reauth" "$b_reauth" --session-lifetime-ms "$REAUTH_MS"
     start_gateway sasl_ssl "$g_sasl_ssl" "$b_sasl_ssl"
+    start_gateway legacy "$p_legacy" "$b_legacy" --legacy-broker --mechanisms "$LEGACY_MECHANISMS"
 
     start_tls ssl "$p_ssl" "${b_ssl##*:}" 0
     start_tls sasl_ssl "$p_sasl_ssl" "$g_sasl_ssl" 0
     start_tls mtls "$p_mtls" "${b_mtls##*:}" 1
+    start_tls ssl_wrong_name "$p_wrong_name" "${b_ssl##*:}" 0 wrong-name
 
     local p12=""
     [[ -s "$TLS_DIR/client.p12" ]] && p12="$TLS_DIR/client.p12"
@@ -354,6 +370,9 @@ KAFKA_SASL_SESSION_LIFETIME_MS=$REAUTH_MS
 KAFKA_SSL_BOOTSTRAP=localhost:$p_ssl
 KAFKA_SASL_SSL_BOOTSTRAP=localhost:$p_sasl_ssl
 KAFKA_MTLS_BOOTSTRAP=localhost:$p_mtls
+KAFKA_SASL_LEGACY_BOOTSTRAP=$HOST:$p_legacy
+KAFKA_SASL_LEGACY_MECHANISMS=$LEGACY_MECHANISMS
+KAFKA_SSL_WRONG_NAME_BOOTSTRAP=localhost:$p_wrong_name
 KAFKA_SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 KAFKA_SASL_USER=$SASL_USER
 KAFKA_SASL_PASSWORD=$SASL_PASSWORD

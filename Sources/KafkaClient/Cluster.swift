@@ -185,5 +185,6 @@ final class Cluster: Sendable {
             return Array(s.links.values) + Array(s.coordinatorLinks.values)
         }
         for l in links + bootstrap { l.close() }
+        options.sasl?.tokenSource?.stop()
     }
 }

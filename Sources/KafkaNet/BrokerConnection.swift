@@ -93,6 +93,11 @@ public final class BrokerConnection: Sendable {
         try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: versionCaps[R.apiKey], apiKey: R.apiKey, remote: remote)
     }
 
+    /// Highest version of `R` that both sides speak, at most `cap`.
+    public func version<R: KafkaRequest>(for type: R.Type, cap: Int16) throws -> Int16 {
+        try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: min(cap, versionCaps[R.apiKey] ?? Int16.max), apiKey: R.apiKey, remote: remote)
+    }
+
     /// Pure version selection: highest common version, or a clear error when there is none.
     public static func selectVersion(ours: ClosedRange<Int16>, broker: ClosedRange<Int16>?, cap: Int16?, apiKey: ApiKey, remote: String) throws -> Int16 {
         guard let broker else {
@@ -110,7 +115,14 @@ public final class BrokerConnection: Sendable {
     public func brokerRange(for key: ApiKey) -> ClosedRange<Int16>? { brokerRanges[key.rawValue] }
 
     /// Sends `request` at the negotiated version (or `version` if given) and decodes the answer.
+    /// While a KIP-368 re-authentication runs, the request waits for it to finish.
     public func send<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration) async throws -> R.Response {
+        await passReauthenticationGate()
+        return try await sendNow(request, version: version, timeout: timeout)
+    }
+
+    /// `send` without waiting for a re-authentication: for the SASL exchange itself.
+    func sendNow<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration) async throws -> R.Response {
         let v = try version ?? self.version(for: R.self)
         let payload = try await Self.rawSend(connection, request, version: v, clientId: clientId, timeout: timeout)
         var reader = ByteReader(payload)
@@ -124,6 +136,7 @@ public final class BrokerConnection: Sendable {
 
     /// Sends a request that gets no response (Produce with acks=0).
     public func sendWithoutResponse<R: KafkaRequest>(_ request: R, version: Int16, timeout: Duration) async throws {
+        await passReauthenticationGate()
         _ = try await Self.rawSend(connection, request, version: version, clientId: clientId, timeout: timeout, expectResponse: false)
     }
 
@@ -137,6 +150,39 @@ public final class BrokerConnection: Sendable {
     }
 
     private let reauthentication = Mutex<Task<Void, Never>?>(nil)
+
+    /// Closed while a re-authentication runs. A broker re-authenticating a connection accepts
+    /// nothing but SaslHandshake and SaslAuthenticate (Kafka fails anything else with an illegal
+    /// SASL state and closes the connection), so requests issued meanwhile wait here, as the Java
+    /// client's channel is not ready during re-authentication. Requests already in flight are
+    /// answered first: the broker handles a connection's requests in order.
+    private let gate = Mutex(Gate())
+
+    private struct Gate {
+        var reauthenticating = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private func passReauthenticationGate() async {
+        // Fast path: one uncontended lock per request, no continuation.
+        guard gate.withLock({ $0.reauthenticating }) else { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let wait = gate.withLock { g -> Bool in
+                if g.reauthenticating { g.waiters.append(c) }
+                return g.reauthenticating
+            }
+            if !wait { c.resume() }
+        }
+    }
+
+    private func setReauthenticating(_ on: Bool) {
+        let waiters = gate.withLock { g -> [CheckedContinuation<Void, Never>] in
+            g.reauthenticating = on
+            defer { g.waiters = [] }
+            return on ? [] : g.waiters
+        }
+        for w in waiters { w.resume() }
+    }
 
     /// KIP-368: the broker closes a connection whose SASL session outlives the lifetime it
     /// granted, so authenticate again (in-band, between ordinary requests) at 85–95 % of it,
@@ -154,6 +200,10 @@ public final class BrokerConnection: Sendable {
                 let wait = Duration.milliseconds(Int64(waitMs))
                 try? await Task.sleep(for: wait)
                 guard !Task.isCancelled, let self, self.isOpen else { return }
+                self.setReauthenticating(true)
+                // Open the gate however this ends: on failure the connection is closed, so the
+                // waiting requests fail at once instead of hanging.
+                defer { self.setReauthenticating(false) }
                 do {
                     guard let next = try await SaslAuthenticator.authenticate(self, sasl, timeout: timeout) else { return }
                     lifetime = next

@@ -46,6 +46,9 @@ public final class Connection: EventHandler, Sendable {
         let token: UInt64
         let apiKey: ApiKey
         let apiVersion: Int16
+        /// A bare SASL token exchange (after SaslHandshake v0): the answer is a size-prefixed
+        /// frame with no response header, so it matches by position, not correlation id.
+        var raw = false
     }
 
     private enum Phase {
@@ -229,20 +232,36 @@ public final class Connection: EventHandler, Sendable {
     /// `expectResponse: false` (Produce with acks=0) it returns `[]` once the frame is queued.
     public func send(frame: [UInt8], apiKey: ApiKey, apiVersion: Int16, expectResponse: Bool = true, timeout: Duration) async throws -> [UInt8] {
         guard frame.count >= 12 else { throw KafkaError(.encoding, "frame too short", context: .init(broker: remote, apiKey: apiKey, apiVersion: apiVersion)) }
+        return try await submit(frame, apiKey: apiKey, apiVersion: apiVersion, expectResponse: expectResponse, raw: false, timeout: timeout)
+    }
+
+    /// Sends one bare SASL token as a size-prefixed frame without a request header and returns
+    /// the broker's bare answer (possibly empty): the legacy exchange after SaslHandshake v0,
+    /// for brokers without SaslAuthenticate (KIP-43; Kafka < 1.0). Nothing else may be in flight.
+    public func sendRawSaslToken(_ token: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        var frame = [UInt8]()
+        frame.reserveCapacity(4 + token.count)
+        let n = UInt32(truncatingIfNeeded: token.count)
+        frame += [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+        frame += token
+        return try await submit(frame, apiKey: .saslHandshake, apiVersion: 0, expectResponse: true, raw: true, timeout: timeout)
+    }
+
+    private func submit(_ frame: [UInt8], apiKey: ApiKey, apiVersion: Int16, expectResponse: Bool, raw: Bool, timeout: Duration) async throws -> [UInt8] {
         let token = state.withLock { s -> UInt64 in
             defer { s.nextToken &+= 1 }
             return s.nextToken
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<[UInt8], any Error>) in
-                enqueue(frame, cont: cont, token: token, apiKey: apiKey, apiVersion: apiVersion, expectResponse: expectResponse, deadline: .now + timeout)
+                enqueue(frame, cont: cont, token: token, apiKey: apiKey, apiVersion: apiVersion, expectResponse: expectResponse, raw: raw, deadline: .now + timeout)
             }
         } onCancel: {
             abandon(token: token, with: KafkaError(.cancelled, "request cancelled", context: .init(broker: remote, apiKey: apiKey, apiVersion: apiVersion)))
         }
     }
 
-    private func enqueue(_ frame: [UInt8], cont: CheckedContinuation<[UInt8], any Error>, token: UInt64, apiKey: ApiKey, apiVersion: Int16, expectResponse: Bool, deadline: ContinuousClock.Instant) {
+    private func enqueue(_ frame: [UInt8], cont: CheckedContinuation<[UInt8], any Error>, token: UInt64, apiKey: ApiKey, apiVersion: Int16, expectResponse: Bool, raw: Bool, deadline: ContinuousClock.Instant) {
         var frame = frame
         enum Outcome { case fail(KafkaError), queued(fatal: KafkaError?), done(fatal: KafkaError?) }
         let outcome: Outcome = state.withLock { s in
@@ -251,12 +270,15 @@ public final class Connection: EventHandler, Sendable {
             case .connecting: return .fail(KafkaError(.connection, "not connected yet", context: .init(broker: remote)))
             case .open: break
             }
-            let id = s.nextCorrelationId
-            s.nextCorrelationId = id == Int32.max ? 1 : id + 1
-            frame.withUnsafeMutableBytes { raw in raw.storeBytes(of: UInt32(bitPattern: id).bigEndian, toByteOffset: 8, as: UInt32.self) }
+            var id: Int32 = 0
+            if !raw {
+                id = s.nextCorrelationId
+                s.nextCorrelationId = id == Int32.max ? 1 : id + 1
+                frame.withUnsafeMutableBytes { bytes in bytes.storeBytes(of: UInt32(bitPattern: id).bigEndian, toByteOffset: 8, as: UInt32.self) }
+            }
             s.outbound.append(frame)
             if expectResponse {
-                s.inflight.append(Pending(correlationId: id, continuation: cont, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion))
+                s.inflight.append(Pending(correlationId: id, continuation: cont, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw))
             } else {
                 if s.unansweredIds.count >= 256 { s.unansweredIds.removeFirst(128) }
                 s.unansweredIds.append(id)
@@ -484,37 +506,46 @@ public final class Connection: EventHandler, Sendable {
     }
 
     private func deliver(_ frame: [UInt8]) {
-        guard frame.count >= 4 else {
-            close(KafkaError(.decoding, "response frame of \(frame.count) bytes has no correlation id", context: .init(broker: remote)))
-            return
-        }
-        let id = Int32(bitPattern: UInt32(frame[0]) << 24 | UInt32(frame[1]) << 16 | UInt32(frame[2]) << 8 | UInt32(frame[3]))
-        enum Match { case resume(CheckedContinuation<[UInt8], any Error>?), mismatch(expected: Int32?) }
+        enum Match { case resume(CheckedContinuation<[UInt8], any Error>?), mismatch(got: Int32, expected: Int32?), short }
         let match: Match = state.withLock { s in
+            // A bare SASL token answer has no header: it belongs to the oldest request, which
+            // is the raw token (nothing else is in flight during authentication).
+            if s.inflightHead < s.inflight.count, s.inflight[s.inflightHead].raw {
+                return .resume(popOldestLocked(&s))
+            }
+            guard frame.count >= 4 else { return .short }
+            let id = Int32(bitPattern: UInt32(frame[0]) << 24 | UInt32(frame[1]) << 16 | UInt32(frame[2]) << 8 | UInt32(frame[3]))
             if let i = s.unansweredIds.firstIndex(of: id) {
                 s.unansweredIds.remove(at: i)
                 return .resume(nil)
             }
             guard s.inflightHead < s.inflight.count, s.inflight[s.inflightHead].correlationId == id else {
-                return .mismatch(expected: s.inflightHead < s.inflight.count ? s.inflight[s.inflightHead].correlationId : nil)
+                return .mismatch(got: id, expected: s.inflightHead < s.inflight.count ? s.inflight[s.inflightHead].correlationId : nil)
             }
-            let cont = s.inflight[s.inflightHead].continuation
-            s.inflightHead += 1
-            if s.inflightHead == s.inflight.count {
-                s.inflight.removeAll(keepingCapacity: true)
-                s.inflightHead = 0
-            } else if s.inflightHead > 1024 {
-                s.inflight.removeFirst(s.inflightHead)
-                s.inflightHead = 0
-            }
-            return .resume(cont)
+            return .resume(popOldestLocked(&s))
         }
         switch match {
         case let .resume(cont):
             cont?.resume(returning: frame)
-        case let .mismatch(expected):
+        case let .mismatch(id, expected):
             close(KafkaError(.decoding, "response correlation id \(id) does not match the oldest request in flight (\(expected.map(String.init) ?? "none"))", context: .init(broker: remote)))
+        case .short:
+            close(KafkaError(.decoding, "response frame of \(frame.count) bytes has no correlation id", context: .init(broker: remote)))
         }
+    }
+
+    /// Removes the oldest request in flight and returns its continuation.
+    private func popOldestLocked(_ s: inout State) -> CheckedContinuation<[UInt8], any Error>? {
+        let cont = s.inflight[s.inflightHead].continuation
+        s.inflightHead += 1
+        if s.inflightHead == s.inflight.count {
+            s.inflight.removeAll(keepingCapacity: true)
+            s.inflightHead = 0
+        } else if s.inflightHead > 1024 {
+            s.inflight.removeFirst(s.inflightHead)
+            s.inflightHead = 0
+        }
+        return cont
     }
 
     func tick(now: ContinuousClock.Instant) {

@@ -30,7 +30,23 @@ public final class FakeBroker: Sendable {
         case ignore
         /// Close the connection without answering.
         case disconnect
+        /// Reply with this body, then read bare SASL tokens (size-prefixed frames without a
+        /// request header, as after SaslHandshake v0) and hand each to the `rawTokens` handler
+        /// until it says the exchange is over.
+        case respondThenRawTokens([UInt8])
     }
+
+    /// What to do with one bare SASL token.
+    public enum RawTokenAction: Sendable {
+        /// Answer with this bare token (a size-prefixed frame, possibly empty); `done` ends the
+        /// exchange, so the next frame is a request again.
+        case reply([UInt8], done: Bool)
+        /// Close the connection without answering (a legacy broker's failed authentication).
+        case disconnect
+    }
+
+    /// Gets each bare token and the index of the connection it arrived on.
+    public typealias RawTokenHandler = @Sendable (_ token: [UInt8], _ connection: Int) -> RawTokenAction
 
     /// One received request.
     public struct Request: Sendable {
@@ -56,6 +72,7 @@ public final class FakeBroker: Sendable {
     public let nodeId: Int32
     private let listenFD: Int32
     private let handler: Handler
+    private let rawTokens: RawTokenHandler?
     private let state = Mutex(State())
 
     private struct State {
@@ -63,16 +80,21 @@ public final class FakeBroker: Sendable {
         var clients: [Int32] = []
         var connectionCount = 0
         var received: [Request] = []
+        var rawTokens: [[UInt8]] = []
         var topics: [String: Int32] = [:]
         var apiRanges: [ApiKey: ClosedRange<Int16>] = [:]
     }
 
     /// Starts listening on an ephemeral loopback port.
-    public init(nodeId: Int32 = 1, ipv6: Bool = false, apiRanges: [ApiKey: ClosedRange<Int16>]? = nil, handler: Handler? = nil) throws {
+    public init(nodeId: Int32 = 1, ipv6: Bool = false, apiRanges: [ApiKey: ClosedRange<Int16>]? = nil, handler: Handler? = nil, rawTokens: RawTokenHandler? = nil) throws {
         self.nodeId = nodeId
+        self.rawTokens = rawTokens
         self.host = ipv6 ? "::1" : "127.0.0.1"
         self.handler = handler ?? { req, broker in broker.defaultAction(req) }
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // CLOEXEC (here and on accepted sockets): a child process that a test spawns meanwhile
+        // (python peers, kwire, socat) must not inherit them — a socket held open by a child is
+        // never closed towards our client, which then waits for its request timeout.
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw FakeBrokerError("socket failed") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -111,6 +133,9 @@ public final class FakeBroker: Sendable {
     /// Every request received so far, in order.
     public var received: [Request] { state.withLock { $0.received } }
 
+    /// Every bare SASL token received so far (see `Action.respondThenRawTokens`), in order.
+    public var receivedRawTokens: [[UInt8]] { state.withLock { $0.rawTokens } }
+
     /// Number of connections accepted so far.
     public var connectionCount: Int { state.withLock { $0.connectionCount } }
 
@@ -148,6 +173,7 @@ public final class FakeBroker: Sendable {
     private func acceptLoop() {
         while true {
             let c = accept(listenFD, nil, nil)
+            if c >= 0 { _ = fcntl(c, F_SETFD, FD_CLOEXEC) }
             if c < 0 {
                 if errno == EINTR { continue }
                 close(listenFD)
@@ -196,11 +222,32 @@ public final class FakeBroker: Sendable {
         // down a reused descriptor number that now belongs to someone else.
         defer {
             state.withLock { s in s.clients.removeAll { $0 == fd } }
+            // shutdown first: the peer sees the close now even if a forked child still holds
+            // a copy of the descriptor for a moment (between fork and exec).
+            shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
         }
+        func sized(_ bytes: [UInt8]) -> [UInt8] {
+            var w = ByteWriter()
+            w.writeInt32(Int32(bytes.count))
+            w.writeBytes(bytes)
+            return w.take()
+        }
+        var rawMode = false
         while true {
             guard let sizeBytes = readExactly(fd, 4) else { return }
             let size = Int(Int32(bitPattern: UInt32(sizeBytes[0]) << 24 | UInt32(sizeBytes[1]) << 16 | UInt32(sizeBytes[2]) << 8 | UInt32(sizeBytes[3])))
+            if rawMode {
+                guard size >= 0, size < 1024 * 1024, let token = size == 0 ? [] : readExactly(fd, size) else { return }
+                state.withLock { $0.rawTokens.append(token) }
+                switch rawTokens?(token, index) ?? .disconnect {
+                case let .reply(bytes, done):
+                    writeAll(fd, sized(bytes))
+                    if done { rawMode = false }
+                case .disconnect: return
+                }
+                continue
+            }
             guard size >= 8, size < 64 * 1024 * 1024, let payload = readExactly(fd, size) else { return }
             var reader = ByteReader(payload)
             guard let (key, version) = try? RequestHeader.peek(reader) else { return }
@@ -223,14 +270,13 @@ public final class FakeBroker: Sendable {
             case let .respondAfter(d, body):
                 Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                 writeAll(fd, frame(body))
-            case let .rawPayload(p):
-                var w = ByteWriter()
-                w.writeInt32(Int32(p.count))
-                w.writeBytes(p)
-                writeAll(fd, w.take())
+            case let .rawPayload(p): writeAll(fd, sized(p))
             case let .rawBytes(b): writeAll(fd, b)
             case .ignore: continue
             case .disconnect: return
+            case let .respondThenRawTokens(body):
+                writeAll(fd, frame(body))
+                rawMode = true
             }
         }
     }

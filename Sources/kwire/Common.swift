@@ -25,8 +25,8 @@ enum Common {
         config.requestTimeout = .seconds(10)
         config.connectionSetupTimeout = .seconds(5)
         for x in args.values("-X") where applyX {
-            guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
-            try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
+            let (key, value) = try Common.property(x)
+            try config.set(key, value)
         }
         if let b = try args.value("-b", "--bootstrap") {
             try config.set("bootstrap.servers", b)
@@ -37,6 +37,17 @@ enum Common {
             try config.set("bootstrap.servers", env)
         }
         return config
+    }
+}
+
+extension Common {
+    /// Splits one `-X KEY=VALUE` argument. A malformed one is not echoed back: it may be a
+    /// secret typed without its key, or with ':' for '='.
+    static func property(_ x: String) throws -> (key: String, value: String) {
+        guard let eq = x.firstIndex(of: "=") else {
+            throw CLIError.usage("-X needs KEY=VALUE: an -X argument has no '=' (not shown, as it may hold a secret)")
+        }
+        return (String(x[..<eq]), String(x[x.index(after: eq)...]))
     }
 }
 

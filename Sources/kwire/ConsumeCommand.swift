@@ -45,8 +45,8 @@ enum ConsumeCommand {
             throw CLIError.usage("--assignor and --instance-id need --group")
         }
         for x in args.values("-X") {
-            guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
-            try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
+            let (key, value) = try Common.property(x)
+            try config.set(key, value)
         }
         let from: OffsetSpec
         switch try args.value("--from") ?? "beginning" {

@@ -29,8 +29,8 @@ enum ProduceCommand {
         // The CLI reads until EOF: bound how long a message may wait for a dead cluster.
         config.deliveryTimeout = .seconds(30)
         for x in args.values("-X") {
-            guard let eq = x.firstIndex(of: "=") else { throw CLIError.usage("-X needs KEY=VALUE, got '\(x)'") }
-            try config.set(String(x[..<eq]), String(x[x.index(after: eq)...]))
+            let (key, value) = try Common.property(x)
+            try config.set(key, value)
         }
         if let a = try args.value("--acks") {
             try config.set("acks", a)

@@ -30,6 +30,19 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
 
     @Test func pbkdf2() {
         #expect(hex(PBKDF2<SHA256>.deriveKey(password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1)) == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+        // Values from Python's hashlib.pbkdf2_hmac (OpenSSL), an independent implementation.
+        let password = Array("password".utf8), salt = Array("salt".utf8)
+        #expect(hex(PBKDF2<SHA256>.deriveKey(password: password, salt: salt, iterations: 4096)) == "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a")
+        #expect(hex(PBKDF2<SHA512>.deriveKey(password: password, salt: salt, iterations: 1)) == "867f70cf1ade02cff3752599a3a53dc4af34c7a669815ae5d513554e1c8cf252c02d470a285a0501bad999bfe943c08f050235d7d68b1da55e63f73b60a57fce")
+        #expect(hex(PBKDF2<SHA512>.deriveKey(password: password, salt: salt, iterations: 4096)) == "d197b1b33db0143e018b12f3d1d1479e6cdebdcc97c5c0f87f6902e072f457b5143f30602641b3d55cd335988cb36b84376060ecd532e039b742a239434af2d5")
+    }
+
+    /// Messages spanning several blocks, and FIPS 180-2's two-block SHA-512 example (the padding
+    /// does not fit after 112 bytes).
+    @Test func multiBlockMessages() {
+        #expect(hex(SHA512.hash(Array("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8))) == "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909")
+        #expect(hex(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 200))) == "c2a908d98f5df987ade41b5fce213067efbcc21ef2240212a41e54b5e7c28ae5")
+        #expect(hex(SHA512.hash([UInt8](repeating: UInt8(ascii: "a"), count: 300))) == "a6a77010dd9696c23831e6549de51724df332c2075039b75fcfe6c2e6de42fbd3c80ed4073267e00c8c320712c3cdd9d65a96f90a3fe4a58a6b70a103be08e83")
     }
 
     @Test func base64() {
@@ -53,19 +66,19 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         let first = try await s.start()
         #expect(String(decoding: first, as: UTF8.self) == "n,,n=user,r=rOprNGfwEbeRWgbNEkqO")
         let serverFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-        let final = try #require(try s.respond(to: Array(serverFirst.utf8)))
+        let final = try #require(try await s.respond(to: Array(serverFirst.utf8)))
         #expect(String(decoding: final, as: UTF8.self) == "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
         #expect(!s.isComplete)
-        #expect(try s.respond(to: Array("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8)) == nil)
+        #expect(try await s.respond(to: Array("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8)) == nil)
         #expect(s.isComplete)
     }
 
     @Test func wrongServerSignatureIsRejected() async throws {
         var s = ScramExchange<SHA256>(mechanism: .scramSHA256, username: "user", password: "pencil", nonce: "rOprNGfwEbeRWgbNEkqO")
         _ = try await s.start()
-        _ = try s.respond(to: Array("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096".utf8))
+        _ = try await s.respond(to: Array("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096".utf8))
         do {
-            _ = try s.respond(to: Array("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8))
+            _ = try await s.respond(to: Array("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".utf8))
             Issue.record("expected failure")
         } catch let e as KafkaError {
             #expect(e.kind == .authentication)
@@ -85,7 +98,7 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         var s = ScramExchange<SHA512>(mechanism: .scramSHA512, username: "u", password: "secret-pw", nonce: "rOprNGfwEbeRWgbNEkqO")
         _ = try await s.start()
         do {
-            _ = try s.respond(to: Array(message.utf8))
+            _ = try await s.respond(to: Array(message.utf8))
             Issue.record("expected failure for \(message)")
         } catch let e as KafkaError {
             #expect(e.kind == .authentication)

@@ -328,6 +328,10 @@ public final class KafkaProducer: Sendable {
                 do {
                     try await whileExpiring { try await self.initProducerId() }
                 } catch {
+                    if let fatal = Self.unfixableByRetrying(error) {
+                        await failUnsent(fatal)
+                        continue
+                    }
                     // Messages still expire while the cluster is unreachable.
                     expire()
                     try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: 1))
@@ -346,6 +350,10 @@ public final class KafkaProducer: Sendable {
                     metadataFailures = 0
                     routeWaiting(with: m)
                 } catch {
+                    if let fatal = Self.unfixableByRetrying(error) {
+                        await failUnsent(fatal)
+                        continue
+                    }
                     metadataFailures += 1
                     state.withLock { s in for t in wanted { s.wantMetadata.insert(t) } }
                     expire()
@@ -370,6 +378,38 @@ public final class KafkaProducer: Sendable {
                 return d
             }
             if requests.isEmpty { await signal.wait(until: deadline) }
+        }
+    }
+
+    /// Errors retrying cannot fix, only a configuration change: failed authentication (wrong
+    /// credentials, an untrusted certificate) and unusable TLS settings.
+    private static func unfixableByRetrying(_ error: any Error) -> KafkaError? {
+        guard let e = error as? KafkaError, e.kind == .authentication || e.kind == .configuration else { return nil }
+        return e
+    }
+
+    /// After an error retrying cannot fix, every message not in flight fails with it at once
+    /// (as the Java producer fails incomplete batches on an AuthenticationException) instead of
+    /// waiting for `delivery.timeout.ms`. Then the sender waits for new messages before it
+    /// tries to connect again, so a wrong password is not a background reconnect loop.
+    private func failUnsent(_ error: KafkaError) async {
+        let (batches, waiting) = state.withLock { s -> ([ProducerBatch], [Waiting]) in
+            let w = s.waiting.values.flatMap { $0 }
+            s.waiting = [:]
+            s.waitingBytes = 0
+            s.wantMetadata = []
+            let b = s.accumulator.removeNotInFlight()
+            // Dropped batches that had sequence numbers leave a gap: start over under a new epoch.
+            if config.enableIdempotence, s.producerId >= 0, b.contains(where: { $0.baseSequence >= 0 }) { s.epochBumpNeeded = true }
+            return (b, w)
+        }
+        for b in batches { finish(b, .failure(error)) }
+        for w in waiting { finishWaiting(w, error) }
+        wakeAll()
+        if state.withLock({ $0.isIdle }) {
+            await signal.wait(until: nil)
+        } else {
+            try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: 1))
         }
     }
 

@@ -290,6 +290,23 @@ struct RecordAccumulator: Sendable {
         }
     }
 
+    /// Removes every batch that is not in flight (an error no retry can fix): returns them for
+    /// failing. An in-flight head keeps its place until its response or failure arrives.
+    mutating func removeNotInFlight() -> [ProducerBatch] {
+        var out: [ProducerBatch] = []
+        for (tp, var q) in queues {
+            let keep = q.batches.filter(\.inFlight)
+            guard keep.count < q.batches.count else { continue }
+            for b in q.batches where !b.inFlight {
+                bufferedBytes -= b.accountedBytes
+                out.append(b)
+            }
+            q.batches = keep
+            queues[tp] = q
+        }
+        return out
+    }
+
     /// Removes everything (close after the flush timeout): returns every batch for failing.
     mutating func drainAll() -> [ProducerBatch] {
         let all = queues.values.flatMap(\.batches)

@@ -1,20 +1,72 @@
 // SHA-256 and SHA-512 (FIPS 180-4), HMAC (RFC 2104) and PBKDF2 (RFC 8018) in Swift, for SCRAM.
-// Small and not performance-critical: SCRAM runs once per connection.
+//
+// PBKDF2 is SCRAM's cost (4096+ HMAC rounds per login), so HMAC keeps the hash state after the
+// padded key block instead of hashing that block again every round (2 compressions per round
+// instead of 4), and the compression function works on raw pointers and a stack buffer: no
+// array copies or bounds checks per word, which keeps debug builds usable too.
 
-/// A hash function usable by HMAC/PBKDF2.
+/// A Merkle–Damgård hash function usable by HMAC/PBKDF2.
 public protocol HashFunction: Sendable {
+    /// The chaining state between blocks.
+    associatedtype State: Sendable
     /// Output size in bytes.
     static var digestSize: Int { get }
     /// Block size in bytes.
     static var blockSize: Int { get }
+    /// Bytes of the message-length field in the final block (8 for SHA-256, 16 for SHA-512).
+    static var lengthFieldSize: Int { get }
+    /// The state before any input.
+    static var initialState: State { get }
+    /// Absorbs one block of `blockSize` bytes.
+    static func compress(_ state: inout State, _ block: UnsafeRawPointer)
+    /// The state as the big-endian digest.
+    static func digest(_ state: State) -> [UInt8]
+}
+
+extension HashFunction {
     /// The digest of `data`.
-    static func hash(_ data: [UInt8]) -> [UInt8]
+    public static func hash(_ data: [UInt8]) -> [UInt8] { finish(initialState, data, absorbed: 0) }
+
+    /// Continues from `state`, which has absorbed `absorbed` bytes (whole blocks), with `data`;
+    /// pads and returns the digest.
+    static func finish(_ state: State, _ data: [UInt8], absorbed: Int) -> [UInt8] {
+        var s = state
+        let bits = UInt64(truncatingIfNeeded: absorbed + data.count) &* 8
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            if let base = raw.baseAddress {
+                while raw.count - offset >= blockSize {
+                    compress(&s, base + offset)
+                    offset += blockSize
+                }
+            }
+            let rest = raw.count - offset
+            // The tail, 0x80, zeros and the bit length fill one block, or two when they do not fit.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * blockSize) { tail in
+                let buf = tail.baseAddress!
+                buf.initialize(repeating: 0, count: 2 * blockSize)
+                if rest > 0 { buf.initialize(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, count: rest) }
+                buf[rest] = 0x80
+                let end = rest + 1 + lengthFieldSize <= blockSize ? blockSize : 2 * blockSize
+                for i in 0 ..< 8 { buf[end - 1 - i] = UInt8(truncatingIfNeeded: bits >> UInt64(8 * i)) }
+                compress(&s, buf)
+                if end > blockSize { compress(&s, buf + blockSize) }
+            }
+        }
+        return digest(s)
+    }
 }
 
 /// SHA-256.
 public enum SHA256: HashFunction {
-    public static let digestSize = 32
-    public static let blockSize = 64
+    public struct State: Sendable { var h0, h1, h2, h3, h4, h5, h6, h7: UInt32 }
+
+    public static var digestSize: Int { 32 }
+    public static var blockSize: Int { 64 }
+    public static var lengthFieldSize: Int { 8 }
+    public static var initialState: State {
+        State(h0: 0x6a09e667, h1: 0xbb67ae85, h2: 0x3c6ef372, h3: 0xa54ff53a, h4: 0x510e527f, h5: 0x9b05688c, h6: 0x1f83d9ab, h7: 0x5be0cd19)
+    }
 
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -27,45 +79,53 @@ public enum SHA256: HashFunction {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    public static func hash(_ data: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var msg = data
-        let bitLength = UInt64(data.count) &* 8
-        msg.append(0x80)
-        while msg.count % 64 != 56 { msg.append(0) }
-        for i in (0 ..< 8).reversed() { msg.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: msg.count, by: 64) {
-            for i in 0 ..< 16 {
-                let j = chunk + i * 4
-                w[i] = UInt32(msg[j]) << 24 | UInt32(msg[j + 1]) << 16 | UInt32(msg[j + 2]) << 8 | UInt32(msg[j + 3])
-            }
+    public static func compress(_ s: inout State, _ block: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+            let w = schedule.baseAddress!
+            for i in 0 ..< 16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             for i in 16 ..< 64 {
-                let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
-                let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] &>> 3)
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] &>> 10)
                 w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
             }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0 ..< 64 {
-                let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-                let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            var (a, b, c, d, e, f, g, h) = (s.h0, s.h1, s.h2, s.h3, s.h4, s.h5, s.h6, s.h7)
+            k.withUnsafeBufferPointer { kb in
+                let k = kb.baseAddress!
+                for i in 0 ..< 64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ maj)
+                }
             }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+            s.h0 &+= a; s.h1 &+= b; s.h2 &+= c; s.h3 &+= d
+            s.h4 &+= e; s.h5 &+= f; s.h6 &+= g; s.h7 &+= h
         }
-        return h.flatMap { v in (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (24 - $0 * 8)) } }
+    }
+
+    public static func digest(_ s: State) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for v in [s.h0, s.h1, s.h2, s.h3, s.h4, s.h5, s.h6, s.h7] {
+            out += [UInt8(truncatingIfNeeded: v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+        }
+        return out
     }
 }
 
 /// SHA-512.
 public enum SHA512: HashFunction {
-    public static let digestSize = 64
-    public static let blockSize = 128
+    public struct State: Sendable { var h0, h1, h2, h3, h4, h5, h6, h7: UInt64 }
+
+    public static var digestSize: Int { 64 }
+    public static var blockSize: Int { 128 }
+    public static var lengthFieldSize: Int { 16 }
+    public static var initialState: State {
+        State(h0: 0x6a09e667f3bcc908, h1: 0xbb67ae8584caa73b, h2: 0x3c6ef372fe94f82b, h3: 0xa54ff53a5f1d36f1,
+              h4: 0x510e527fade682d1, h5: 0x9b05688c2b3e6c1f, h6: 0x1f83d9abfb41bd6b, h7: 0x5be0cd19137e2179)
+    }
 
     private static let k: [UInt64] = [
         0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc, 0x3956c25bf348b538,
@@ -86,75 +146,84 @@ public enum SHA512: HashFunction {
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
-    public static func hash(_ data: [UInt8]) -> [UInt8] {
-        var h: [UInt64] = [
-            0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
-            0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
-        ]
-        var msg = data
-        let bitLength = UInt64(data.count) &* 8
-        msg.append(0x80)
-        while msg.count % 128 != 112 { msg.append(0) }
-        msg.append(contentsOf: [UInt8](repeating: 0, count: 8)) // high 64 bits of the 128-bit length
-        for i in (0 ..< 8).reversed() { msg.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        var w = [UInt64](repeating: 0, count: 80)
-        for chunk in stride(from: 0, to: msg.count, by: 128) {
-            for i in 0 ..< 16 {
-                var v: UInt64 = 0
-                for j in 0 ..< 8 { v = v << 8 | UInt64(msg[chunk + i * 8 + j]) }
-                w[i] = v
-            }
+    public static func compress(_ s: inout State, _ block: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 80) { schedule in
+            let w = schedule.baseAddress!
+            for i in 0 ..< 16 { w[i] = UInt64(bigEndian: block.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
             for i in 16 ..< 80 {
-                let s0 = w[i - 15].rotatedRight(1) ^ w[i - 15].rotatedRight(8) ^ (w[i - 15] >> 7)
-                let s1 = w[i - 2].rotatedRight(19) ^ w[i - 2].rotatedRight(61) ^ (w[i - 2] >> 6)
+                let s0 = rotr(w[i - 15], 1) ^ rotr(w[i - 15], 8) ^ (w[i - 15] &>> 7)
+                let s1 = rotr(w[i - 2], 19) ^ rotr(w[i - 2], 61) ^ (w[i - 2] &>> 6)
                 w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
             }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0 ..< 80 {
-                let s1 = e.rotatedRight(14) ^ e.rotatedRight(18) ^ e.rotatedRight(41)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-                let s0 = a.rotatedRight(28) ^ a.rotatedRight(34) ^ a.rotatedRight(39)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            var (a, b, c, d, e, f, g, h) = (s.h0, s.h1, s.h2, s.h3, s.h4, s.h5, s.h6, s.h7)
+            k.withUnsafeBufferPointer { kb in
+                let k = kb.baseAddress!
+                for i in 0 ..< 80 {
+                    let s1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ maj)
+                }
             }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+            s.h0 &+= a; s.h1 &+= b; s.h2 &+= c; s.h3 &+= d
+            s.h4 &+= e; s.h5 &+= f; s.h6 &+= g; s.h7 &+= h
         }
-        return h.flatMap { v in (0 ..< 8).map { UInt8(truncatingIfNeeded: v >> (56 - $0 * 8)) } }
+    }
+
+    public static func digest(_ s: State) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for v in [s.h0, s.h1, s.h2, s.h3, s.h4, s.h5, s.h6, s.h7] {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        }
+        return out
     }
 }
 
-extension FixedWidthInteger where Self: UnsignedInteger {
-    @inline(__always) func rotatedRight(_ n: Int) -> Self {
-        (self >> Self(n)) | (self << Self(Self.bitWidth - n))
+// Concrete (not generic) rotations with masking shifts: a debug build calls generic integer
+// operations through protocol witnesses, which made SCRAM's key derivation take seconds.
+@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
+@inline(__always) private func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x &>> n) | (x &<< (64 &- n)) }
+
+/// An HMAC key with the hash states after its inner and outer padded blocks, so each message
+/// costs only the compressions of the message and of the inner digest.
+struct HMACKey<H: HashFunction> {
+    let inner: H.State
+    let outer: H.State
+
+    init(_ key: [UInt8]) {
+        var k = key.count > H.blockSize ? H.hash(key) : key
+        k += [UInt8](repeating: 0, count: H.blockSize - k.count)
+        var i = H.initialState, o = H.initialState
+        k.map { $0 ^ 0x36 }.withUnsafeBytes { H.compress(&i, $0.baseAddress!) }
+        k.map { $0 ^ 0x5c }.withUnsafeBytes { H.compress(&o, $0.baseAddress!) }
+        inner = i
+        outer = o
+    }
+
+    func authenticate(_ message: [UInt8]) -> [UInt8] {
+        H.finish(outer, H.finish(inner, message, absorbed: H.blockSize), absorbed: H.blockSize)
     }
 }
 
 /// HMAC (RFC 2104) over a hash function.
 public enum HMAC<H: HashFunction> {
     public static func authenticate(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
-        var k = key.count > H.blockSize ? H.hash(key) : key
-        k += [UInt8](repeating: 0, count: H.blockSize - k.count)
-        let inner = H.hash(k.map { $0 ^ 0x36 } + message)
-        return H.hash(k.map { $0 ^ 0x5c } + inner)
+        HMACKey<H>(key).authenticate(message)
     }
 }
 
 /// PBKDF2 (RFC 8018) with HMAC-H, producing one block (dkLen = digest size), as SCRAM's Hi().
 public enum PBKDF2<H: HashFunction> {
     public static func deriveKey(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        // The padded keys are the same for every iteration: compute them once.
-        var k = password.count > H.blockSize ? H.hash(password) : password
-        k += [UInt8](repeating: 0, count: H.blockSize - k.count)
-        let ipad = k.map { $0 ^ 0x36 }, opad = k.map { $0 ^ 0x5c }
-        func hmac(_ m: [UInt8]) -> [UInt8] { H.hash(opad + H.hash(ipad + m)) }
-        var u = hmac(salt + [0, 0, 0, 1])
+        let mac = HMACKey<H>(password)
+        var u = mac.authenticate(salt + [0, 0, 0, 1])
         var result = u
         if iterations > 1 {
             for _ in 1 ..< iterations {
-                u = hmac(u)
+                u = mac.authenticate(u)
                 for i in 0 ..< result.count { result[i] ^= u[i] }
             }
         }

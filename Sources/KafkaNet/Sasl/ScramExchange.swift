@@ -11,15 +11,18 @@ struct ScramExchange<H: HashFunction>: SaslExchange {
     let username: String
     let password: String
     let clientNonce: String
+    /// Shared by the connections of one client; nil derives afresh each time.
+    let keys: ScramKeyCache?
     private var clientFirstBare = ""
     private var expectedServerSignature: [UInt8]?
     private(set) var isComplete = false
 
-    init(mechanism: SaslMechanism, username: String, password: String, nonce: String? = nil) {
+    init(mechanism: SaslMechanism, username: String, password: String, nonce: String? = nil, keys: ScramKeyCache? = nil) {
         self.mechanism = mechanism
         self.username = username
         self.password = password
         clientNonce = nonce ?? Self.randomNonce()
+        self.keys = keys
     }
 
     static func randomNonce() -> String {
@@ -41,7 +44,7 @@ struct ScramExchange<H: HashFunction>: SaslExchange {
         return Array(("n,," + clientFirstBare).utf8)
     }
 
-    mutating func respond(to challenge: [UInt8]) throws -> [UInt8]? {
+    mutating func respond(to challenge: [UInt8]) async throws -> [UInt8]? {
         guard let text = String(validating: challenge, as: UTF8.self) else { throw fail("server message is not UTF-8") }
         let fields = Self.parse(text)
         if let expected = expectedServerSignature {
@@ -62,7 +65,12 @@ struct ScramExchange<H: HashFunction>: SaslExchange {
         guard let iterations = Int(iterText), iterations >= Self.minIterations, iterations <= 1_000_000 else {
             throw fail("iteration count \(iterText) outside \(Self.minIterations)...1000000")
         }
-        let salted = PBKDF2<H>.deriveKey(password: Array(password.utf8), salt: salt, iterations: iterations)
+        let salted: [UInt8]
+        if let keys {
+            salted = await keys.saltedPassword(H.self, password: Array(password.utf8), salt: salt, iterations: iterations)
+        } else {
+            salted = await ScramKeyCache.derive(H.self, password: Array(password.utf8), salt: salt, iterations: iterations)
+        }
         let clientKey = HMAC<H>.authenticate(Array("Client Key".utf8), key: salted)
         let storedKey = H.hash(clientKey)
         let withoutProof = "c=biws,r=\(nonce)"

@@ -2,7 +2,7 @@
 ///
 /// Certificate verification and hostname verification are on by default; TLS 1.2 is the
 /// minimum. Private-key passwords are never included in errors or descriptions.
-public struct TLSConfiguration: Sendable, CustomStringConvertible {
+public struct TLSConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// `ssl.ca.location`: a PEM file or a directory of hashed certificates; nil for the system
     /// trust store.
     public var caLocation: String?
@@ -22,5 +22,15 @@ public struct TLSConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "TLS(ca: \(caLocation ?? "system"), verify hostname: \(verifyHostname), client cert: \(certificateLocation ?? "none"))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "caLocation": caLocation ?? "system", "verifyHostname": verifyHostname, "verifyCertificate": verifyCertificate,
+            "certificateLocation": certificateLocation ?? "none", "keyLocation": keyLocation ?? "none",
+            "keyPassword": keyPassword == nil ? "none" : "<redacted>",
+        ], displayStyle: .struct)
     }
 }
