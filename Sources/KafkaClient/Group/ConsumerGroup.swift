@@ -340,7 +340,9 @@ final class ConsumerGroup: Sendable {
         let join = shared.withLock { $0.lastJoin }
         r.protocolName = join?.protocolName
         do {
-            if isLeader, let join {
+            // KIP-814: a static leader rejoining a stable group is told to skip the assignment
+            // (the coordinator keeps the current one); it syncs with no assignments.
+            if isLeader, let join, !join.skipAssignment {
                 r.assignments = try await computeAssignment(join)
             }
             let response = try await coordinatorLink().send(r, timeout: config.maxPollInterval + config.client.requestTimeout)
