@@ -296,3 +296,28 @@ extension GroupIntegrationTests {
         for r in [a, b, c] { await r.close() }
     }
 }
+
+extension GroupIntegrationTests {
+    @Test func unsubscribeHandsThePartitionsOverAndSubscribeRejoins() async throws {
+        let t = try await topic(2, messages: 300)
+        let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        let a = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        let b = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        try await eventually("both own a partition") { a.assigned.count == 1 && b.assigned.count == 1 }
+        try await eventually("all 300 read") { Set(values([a, b])).count == 300 }
+        await b.consumer.unsubscribe()
+        #expect(b.consumer.assignment.isEmpty)
+        #expect(b.events.withLock { $0 }.last.map { if case .revoked = $0 { true } else { false } } == true)
+        try await eventually("a owns both partitions") { a.assigned.count == 2 }
+        try await produce(t, range: 300 ..< 400)
+        try await eventually("a reads the new 100") { Set(values([a])).isSuperset(of: (300 ..< 400).map { "m\($0)" }) }
+        // Nothing repeated: b's revocation committed what it had processed.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(values([a, b]).count == 400, "\(values([a, b]).count - 400) read twice")
+        // b can join again.
+        try b.consumer.subscribe(topics: [t])
+        try await eventually("b owns a partition again") { b.assigned.count == 1 && a.assigned.count == 1 }
+        await a.close()
+        await b.close()
+    }
+}

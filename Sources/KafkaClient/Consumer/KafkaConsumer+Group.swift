@@ -40,6 +40,24 @@ extension KafkaConsumer {
         }
     }
 
+    /// Leaves the group: the owned partitions are revoked (the handler runs, processed offsets
+    /// are committed when `enable.auto.commit`), then LeaveGroup (unless a static member). The
+    /// consumer can `subscribe` again, or `assign`.
+    public func unsubscribe() async {
+        guard let group, state.withLock({ $0.subscribed }) else { return }
+        await group.leave(host: self, timeout: config.client.requestTimeout, final: false)
+        // The old run loop stops after its current request (it may be a held JoinGroup; its
+        // late answer is ignored or, at worst, answered with ILLEGAL_GENERATION and rejoined).
+        groupTask.withLock { $0?.cancel(); $0 = nil }
+        state.withLock { s in
+            s.subscribed = false
+            for tp in s.partitions.keys { dropBuffered(&s, tp) }
+            s.partitions = [:]
+            s.delivered = [:]
+            s.processed = [:]
+        }
+    }
+
     /// Rebalance events as they happen (also given to `onRebalance`, which is awaited first).
     /// Ends when the consumer closes. Without `group.id`, an empty sequence.
     public var rebalanceEvents: AsyncStream<RebalanceEvent> {

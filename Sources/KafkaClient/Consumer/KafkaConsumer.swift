@@ -431,7 +431,7 @@ public final class KafkaConsumer: Sendable {
     public func close() async {
         if let group, state.withLock({ $0.subscribed }) {
             // Revoke (the application and auto-commit see it) and leave before stopping.
-            await group.close(host: self, timeout: config.client.requestTimeout)
+            await group.leave(host: self, timeout: config.client.requestTimeout, final: true)
             groupTask.withLock { $0?.cancel(); $0 = nil }
         }
         state.withLock { s in s.closed = true }

@@ -39,6 +39,8 @@ final class ConsumerGroup: Sendable {
         var nextMetadataCheck: ContinuousClock.Instant = .now
         var finished = false
         var closing = false
+        /// Bumped by `leave(final: false)`: a run loop of an older epoch stops.
+        var loopEpoch = 0
     }
 
     init(groupId: String, config: ConsumerConfig, cluster: Cluster, handler: RebalanceHandler?) throws {
@@ -84,8 +86,9 @@ final class ConsumerGroup: Sendable {
 
     /// Runs until the group is closed or fails.
     func run(host: KafkaConsumer) async {
+        let epoch = shared.withLock { $0.loopEpoch }
         var pending = machine.withLock { $0.start(now: .now) }
-        while true {
+        while shared.withLock({ $0.loopEpoch }) == epoch {
             while !pending.isEmpty {
                 let action = pending.removeFirst()
                 pending += await execute(action, host: host)
@@ -479,7 +482,9 @@ final class ConsumerGroup: Sendable {
     // MARK: Shutdown
 
     /// Revokes (with the final commit) and leaves; returns when done or after `timeout`.
-    func close(host: KafkaConsumer, timeout: Duration) async {
+    /// `final`: the consumer is closing (the event stream ends); otherwise (`unsubscribe`) the
+    /// group starts over idle, ready for a new subscription.
+    func leave(host: KafkaConsumer, timeout: Duration, final: Bool) async {
         shared.withLock { $0.closing = true }
         let actions = machine.withLock { $0.close() }
         signal.notify()
@@ -489,7 +494,20 @@ final class ConsumerGroup: Sendable {
             if ContinuousClock.now >= deadline { break }
             _ = await execute(a, host: host)
         }
-        eventSink.finish()
+        if final {
+            eventSink.finish()
+            return
+        }
+        machine.withLock { $0 = GroupStateMachine(settings: $0.settings, now: .now) }
+        shared.withLock { sh in
+            sh.loopEpoch += 1
+            sh.closing = false
+            sh.subscription = .topics([])
+            sh.matched = [:]
+            sh.lastJoin = nil
+            sh.injected = []
+        }
+        signal.notify()
     }
 }
 
