@@ -164,8 +164,8 @@ final class Cluster: Sendable {
 
     /// Runs `operation` until it succeeds, fails with a non-retriable error, or
     /// `default.api.timeout.ms` runs out; retriable failures refresh metadata and back off.
-    func withRetries<T: Sendable>(_ what: String, _ operation: () async throws -> T) async throws -> T {
-        var rounds = RetryRounds(config: config)
+    func withRetries<T: Sendable>(_ what: String, budget: Duration? = nil, _ operation: () async throws -> T) async throws -> T {
+        var rounds = RetryRounds(config: config, budget: budget)
         while true {
             do {
                 return try await operation()

@@ -8,8 +8,9 @@ struct RetryRounds {
     private let policy: Backoff
     private var failures = 0
 
-    init(config: ClientConfig) {
-        deadline = .now + config.defaultApiTimeout
+    /// `budget`: how long the rounds may take (default `default.api.timeout.ms`).
+    init(config: ClientConfig, budget: Duration? = nil) {
+        deadline = .now + (budget ?? config.defaultApiTimeout)
         policy = config.retryBackoffPolicy
     }
 

@@ -236,7 +236,7 @@ final class ConsumerGroup: Sendable {
             var starts: [TopicPartition: Int64] = [:]
             if !partitions.isEmpty {
                 do {
-                    starts = try await committedOffsets(partitions)
+                    starts = try await committedOffsets(partitions, budget: config.sessionTimeout / 2)
                 } catch {
                     // Without committed offsets we must not guess a start: rejoin and try again.
                     return machine.withLock { $0.commitFailed(code: .rebalanceInProgress) }
@@ -434,9 +434,11 @@ final class ConsumerGroup: Sendable {
     }
 
     /// The committed offsets of `partitions` (absent: nothing committed).
-    func committedOffsets(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+    func committedOffsets(_ partitions: [TopicPartition], budget: Duration? = nil) async throws -> [TopicPartition: Int64] {
         let topics = Dictionary(grouping: partitions, by: \.topic).map { t, ps in (name: t, partitionIndexes: ps.map(\.partition).sorted()) }
-        return try await cluster.withRetries("OffsetFetch for group \(groupId)") {
+        // Within the run loop nothing heartbeats while this retries: give up (and rejoin)
+        // well before the session could expire.
+        return try await cluster.withRetries("OffsetFetch for group \(groupId)", budget: budget) {
             // require_stable (v7+): wait out pending transactional commits instead of reading past them.
             let response = try await coordinatorOrFind().send { [groupId] v in
                 OffsetFetchRequest(groupId: groupId, topics: topics, requireStable: v >= 7, version: v)
