@@ -185,9 +185,14 @@ extension GroupIntegrationTests {
     @Test func staticMemberRestartKeepsItsPartitionsWithoutARebalance() async throws {
         let t = try await topic(4, messages: 200)
         let group = IntegrationEnvironment.uniqueTopic("kw-g")
+        // The dynamic member joins first and stays the leader: a rejoining static LEADER makes a
+        // coordinator rebalance (KIP-345; KIP-814 added skip_assignment for that case), a
+        // rejoining follower must not.
         let other = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t])
+        try await eventually("the first member owns everything") { other.assigned.count == 4 }
         var member = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["group.instance.id": "static-1"])
         try await eventually("two members own 2 partitions each") { other.assigned.count == 2 && member.assigned.count == 2 }
+        let revokesBefore = other.events.withLock { $0.filter { if case .revoked = $0 { true } else { false } }.count }
         let mine = member.assigned
         let generation = other.consumer.generationId
         await member.close()
@@ -195,13 +200,15 @@ extension GroupIntegrationTests {
         member = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["group.instance.id": "static-1"])
         try await eventually("the static member is back") { member.assigned.count == 2 }
         #expect(member.assigned == mine)
-        // Tansu 0.6 sometimes starts a rebalance when the static member's JoinGroup is held
-        // (measured: 5 of 9 runs; the rejoining member itself is answered with the old
-        // generation, the others' next heartbeat gets REBALANCE_IN_PROGRESS). Kafka does not.
-        // So this is a known, intermittent issue of the broker, recorded rather than hidden.
+        // Tansu 0.6 often starts a rebalance when a static member rejoins: it answers the
+        // JoinGroup with the old member id and generation, then the SyncGroup with
+        // REBALANCE_IN_PROGRESS. librdkafka's static members get the same there (seen in 1 of 2
+        // runs of the same scenario with confluent-kafka only); Kafka does not. So this is a
+        // known, intermittent issue of the broker, recorded rather than hidden; against a real
+        // cluster (KAFKA_BOOTSTRAP) these expectations hold.
         withKnownIssue("Tansu 0.6 may rebalance on a static member's rejoin", isIntermittent: true) {
             #expect(other.consumer.generationId == generation, "the other member went through a rebalance")
-            #expect(!other.events.withLock { $0 }.contains { if case .revoked = $0 { true } else { false } })
+            #expect(other.events.withLock { $0.filter { if case .revoked = $0 { true } else { false } }.count } == revokesBefore)
         }
         await member.close()
         await other.close()

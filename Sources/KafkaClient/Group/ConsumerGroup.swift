@@ -324,6 +324,9 @@ final class ConsumerGroup: Sendable {
             // The broker holds JoinGroup until every member has joined (up to the rebalance timeout).
             let response = try await coordinatorLink().send(r, timeout: config.maxPollInterval + config.client.requestTimeout)
             shared.withLock { $0.lastJoin = response }
+            if response.errorCode != 0 {
+                config.client.log("cgrp", "group \(groupId): JoinGroup answered \(KafkaErrorCode(rawValue: response.errorCode).name)")
+            }
             return machine.withLock {
                 $0.joinResponse(code: KafkaErrorCode(rawValue: response.errorCode), generation: response.generationId,
                                 memberId: response.memberId, leaderId: response.leader, now: .now)
@@ -350,6 +353,7 @@ final class ConsumerGroup: Sendable {
             }
             let response = try await coordinatorLink().send(r, timeout: config.maxPollInterval + config.client.requestTimeout)
             let code = KafkaErrorCode(rawValue: response.errorCode)
+            if !code.isSuccess { config.client.log("cgrp", "group \(groupId): SyncGroup answered \(code.name)") }
             var assigned: [TopicPartition] = []
             if code.isSuccess {
                 assigned = (try? ConsumerGroupPayloads.decodeAssignment(response.assignment).partitions) ?? []
