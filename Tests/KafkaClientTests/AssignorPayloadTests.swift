@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import KafkaClient
 import KafkaProtocol
+import KafkaTestSupport
 
 private typealias N = AssignorNotation
 
@@ -296,8 +297,8 @@ struct AssignorPeerOracleTests {
     }
 }
 
-/// Runs a Python script with JSON on stdin and parses the JSON it prints. The process is waited
-/// for on a Dispatch thread, never on the cooperative pool.
+/// Runs a Python script with JSON on stdin and parses the JSON it prints (through `runProcess`,
+/// which never blocks the cooperative pool).
 enum PythonOracle {
     struct Failed: Error, CustomStringConvertible {
         var description: String
@@ -305,32 +306,11 @@ enum PythonOracle {
 
     static func run(_ script: String, _ request: [String: Any]) async throws -> [String: Any] {
         let input = try JSONSerialization.data(withJSONObject: request)
-        let output: Data = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    p.arguments = ["python3", script]
-                    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-                    p.standardInput = stdin
-                    p.standardOutput = stdout
-                    p.standardError = stderr
-                    try p.run()
-                    stdin.fileHandleForWriting.write(input)
-                    try stdin.fileHandleForWriting.close()
-                    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
-                    if p.terminationStatus == 0 {
-                        continuation.resume(returning: out)
-                    } else {
-                        continuation.resume(throwing: Failed(description: "\(script) exited \(p.terminationStatus): \(String(decoding: err.suffix(2000), as: UTF8.self))"))
-                    }
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        let r = try await runProcess(["/usr/bin/env", "python3", script], stdin: input, timeout: .seconds(120))
+        guard r.status == 0 else {
+            throw Failed(description: "\(script) exited \(r.status): \(String(decoding: r.stderr.suffix(2000), as: UTF8.self))")
         }
+        let output = r.stdout
         guard let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
             throw Failed(description: "\(script) printed no JSON object")
         }

@@ -1,9 +1,7 @@
 import Foundation
-import Synchronization
+import KafkaTestSupport
 
-/// Runs a child process without blocking a cooperative-pool thread: the blocking part (feeding
-/// stdin, reading both pipes to the end, waiting for exit) happens on a Dispatch queue and the
-/// caller awaits a continuation.
+/// `runProcess` (KafkaTestSupport) with text output and the wall time, for tests that time the CLI.
 enum ChildProcess {
     struct Result: Sendable {
         var status: Int32
@@ -14,41 +12,13 @@ enum ChildProcess {
     }
 
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], removing: [String] = [], stdin: String? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Result, any Error>) in
-            DispatchQueue.global().async {
-                let p = Process()
-                p.executableURL = executable
-                p.arguments = arguments
-                var env = ProcessInfo.processInfo.environment
-                for k in removing { env[k] = nil }
-                for (k, v) in environment { env[k] = v }
-                p.environment = env
-                let input = Pipe(), out = Pipe(), err = Pipe()
-                p.standardInput = stdin == nil ? FileHandle.nullDevice : input
-                p.standardOutput = out
-                p.standardError = err
-                let start = ContinuousClock.now
-                do {
-                    try p.run()
-                } catch {
-                    c.resume(throwing: error)
-                    return
-                }
-                if let stdin {
-                    input.fileHandleForWriting.write(Data(stdin.utf8))
-                    try? input.fileHandleForWriting.close()
-                }
-                // Read stderr on its own thread so that neither pipe can fill up and stall the child.
-                let errData = LockedData()
-                let group = DispatchGroup()
-                DispatchQueue.global().async(group: group) { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-                let o = out.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
-                p.waitUntilExit()
-                c.resume(returning: Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                           stderr: String(decoding: errData.get(), as: UTF8.self), elapsed: ContinuousClock.now - start))
-            }
-        }
+        var env = ProcessInfo.processInfo.environment
+        for k in removing { env[k] = nil }
+        for (k, v) in environment { env[k] = v }
+        let start = ContinuousClock.now
+        let r = try await runProcess([executable.path] + arguments, stdin: stdin.map { Data($0.utf8) }, environment: env, timeout: .seconds(180))
+        return Result(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self),
+                      stderr: String(decoding: r.stderr, as: UTF8.self), elapsed: ContinuousClock.now - start)
     }
 
     /// `kwire` from this build, without `KAFKA_BOOTSTRAP` from the test environment.
@@ -56,11 +26,4 @@ enum ChildProcess {
         guard let bin = KwireCLITests.binary else { throw KwireCLITests.FakeBrokerError_("kwire is not built: run swift build first") }
         return try await run(bin, arguments, removing: ["KAFKA_BOOTSTRAP"], stdin: stdin)
     }
-}
-
-/// Bytes handed from the stderr reader thread to the waiting one.
-final class LockedData: Sendable {
-    private let data = Mutex(Data())
-    func set(_ d: Data) { data.withLock { $0 = d } }
-    func get() -> Data { data.withLock { $0 } }
 }

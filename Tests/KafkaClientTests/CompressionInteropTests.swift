@@ -43,7 +43,7 @@ struct CompressionInteropTests {
         }
 
         for client in ["confluent", "kafka-python"] {
-            let lines = try PeerClients.consume(client: client, bootstrap: bootstrap, topic: topic, count: 50 * Self.codecs.count)
+            let lines = try await PeerClients.consume(client: client, bootstrap: bootstrap, topic: topic, count: 50 * Self.codecs.count)
             #expect(lines.count == 50 * Self.codecs.count, "\(client) read \(lines.count) records")
             for (p, rows) in expected {
                 let got = lines.filter { ($0["partition"] as? Int) == Int(p) }
@@ -65,26 +65,20 @@ struct CompressionInteropTests {
 enum PeerClients {
     static let script = KwireCLITests.root.appendingPathComponent("scripts/peer_consume.py").path
 
+    /// Checked once, while Swift Testing plans the run (a suite condition cannot await).
     static let available: Bool = {
-        guard let r = try? run(["/usr/bin/env", "python3", "-c", "import confluent_kafka, kafka"]) else { return false }
+        guard let r = try? runProcessBlocking(["/usr/bin/env", "python3", "-c", "import confluent_kafka, kafka"], timeout: .seconds(60)) else { return false }
         return r.status == 0
     }()
 
-    static func run(_ argv: [String]) throws -> (status: Int32, out: Data) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, data)
+    /// Runs `argv` (stderr discarded) without blocking the cooperative pool.
+    static func run(_ argv: [String], timeout: Duration = .seconds(300)) async throws -> (status: Int32, out: Data) {
+        let r = try await runProcess(argv, timeout: timeout)
+        return (r.status, r.stdout)
     }
 
-    static func consume(client: String, bootstrap: String, topic: String, count: Int) throws -> [[String: Any]] {
-        let r = try run(["/usr/bin/env", "python3", script, "--client", client, "--bootstrap", bootstrap, "--topic", topic, "--count", String(count), "--timeout", "40"])
+    static func consume(client: String, bootstrap: String, topic: String, count: Int) async throws -> [[String: Any]] {
+        let r = try await run(["/usr/bin/env", "python3", script, "--client", client, "--bootstrap", bootstrap, "--topic", topic, "--count", String(count), "--timeout", "40"])
         return String(decoding: r.out, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }

@@ -34,7 +34,7 @@ struct ConsumerFaultTests {
     /// Checks what was delivered: per partition, offsets 0, 1, 2, … in delivery order; each
     /// workload value exactly once; and the CRC-32 of all values in (partition, offset) order
     /// equal to confluent-kafka's reading of the same topic (read after the faults are off).
-    func verify(_ rig: FaultRig, topic: String, partitions: Int32, n: Int, delivered: [ConsumerRecord]) throws {
+    func verify(_ rig: FaultRig, topic: String, partitions: Int32, n: Int, delivered: [ConsumerRecord]) async throws {
         #expect(delivered.count == n, "delivered \(delivered.count) of \(n)")
         var seen = [Int](repeating: 0, count: n)
         for p in 0 ..< partitions {
@@ -53,7 +53,7 @@ struct ConsumerFaultTests {
             let line = Array(r.value ?? []) + [0x0A]
             crc = line.withUnsafeBytes { CRC32.update(crc, $0) }
         }
-        let peer = try PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", rig.bootstrap,
+        let peer = try await PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", rig.bootstrap,
                                         "--topic", topic, "--count", String(n), "--timeout", "60", "--summary"])
         let summary = try JSONSerialization.jsonObject(with: peer.out.split(separator: 0x0A).last.map { Data($0) } ?? Data()) as? [String: Any]
         #expect(summary?["count"] as? Int == n)
@@ -99,7 +99,7 @@ struct ConsumerFaultTests {
             #expect(stats.cuts >= 20, "only \(stats.cuts) cuts")
             #expect(stats.responseCuts >= 10, "only \(stats.responseCuts) cuts after a response began")
             rig.proxy.faults = .none
-            try verify(rig, topic: topic, partitions: partitions, n: n, delivered: delivered)
+            try await verify(rig, topic: topic, partitions: partitions, n: n, delivered: delivered)
         }
     }
 
@@ -127,7 +127,7 @@ struct ConsumerFaultTests {
             // Timeouts closed connections (each one opens a new connection).
             #expect(stats.connections >= 4, "only \(stats.connections) connections: did no request time out?")
             rig.proxy.faults = .none
-            try verify(rig, topic: topic, partitions: partitions, n: n, delivered: delivered)
+            try await verify(rig, topic: topic, partitions: partitions, n: n, delivered: delivered)
         }
     }
 }

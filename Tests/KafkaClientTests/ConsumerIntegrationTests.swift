@@ -59,7 +59,7 @@ struct ConsumerIntegrationTests {
     func readsExactlyWhatConfluentKafkaProduced(codec: String) async throws {
         let t = try await topic(1)
         let n = 500
-        let r = try PeerClients.run(["/usr/bin/env", "python3", KwireCLITests.root.appendingPathComponent("scripts/peer_produce.py").path,
+        let r = try await PeerClients.run(["/usr/bin/env", "python3", KwireCLITests.root.appendingPathComponent("scripts/peer_produce.py").path,
                                      "--bootstrap", Self.bootstrap, "--topic", t, "--count", String(n), "--compression", codec])
         #expect(r.status == 0)
         let c = try consumer()

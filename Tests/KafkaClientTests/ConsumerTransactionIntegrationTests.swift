@@ -31,7 +31,7 @@ struct ConsumerTransactionIntegrationTests {
         await admin.close()
         let transactions = 9, size = 20
         let script = KwireCLITests.root.appendingPathComponent("scripts/peer_produce_txn.py").path
-        let r = try PeerClients.run(["/usr/bin/env", "python3", script, "--bootstrap", Self.bootstrap, "--topic", topic,
+        let r = try await PeerClients.run(["/usr/bin/env", "python3", script, "--bootstrap", Self.bootstrap, "--topic", topic,
                                      "--transactions", String(transactions), "--size", String(size), "--abort-every", "3"])
         try #require(r.status == 0, "the transactional producer failed")
         let written = try JSONDecoder().decode(Written.self, from: r.out)
@@ -65,7 +65,7 @@ struct ConsumerTransactionIntegrationTests {
         #expect(Set(got.map(\.offset)).count == got.count, "no duplicates")
 
         // The oracle: librdkafka with the same isolation level against the same data.
-        let peer = try PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", Self.bootstrap,
+        let peer = try await PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", Self.bootstrap,
                                         "--topic", topic, "--count", String(got.count), "--timeout", "30", "--isolation", isolation])
         let theirs = String(decoding: peer.out, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

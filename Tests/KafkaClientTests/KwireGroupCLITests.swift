@@ -6,13 +6,8 @@ import KafkaTestSupport
 
 /// `kwire group list|describe|delete` as a user runs them.
 @Suite struct KwireGroupCLITests {
-    /// Runs kwire on a Dispatch thread (its wait blocks) and resumes when it exits.
     static func kwire(_ args: [String]) async throws -> KwireCLITests.Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try KwireCLITests.kwire(args) })
-            }
-        }
+        try await KwireCLITests.kwire(args)
     }
 
     static func json(_ s: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(s.utf8)) }

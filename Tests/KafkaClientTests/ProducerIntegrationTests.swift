@@ -32,7 +32,7 @@ struct ProducerIntegrationTests {
             #expect(offsets == offsets.sorted() && offsets.first == 0)
         }
         await producer.close()
-        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 30)
+        let read = try await PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 30)
         #expect(read.count == 30)
         #expect(Set(read.compactMap { $0["value"] as? String }) == Set((0 ..< 30).map { "value-\($0)" }))
     }
@@ -55,7 +55,7 @@ struct ProducerIntegrationTests {
         #expect(delivered.withLock { $0 } == n)
         #expect(failed.withLock { $0 } == 0)
         await producer.close()
-        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: n)
+        let read = try await PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: n)
         #expect(read.count == n)
         let values = Set(read.compactMap { $0["value"] as? String })
         #expect(values.count == n)
@@ -81,7 +81,7 @@ struct ProducerIntegrationTests {
         #expect(m.offset == -1)
         for i in 0 ..< 99 { try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: "v\(i)")) }
         await producer.close()
-        let read = try PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 100)
+        let read = try await PeerClients.consume(client: "confluent", bootstrap: Self.bootstrap, topic: topic, count: 100)
         #expect(read.count == 100)
     }
 }
@@ -119,7 +119,7 @@ struct ProducerMillionTests {
         #expect(producer.pendingMessages == 0)
         await producer.close()
         let expected = Int(CRC32.checksum(digestInput))
-        let r = try PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", bootstrap,
+        let r = try await PeerClients.run(["/usr/bin/env", "python3", PeerClients.script, "--client", "confluent", "--bootstrap", bootstrap,
                                      "--topic", topic, "--count", String(n), "--timeout", "120", "--summary"])
         let summary = try JSONSerialization.jsonObject(with: r.out) as? [String: Any]
         #expect(summary?["count"] as? Int == n)

@@ -9,9 +9,9 @@ import KafkaTestSupport
 @Suite(.serialized, .enabled(if: TLSRig.toolsAvailable, "socat and openssl CLIs are needed (apt-get install socat openssl)"))
 struct TLSTests {
     @Test func connectsAndVerifiesTheBrokerCertificate() async throws {
-        let rig = try TLSRig()
+        let rig = try await TLSRig()
         defer { rig.stop() }
-        let front = try rig.front()
+        let front = try await rig.front()
         defer { front.stop() }
         var o = ConnectionOptions()
         var tls = TLSConfiguration()
@@ -31,9 +31,9 @@ struct TLSTests {
     }
 
     @Test func anUntrustedCertificateFailsWithACertificateError() async throws {
-        let rig = try TLSRig()
+        let rig = try await TLSRig()
         defer { rig.stop() }
-        let front = try rig.front()
+        let front = try await rig.front()
         defer { front.stop() }
         var o = ConnectionOptions()
         var tls = TLSConfiguration()
@@ -49,10 +49,10 @@ struct TLSTests {
     }
 
     @Test func aHostNameMismatchFails() async throws {
-        let rig = try TLSRig()
+        let rig = try await TLSRig()
         defer { rig.stop() }
         // 127.0.0.2 is loopback too, but the certificate only names localhost and 127.0.0.1.
-        let front = try rig.front(bind: "127.0.0.2")
+        let front = try await rig.front(bind: "127.0.0.2")
         defer { front.stop() }
         var o = ConnectionOptions()
         var tls = TLSConfiguration()
@@ -73,9 +73,9 @@ struct TLSTests {
     }
 
     @Test func mutualTLSPresentsTheClientCertificate() async throws {
-        let rig = try TLSRig()
+        let rig = try await TLSRig()
         defer { rig.stop() }
-        let front = try rig.front(requireClientCertificate: true)
+        let front = try await rig.front(requireClientCertificate: true)
         defer { front.stop() }
         var o = ConnectionOptions()
         var tls = TLSConfiguration()
@@ -93,9 +93,9 @@ struct TLSTests {
     }
 
     @Test func plaintextClientAgainstTLSListenerFailsCleanly() async throws {
-        let rig = try TLSRig()
+        let rig = try await TLSRig()
         defer { rig.stop() }
-        let front = try rig.front()
+        let front = try await rig.front()
         defer { front.stop() }
         var o = ConnectionOptions()
         o.connectTimeout = .seconds(2)
@@ -122,12 +122,12 @@ final class TLSRig: @unchecked Sendable {
 
     static var toolsAvailable: Bool { which("socat") && which("openssl") }
 
-    init() throws {
+    init() async throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("kw-tls-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         broker = try FakeBroker()
         let d = dir.path
-        try Self.sh("""
+        try await Self.sh("""
         cd '\(d)'
         openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kw-test-ca -keyout ca.key -out ca.pem
         openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kw-other-ca -keyout other-ca.key -out other-ca.pem
@@ -146,12 +146,14 @@ final class TLSRig: @unchecked Sendable {
         func stop() {
             // SIGKILL: socat with `fork` may wait for its per-connection children on SIGTERM.
             // Those children exit when the fake broker closes their upstream connections.
+            // Not waited for here (that would block a cooperative thread): Foundation's own child
+            // monitor reaps it, and nothing after this depends on it being gone (each front has
+            // its own port).
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
     }
 
-    func front(requireClientCertificate: Bool = false, bind: String = "127.0.0.1") throws -> Front {
+    func front(requireClientCertificate: Bool = false, bind: String = "127.0.0.1") async throws -> Front {
         let port = try Self.freePort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
@@ -163,7 +165,7 @@ final class TLSRig: @unchecked Sendable {
         // Wait (bounded) until socat listens.
         for _ in 0 ..< 100 {
             if Self.canConnect(port, host: bind) { return Front(process: p, port: port) }
-            usleep(20000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         p.terminate()
         throw FakeBrokerError("socat did not start listening on \(port)")
@@ -174,15 +176,9 @@ final class TLSRig: @unchecked Sendable {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    static func sh(_ script: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-ec", script]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw FakeBrokerError("certificate generation failed") }
+    static func sh(_ script: String) async throws {
+        let r = try await runProcess(["/bin/sh", "-ec", script], timeout: .seconds(120))
+        guard r.status == 0 else { throw FakeBrokerError("certificate generation failed") }
     }
 
     static func freePort() throws -> Int {
