@@ -37,5 +37,5 @@ fi
 echo "== swift test against KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP" >&2
 # One test at a time: the integration tests share one broker and measure behaviour in time
 # (sessions, heartbeats, rebalances) on a 2-core machine, where parallel suites starve each
-# other's timers. The whole run takes about 6 minutes.
+# other's timers. The whole run takes about 8 minutes.
 swift test --skip-build --no-parallel "$@"
