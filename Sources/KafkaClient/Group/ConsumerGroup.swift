@@ -159,13 +159,8 @@ final class ConsumerGroup: Sendable {
         case let .sync(generation, memberId, isLeader):
             return await sync(generation: generation, memberId: memberId, isLeader: isLeader)
         case let .heartbeat(generation, memberId):
-            var r = HeartbeatRequest()
-            r.groupId = groupId
-            r.generationId = generation
-            r.memberId = memberId
-            r.groupInstanceId = config.groupInstanceId
             do {
-                let response = try await coordinatorLink().send(r)
+                let response = try await coordinatorLink().send(heartbeatRequest(generation: generation, memberId: memberId))
                 return machine.withLock { $0.heartbeatResponse(code: KafkaErrorCode(rawValue: response.errorCode), now: .now) }
             } catch {
                 return machine.withLock { $0.heartbeatResponse(code: nil, now: .now) }
@@ -201,12 +196,7 @@ final class ConsumerGroup: Sendable {
                         nextHeartbeat = ContinuousClock.now + config.heartbeatInterval
                         let (generation, memberId) = machine.withLock { ($0.generation, $0.memberId) }
                         if generation >= 0 {
-                            var r = HeartbeatRequest()
-                            r.groupId = groupId
-                            r.generationId = generation
-                            r.memberId = memberId
-                            r.groupInstanceId = config.groupInstanceId
-                            _ = try? await coordinatorLink().send(r)
+                            _ = try? await coordinatorLink().send(heartbeatRequest(generation: generation, memberId: memberId))
                         }
                     }
                     try? await Task.sleep(for: .milliseconds(5))
@@ -268,6 +258,15 @@ final class ConsumerGroup: Sendable {
         return l
     }
 
+    private func heartbeatRequest(generation: Int32, memberId: String) -> HeartbeatRequest {
+        var r = HeartbeatRequest()
+        r.groupId = groupId
+        r.generationId = generation
+        r.memberId = memberId
+        r.groupInstanceId = config.groupInstanceId
+        return r
+    }
+
     /// FindCoordinator for this group: one `key` up to v3, `coordinator_keys` from v4 (KIP-699).
     private func findCoordinatorRequest(version: Int16) -> FindCoordinatorRequest {
         var r = FindCoordinatorRequest()
@@ -275,23 +274,26 @@ final class ConsumerGroup: Sendable {
         return r
     }
 
+    /// Asks any broker for this group's coordinator and makes it the coordinator link; a
+    /// broker error is thrown as `.broker(code)`.
+    private func lookUpCoordinator() async throws -> BrokerLink {
+        let response = try await cluster.sendToAny(findCoordinatorRequest)
+        var (code, node, host, port) = (response.errorCode, response.nodeId, response.host, response.port)
+        if let c = response.coordinators.first { (code, node, host, port) = (c.errorCode, c.nodeId, c.host, c.port) }
+        if code != 0 { throw KafkaError.broker(KafkaErrorCode(rawValue: code), context: .init(apiKey: .findCoordinator)) }
+        let link = try cluster.coordinatorLink(nodeId: node, host: host, port: port)
+        shared.withLock { $0.coordinator = link }
+        return link
+    }
+
     private func findCoordinator() async -> [GroupStateMachine.Action] {
         do {
-            let response = try await cluster.sendToAny(findCoordinatorRequest)
-            var (code, node, host, port) = (response.errorCode, response.nodeId, response.host, response.port)
-            if let c = response.coordinators.first {
-                (code, node, host, port) = (c.errorCode, c.nodeId, c.host, c.port)
-            }
-            let error = KafkaErrorCode(rawValue: code)
-            guard error.isSuccess else {
-                if !error.isRetriable {
-                    return machine.withLock { $0.fatal(error, api: "FindCoordinator") }
-                }
-                return machine.withLock { $0.coordinatorLost() }
-            }
-            let link = try cluster.coordinatorLink(nodeId: node, host: host, port: port)
-            shared.withLock { $0.coordinator = link }
+            _ = try await lookUpCoordinator()
             return machine.withLock { $0.coordinatorFound(now: .now) }
+        } catch let e as KafkaError where !e.isRetriable {
+            if case let .broker(code) = e.kind { return machine.withLock { $0.fatal(code, api: "FindCoordinator") } }
+            config.client.log("cgrp", "group \(groupId): FindCoordinator failed: \(e)")
+            return machine.withLock { $0.coordinatorLost() }
         } catch {
             config.client.log("cgrp", "group \(groupId): FindCoordinator failed: \(error)")
             return machine.withLock { $0.coordinatorLost() }
@@ -476,13 +478,7 @@ final class ConsumerGroup: Sendable {
     /// offset lookups outside the run loop, e.g. a consumer with manual assignment).
     private func coordinatorOrFind() async throws -> BrokerLink {
         if let l = shared.withLock({ $0.coordinator }) { return l }
-        let response = try await cluster.sendToAny(findCoordinatorRequest)
-        var (code, node, host, port) = (response.errorCode, response.nodeId, response.host, response.port)
-        if let c = response.coordinators.first { (code, node, host, port) = (c.errorCode, c.nodeId, c.host, c.port) }
-        if code != 0 { throw KafkaError.broker(KafkaErrorCode(rawValue: code), context: .init(apiKey: .findCoordinator)) }
-        let link = try cluster.coordinatorLink(nodeId: node, host: host, port: port)
-        shared.withLock { $0.coordinator = link }
-        return link
+        return try await lookUpCoordinator()
     }
 
     // MARK: Shutdown
