@@ -91,33 +91,10 @@ public final class FakeBroker: Sendable {
         self.rawTokens = rawTokens
         self.host = ipv6 ? "::1" : "127.0.0.1"
         self.handler = handler ?? { req, broker in broker.defaultAction(req) }
-        // CLOEXEC (here and on accepted sockets): a child process that a test spawns meanwhile
-        // (python peers, kwire, socat) must not inherit them — a socket held open by a child is
-        // never closed towards our client, which then waits for its request timeout.
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FakeBrokerError("socket failed") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if ipv6 {
-            var addr = sockaddr_in6()
-            addr.sin6_family = sa_family_t(AF_INET6)
-            addr.sin6_addr = in6addr_loopback
-            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw FakeBrokerError("bind/listen on ::1 failed") }
-            var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            port = Int(UInt16(bigEndian: addr.sin6_port))
-        } else {
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = 0
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard bound == 0, listen(fd, 64) == 0 else { close(fd); throw FakeBrokerError("bind/listen failed") }
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            port = Int(UInt16(bigEndian: addr.sin_port))
-        }
+        // CLOEXEC on accepted sockets too (see LoopbackListener): a child process that a test
+        // spawns must not keep a connection we drop open.
+        let (fd, port) = try LoopbackListener.open(ipv6: ipv6, backlog: 64, what: "FakeBroker")
+        self.port = port
         listenFD = fd
         var ranges: [ApiKey: ClosedRange<Int16>] = [:]
         for (k, d) in ApiRegistry.all { ranges[k] = d.versions }

@@ -102,19 +102,8 @@ public final class FaultProxy: Sendable {
     /// Starts listening on an ephemeral 127.0.0.1 port. Connections that arrive before
     /// `upstreamPort` is set are rejected.
     public init(upstreamPort: Int? = nil, faults: Faults = .none) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FakeBrokerError("FaultProxy: socket failed (errno \(errno))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 128) == 0 else { close(fd); throw FakeBrokerError("FaultProxy: bind/listen failed (errno \(errno))") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        let (fd, port) = try LoopbackListener.open(backlog: 128, what: "FaultProxy")
+        self.port = port
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { close(fd); throw FakeBrokerError("FaultProxy: pipe failed (errno \(errno))") }
