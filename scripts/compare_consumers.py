@@ -23,6 +23,8 @@ kwire-bench is built in release mode first unless --skip-build (then build it yo
 """
 import argparse, json, os, resource, subprocess, sys, time
 
+from bench_report import print_table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -132,16 +134,7 @@ def main():
                     print(f"warning: {client} read {r.get('messages')} of {args.messages}", file=sys.stderr)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr)
-        best = {}
-        for r in rows:
-            if r["client"] not in best or r["msgs_per_s"] > best[r["client"]]["msgs_per_s"]:
-                best[r["client"]] = r
-        ref = best["confluent-kafka"]
-        print(f"\nconsume: the same {args.messages} x {args.size} B records (one partition, topic {topic}) read by each client (best of {args.runs})")
-        print(f"{'client':<16}{'msgs/s':>12}{'MB/s':>9}{'CPU us/msg':>12}{'peak RSS MB':>13}{'vs librdkafka':>15}")
-        for c in clients:
-            r = best[c]
-            print(f"{c:<16}{r['msgs_per_s']:>12,}{r['mb_per_s']:>9}{r['cpu_us_per_msg']:>12}{r['peak_rss_mb']:>13}{r['msgs_per_s'] / ref['msgs_per_s']:>14.2f}x")
+        print_table(f"\nconsume: the same {args.messages} x {args.size} B records (one partition, topic {topic}) read by each client (best of {args.runs})", clients, rows)
         print(f"(confluent-kafka {version('confluent-kafka')}, kafka-python {version('kafka-python')})")
     finally:
         if started:

@@ -12,6 +12,8 @@ Loopback only.
 """
 import argparse, json, os, resource, subprocess, sys, time
 
+from bench_report import print_table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -116,16 +118,7 @@ def main():
                 r["client"] = client
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr)
-        best = {}
-        for r in rows:
-            if r["client"] not in best or r["msgs_per_s"] > best[r["client"]]["msgs_per_s"]:
-                best[r["client"]] = r
-        ref = best["confluent-kafka"]
-        print(f"\nproduce: {args.messages} x {args.size} B, acks={args.acks}, compression={args.compression}, linger.ms={args.linger_ms} (best of {args.runs})")
-        print(f"{'client':<16}{'msgs/s':>12}{'MB/s':>9}{'CPU us/msg':>12}{'peak RSS MB':>13}{'vs librdkafka':>15}")
-        for c in clients:
-            r = best[c]
-            print(f"{c:<16}{r['msgs_per_s']:>12,}{r['mb_per_s']:>9}{r['cpu_us_per_msg']:>12}{r['peak_rss_mb']:>13}{r['msgs_per_s'] / ref['msgs_per_s']:>14.2f}x")
+        print_table(f"\nproduce: {args.messages} x {args.size} B, acks={args.acks}, compression={args.compression}, linger.ms={args.linger_ms} (best of {args.runs})", clients, rows)
     finally:
         if started:
             subprocess.call([os.path.join(ROOT, "scripts/broker.sh"), "stop"], stderr=subprocess.DEVNULL)
