@@ -127,6 +127,8 @@ import KafkaProtocol
             """)
         header += withUnsafeBytes(of: count.bigEndian, Array.init)
         var out = header + records
+        // last_offset_delta = count - 1: record offset deltas must lie within the batch.
+        out.replaceSubrange(23 ..< 27, with: withUnsafeBytes(of: max(count - 1, 0).bigEndian, Array.init))
         out.replaceSubrange(8 ..< 12, with: withUnsafeBytes(of: Int32(out.count - 12).bigEndian, Array.init))
         out.replaceSubrange(17 ..< 21, with: crcBytes(out))
         return out

@@ -127,7 +127,9 @@ public enum Compression {
     static func decompress(
         _ codec: RecordCompression, _ input: UnsafeRawBufferPointer, maxOutput: Int, zstd: Result<ZstdLibrary, CompressionError>
     ) throws(CompressionError) -> [UInt8] {
-        let limit = max(0, maxOutput)
+        // Clamped so that `limit + 1` (how OutputBuffer notices "too large") and the buffer's
+        // doubling can never overflow: `maxOutput: .max` means "no limit", not a trap.
+        let limit = min(max(0, maxOutput), Int.max >> 2)
         switch codec {
         case .none:
             guard input.count <= limit else { throw .outputTooLarge(.none, limit: limit) }

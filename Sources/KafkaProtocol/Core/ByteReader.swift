@@ -33,6 +33,11 @@ public struct ByteReader: Sendable {
 
     @inline(__always)
     func need(_ n: Int, _ field: StaticString) throws {
+        // A negative count (API misuse or an unchecked wire value) is an error, never a trap or
+        // a step backwards.
+        if n < 0 {
+            throw ProtocolDecodingError(path: field.description, offset: offset, reason: .invalidLength(Int64(n)))
+        }
         if n > end - offset {
             throw ProtocolDecodingError(path: field.description, offset: offset, reason: .truncated(needed: n, remaining: end - offset))
         }

@@ -60,6 +60,11 @@ public struct LegacyMessage: Sendable {
             let computed = verifyCRC ? CRC32.update(0, UnsafeRawBufferPointer(rebasing: raw[range.lowerBound + 16 ..< range.upperBound])) : crc
             return (offset, crc, magic, attributes, timestamp, key, value, computed)
         }
+        // `offset + 1` is the next fetch position: an offset of Int64.max (outside the CRC, so
+        // any middlebox can write it) would make that arithmetic trap downstream.
+        guard f.0 < Int64.max else {
+            throw RecordDecodingError(path: "offset", offset: range.lowerBound, reason: .invalid("offset \(f.0) leaves no next offset"))
+        }
         offset = f.0
         crc = f.1
         magic = f.2
@@ -92,6 +97,8 @@ public struct LegacyMessage: Sendable {
         let inner: [UInt8]
         do {
             inner = try decompress(compression, Array(value))
+        } catch let e as DecompressionBudgetExhausted {
+            throw RecordDecodingError(path: "value", offset: value.startIndex, reason: .decompressionBudgetExhausted(remaining: e.remaining))
         } catch {
             throw RecordDecodingError(path: "value", offset: value.startIndex, reason: .decompressionFailed(compression, String(describing: error)))
         }
@@ -116,10 +123,19 @@ public struct LegacyMessage: Sendable {
         }
         guard let last = messages.last else { return [] }
         // Magic 1: relative inner offsets, the wrapper carries the last one's absolute offset.
-        let shift: Int64 = magic >= 1 ? offset &- last.offset : 0
+        let (shift, shiftOverflow): (Int64, Bool) = magic >= 1 ? offset.subtractingReportingOverflow(last.offset) : (0, false)
         let appendTime: Int64? = timestampType == .logAppendTime ? timestamp : nil
-        return messages.map { m in
-            Record(sharing: m.key, m.value, in: inner, offset: m.offset &+ shift, timestamp: appendTime ?? m.timestamp ?? -1)
+        var out: [Record] = []
+        out.reserveCapacity(messages.count)
+        for m in messages {
+            // Hostile relative offsets must not wrap into a bogus absolute offset (or Int64.max,
+            // which has no next offset).
+            let (absolute, overflow) = m.offset.addingReportingOverflow(shift)
+            guard !shiftOverflow, !overflow, absolute < Int64.max else {
+                throw RecordDecodingError(path: path + ".offset", offset: m.byteRange.lowerBound, reason: .invalid("inner offset \(m.offset) with wrapper offset \(offset) is out of range"))
+            }
+            out.append(Record(sharing: m.key, m.value, in: inner, offset: absolute, timestamp: appendTime ?? m.timestamp ?? -1))
         }
+        return out
     }
 }

@@ -118,6 +118,13 @@ public struct RecordBatch: Sendable {
         if h.13 != crc {
             throw RecordDecodingError(path: "crc", offset: range.lowerBound + 17, reason: .crcMismatch(stored: crc, computed: h.13))
         }
+        // The base offset lies outside the CRC: whatever it says, every record offset and the
+        // next fetch position (`lastOffset + 1`) must be representable, or the arithmetic on
+        // them downstream would trap or wrap.
+        // (An empty batch — no records appended yet — has last_offset_delta -1.)
+        guard lastOffsetDelta >= -1, baseOffset <= Int64.max - 1 - Int64(max(0, lastOffsetDelta)) else {
+            throw RecordDecodingError(path: "base_offset", offset: range.lowerBound, reason: .invalid("base_offset \(baseOffset) with last_offset_delta \(lastOffsetDelta) leaves no next offset"))
+        }
     }
 
     /// The CRC-32C of the batch's bytes as they are (compare with `crc`).
@@ -137,7 +144,7 @@ public struct RecordBatch: Sendable {
         }
         let logAppendTime: Int64? = attributes.timestampType == .logAppendTime ? maxTimestamp : nil
         if compression == .none {
-            return try RecordReader(storage: storage, range: start ..< byteRange.upperBound, count: recordCount, baseOffset: baseOffset, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime, decompressed: false)
+            return try RecordReader(storage: storage, range: start ..< byteRange.upperBound, count: recordCount, baseOffset: baseOffset, lastOffsetDelta: lastOffsetDelta, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime, decompressed: false)
         }
         guard let decompress else {
             throw RecordDecodingError(path: "records", offset: start, reason: .unsupportedCompression(compression))
@@ -145,10 +152,12 @@ public struct RecordBatch: Sendable {
         let plain: [UInt8]
         do {
             plain = try decompress(compression, Array(storage[start ..< byteRange.upperBound]))
+        } catch let e as DecompressionBudgetExhausted {
+            throw RecordDecodingError(path: "records", offset: start, reason: .decompressionBudgetExhausted(remaining: e.remaining))
         } catch {
             throw RecordDecodingError(path: "records", offset: start, reason: .decompressionFailed(compression, String(describing: error)))
         }
-        return try RecordReader(storage: plain, range: 0 ..< plain.count, count: recordCount, baseOffset: baseOffset, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime, decompressed: true)
+        return try RecordReader(storage: plain, range: 0 ..< plain.count, count: recordCount, baseOffset: baseOffset, lastOffsetDelta: lastOffsetDelta, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime, decompressed: true)
     }
 
     /// All the batch's records (see `records(decompress:)`).
@@ -180,12 +189,15 @@ public struct RecordReader: Sendable {
     /// Records not yet read.
     public private(set) var remaining: Int
     let baseOffset: Int64
+    /// Record offset deltas must lie in 0...lastOffsetDelta (the batch header checked that
+    /// baseOffset + lastOffsetDelta + 1 is representable), so record offsets never wrap.
+    let lastOffsetDelta: Int32
     let baseTimestamp: Int64
     let logAppendTime: Int64?
     let decompressed: Bool
     var index = 0
 
-    init(storage: [UInt8], range: Range<Int>, count: Int32, baseOffset: Int64, baseTimestamp: Int64, logAppendTime: Int64?, decompressed: Bool) throws(RecordDecodingError) {
+    init(storage: [UInt8], range: Range<Int>, count: Int32, baseOffset: Int64, lastOffsetDelta: Int32, baseTimestamp: Int64, logAppendTime: Int64?, decompressed: Bool) throws(RecordDecodingError) {
         // Every record takes at least 7 bytes: a larger count is a lie (and must not size an
         // allocation).
         guard Int(count) <= range.count / RecordBatch.minimumRecordSize else {
@@ -196,6 +208,7 @@ public struct RecordReader: Sendable {
         end = range.upperBound
         remaining = Int(count)
         self.baseOffset = baseOffset
+        self.lastOffsetDelta = lastOffsetDelta
         self.baseTimestamp = baseTimestamp
         self.logAppendTime = logAppendTime
         self.decompressed = decompressed
@@ -214,14 +227,14 @@ public struct RecordReader: Sendable {
         // Results leave the closure through captured locals rather than a generic return
         // value: measurably fewer copies (retains) of the record on this per-record path.
         let storage = self.storage
-        let (start, end, baseOffset, baseTimestamp, logAppendTime) = (position, self.end, self.baseOffset, self.baseTimestamp, self.logAppendTime)
+        let (start, end, baseOffset, lastOffsetDelta, baseTimestamp, logAppendTime) = (position, self.end, self.baseOffset, self.lastOffsetDelta, self.baseTimestamp, self.logAppendTime)
         var record: Record?
         var failure: RecordDecodingError?
         var next = start
         storage.withUnsafeBytes { raw in
             var c = RecordCursor(raw, position: start, end: end)
             do throws(RecordDecodingError) {
-                record = try Self.decodeRecord(&c, storage: storage, baseOffset: baseOffset, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime).record(storage)
+                record = try Self.decodeRecord(&c, storage: storage, baseOffset: baseOffset, lastOffsetDelta: lastOffsetDelta, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime).record(storage)
                 next = c.position
             } catch {
                 failure = error
@@ -234,10 +247,29 @@ public struct RecordReader: Sendable {
         return record
     }
 
+    /// Records decoded into a buffer reserved up front; beyond that the array grows as records
+    /// really decode. A hostile count (bounded only by section size / 7 bytes) must not reserve
+    /// ~11 bytes of `Record` per wire byte before a single record proved to exist.
+    static let maxReservedRecords = 16_384
+
     /// Every record left.
     public mutating func readAll() throws(RecordDecodingError) -> [Record] {
+        if remaining > Self.maxReservedRecords {
+            // Rare (a normal 1 MB batch holds ~10 k records): the fast path for the first
+            // chunk, then one record at a time with geometric growth.
+            var out = try readChunk(Self.maxReservedRecords)
+            while let r = try next() { out.append(r) }
+            return out
+        }
+        let out = try readChunk(remaining)
+        _ = try next() // nil, or the trailing-bytes error
+        return out
+    }
+
+    /// The next `count` (≤ remaining) records, built in place.
+    private mutating func readChunk(_ count: Int) throws(RecordDecodingError) -> [Record] {
         let storage = self.storage
-        let (start, end, count, baseOffset, baseTimestamp, logAppendTime) = (position, self.end, remaining, self.baseOffset, self.baseTimestamp, self.logAppendTime)
+        let (start, end, baseOffset, lastOffsetDelta, baseTimestamp, logAppendTime) = (position, self.end, self.baseOffset, self.lastOffsetDelta, self.baseTimestamp, self.logAppendTime)
         var failure: RecordDecodingError?
         var consumed = start
         // Records are built in place in the array's storage (`append` cost an extra copy of each
@@ -247,7 +279,7 @@ public struct RecordReader: Sendable {
                 var c = RecordCursor(raw, position: start, end: end)
                 do throws(RecordDecodingError) {
                     while initialized < count {
-                        let r = try Self.decodeRecord(&c, storage: storage, baseOffset: baseOffset, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime)
+                        let r = try Self.decodeRecord(&c, storage: storage, baseOffset: baseOffset, lastOffsetDelta: lastOffsetDelta, baseTimestamp: baseTimestamp, logAppendTime: logAppendTime)
                         (buffer.baseAddress! + initialized).initialize(to: r.record(storage))
                         initialized += 1
                     }
@@ -260,8 +292,7 @@ public struct RecordReader: Sendable {
         if let failure { throw prefixed(failure.prefixed("records[\(index + out.count)]")) }
         position = consumed
         index += out.count
-        remaining = 0
-        _ = try next() // nil, or the trailing-bytes error
+        remaining -= out.count
         return out
     }
 
@@ -272,7 +303,7 @@ public struct RecordReader: Sendable {
 
     /// Decodes the record at the cursor.
     @inline(__always)
-    static func decodeRecord(_ c: inout RecordCursor, storage: [UInt8], baseOffset: Int64, baseTimestamp: Int64, logAppendTime: Int64?) throws(RecordDecodingError) -> RawRecord {
+    static func decodeRecord(_ c: inout RecordCursor, storage: [UInt8], baseOffset: Int64, lastOffsetDelta: Int32, baseTimestamp: Int64, logAppendTime: Int64?) throws(RecordDecodingError) -> RawRecord {
         let lengthAt = c.position
         let length = try c.varint("length")
         guard length >= 0, Int(length) <= c.remaining else {
@@ -282,7 +313,11 @@ public struct RecordReader: Sendable {
         var r = RecordCursor(base: c.base, position: c.position, end: recordEnd)
         _ = try r.uint8("attributes")
         let timestampDelta = try r.varlong("timestamp_delta")
+        let offsetDeltaAt = r.position
         let offsetDelta = try r.varint("offset_delta")
+        guard offsetDelta >= 0, offsetDelta <= lastOffsetDelta else {
+            throw RecordDecodingError(path: "offset_delta", offset: offsetDeltaAt, reason: .invalid("offset_delta \(offsetDelta) outside 0...\(lastOffsetDelta) (last_offset_delta)"))
+        }
         let key = try r.varintBytes("key", nullable: true)
         let value = try r.varintBytes("value", nullable: true)
         let headerCountAt = r.position

@@ -24,6 +24,9 @@ public struct RecordDecodingError: Error, Sendable, Equatable, CustomStringConve
         case unsupportedCompression(RecordCompression)
         /// The decompressor failed (its error, described).
         case decompressionFailed(RecordCompression, String)
+        /// The batch would inflate past what is left of a shared `DecompressionBudget` (e.g. one
+        /// fetch response's): the batch itself may be fine; decode it later with a fresh budget.
+        case decompressionBudgetExhausted(remaining: Int)
         /// Bytes were left over after the declared records.
         case trailingBytes(Int)
         /// Anything else, described in words.
@@ -59,6 +62,7 @@ public struct RecordDecodingError: Error, Sendable, Equatable, CustomStringConve
         case let .unknownCompressionCodec(c): what = "unknown compression codec \(c)"
         case let .unsupportedCompression(c): what = "unsupported compression \(c) (no decompressor)"
         case let .decompressionFailed(c, e): what = "\(c) decompression failed: \(e)"
+        case let .decompressionBudgetExhausted(left): what = "the decompression budget is spent (\(left) bytes left)"
         case let .trailingBytes(n): what = "\(n) bytes after the last record"
         case let .invalid(s): what = s
         }
