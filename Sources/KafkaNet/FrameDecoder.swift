@@ -3,12 +3,17 @@ import KafkaProtocol
 /// Splits a byte stream into Kafka frames (4-byte big-endian size, then the payload).
 ///
 /// Sans-I/O, like swift-nio's ByteToMessageDecoder: feed it whatever the socket returned —
-/// one byte or many frames at a time — and collect complete payloads. Each payload is allocated
-/// once at its announced size (bounded by `maxFrameSize`) and filled in place, so a 5 MB fetch
-/// response is copied exactly once.
+/// one byte or many frames at a time — and collect complete payloads.
+///
+/// The announced size is a claim, not a fact: a peer can announce 100 MB and send four bytes.
+/// So a payload's buffer starts at most `initialReservation` bytes and grows (×4, never past
+/// the announced size) as bytes really arrive — memory follows what was received, and a large
+/// frame is still copied only ~1.3 times on average.
 public struct FrameDecoder: Sendable {
     /// Largest payload accepted; a bigger size prefix is a protocol error, not an allocation.
     public let maxFrameSize: Int
+    /// Most bytes reserved for a payload before its bytes arrive.
+    public static let initialReservation = 256 * 1024
     private var sizeBytes: [UInt8] = []
     private var current: [UInt8] = []
     private var currentSize = -1
@@ -17,6 +22,9 @@ public struct FrameDecoder: Sendable {
         self.maxFrameSize = maxFrameSize
         sizeBytes.reserveCapacity(4)
     }
+
+    /// Bytes held for the frame being received (its buffer's capacity; for tests).
+    public var reservedBytes: Int { current.capacity }
 
     /// True when no partial frame is buffered.
     public var isIdle: Bool { sizeBytes.isEmpty && currentSize < 0 }
@@ -39,10 +47,13 @@ public struct FrameDecoder: Sendable {
                 }
                 currentSize = size
                 current = []
-                current.reserveCapacity(size)
+                current.reserveCapacity(min(size, Self.initialReservation))
             }
             let take = min(currentSize - current.count, n - i)
             if take > 0 {
+                if current.count + take > current.capacity {
+                    current.reserveCapacity(min(currentSize, max(current.count + take, current.capacity * 4)))
+                }
                 current.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + take]))
                 i += take
             }

@@ -35,6 +35,7 @@ struct OpenSSL: Sendable {
     let SSL_read: @convention(c) (Ptr?, UnsafeMutableRawPointer?, Int32) -> Int32
     let SSL_write: @convention(c) (Ptr?, UnsafeRawPointer?, Int32) -> Int32
     let SSL_shutdown: @convention(c) (Ptr?) -> Int32
+    let SSL_pending: @convention(c) (Ptr?) -> Int32
     let SSL_get_verify_result: @convention(c) (Ptr?) -> Int
     let X509_verify_cert_error_string: @convention(c) (Int) -> UnsafePointer<CChar>?
     let ERR_get_error: @convention(c) () -> UInt
@@ -98,6 +99,7 @@ struct OpenSSL: Sendable {
             SSL_read: sym("SSL_read", (@convention(c) (Ptr?, UnsafeMutableRawPointer?, Int32) -> Int32).self) ?? { _, _, _ in -1 },
             SSL_write: sym("SSL_write", (@convention(c) (Ptr?, UnsafeRawPointer?, Int32) -> Int32).self) ?? { _, _, _ in -1 },
             SSL_shutdown: sym("SSL_shutdown", (@convention(c) (Ptr?) -> Int32).self) ?? { _ in 0 },
+            SSL_pending: sym("SSL_pending", (@convention(c) (Ptr?) -> Int32).self) ?? { _ in 0 },
             SSL_get_verify_result: sym("SSL_get_verify_result", (@convention(c) (Ptr?) -> Int).self) ?? { _ in 0 },
             X509_verify_cert_error_string: sym("X509_verify_cert_error_string", (@convention(c) (Int) -> UnsafePointer<CChar>?).self) ?? { _ in nil },
             ERR_get_error: sym("ERR_get_error", (@convention(c) () -> UInt).self) ?? { 0 },

@@ -17,6 +17,9 @@ public struct TLSConfiguration: Sendable, CustomStringConvertible, CustomDebugSt
     public var keyLocation: String?
     /// `ssl.key.password`: password of an encrypted private key.
     public var keyPassword: String?
+    /// The OpenSSL context built from these settings, shared by the copies of this value (so by
+    /// every connection of a client) and rebuilt only when the settings differ.
+    public let contextCache = TLSContextCache()
 
     public init() {}
 

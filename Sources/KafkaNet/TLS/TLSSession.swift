@@ -13,68 +13,23 @@ final class TLSSession: @unchecked Sendable {
     enum IO { case done(Int), wantRead, wantWrite, closed, failed(KafkaError) }
 
     private let lib: OpenSSL
-    private var ctx: OpaquePointer?
+    /// Keeps the shared `SSL_CTX` alive as long as this session.
+    private let context: TLSContext
     private var ssl: OpaquePointer?
-    private var keyPassword: UnsafeMutablePointer<CChar>?
     private let remote: String
 
-    init(config: TLSConfiguration, host: String, fd: Int32, remote: String) throws {
+    /// A client session on the connected (or connecting) socket `fd`, verifying `host`.
+    /// Cheap: the context (trust store, client certificate) is built once per configuration.
+    init(context: TLSContext, config: TLSConfiguration, host: String, fd: Int32, remote: String) throws(KafkaError) {
         self.remote = remote
-        let lib: OpenSSL
-        switch OpenSSL.shared {
-        case let .success(l): lib = l
-        case let .failure(e): throw e.with(.init(broker: remote))
-        }
+        self.context = context
+        let lib = context.lib
         self.lib = lib
-        // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a connection the
-        // peer reset (plain sockets use sendmsg with MSG_NOSIGNAL instead). Ignore SIGPIPE so
-        // such a write fails with EPIPE rather than killing the process.
-        _ = signal(SIGPIPE, SIG_IGN)
         lib.ERR_clear_error()
         func failure(_ what: String) -> KafkaError {
             KafkaError(.configuration, "TLS setup for \(remote): \(what)\(lib.errorQueueText().map { " (\($0))" } ?? "")", context: .init(broker: remote))
         }
-        guard let ctx = lib.SSL_CTX_new(lib.TLS_client_method()) else { throw failure("cannot create an SSL context") }
-        self.ctx = ctx
-        _ = lib.SSL_CTX_ctrl(ctx, OpenSSL.SSL_CTRL_SET_MIN_PROTO_VERSION, OpenSSL.TLS1_2_VERSION, nil)
-        _ = lib.SSL_CTX_ctrl(ctx, OpenSSL.SSL_CTRL_MODE, OpenSSL.SSL_MODE_ENABLE_PARTIAL_WRITE | OpenSSL.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, nil)
-        if let ca = config.caLocation {
-            var isDir = false
-            var st = stat()
-            if stat(ca, &st) == 0 { isDir = (st.st_mode & S_IFMT) == S_IFDIR } else {
-                shutdown()
-                throw failure("ssl.ca.location \(ca) does not exist")
-            }
-            let ok = isDir ? lib.SSL_CTX_load_verify_locations(ctx, nil, ca) : lib.SSL_CTX_load_verify_locations(ctx, ca, nil)
-            guard ok == 1 else { shutdown(); throw failure("cannot load CA certificates from \(ca)") }
-        } else {
-            _ = lib.SSL_CTX_set_default_verify_paths(ctx)
-        }
-        lib.SSL_CTX_set_verify(ctx, config.verifyCertificate ? OpenSSL.SSL_VERIFY_PEER : OpenSSL.SSL_VERIFY_NONE, nil)
-        if let password = config.keyPassword {
-            keyPassword = strdup(password)
-            lib.SSL_CTX_set_default_passwd_cb_userdata(ctx, UnsafeMutableRawPointer(keyPassword))
-            lib.SSL_CTX_set_default_passwd_cb(ctx) { buf, size, _, user in
-                // Copies the password handed over as user data; no captures in a C callback.
-                guard let buf, let user else { return 0 }
-                let pw = user.assumingMemoryBound(to: CChar.self)
-                let n = min(Int(strlen(pw)), Int(size) - 1)
-                guard n >= 0 else { return 0 }
-                memcpy(buf, pw, n)
-                buf[n] = 0
-                return Int32(n)
-            }
-        }
-        if let cert = config.certificateLocation {
-            guard lib.SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 else { shutdown(); throw failure("cannot load client certificate \(cert)") }
-            guard let key = config.keyLocation else { shutdown(); throw failure("ssl.certificate.location needs ssl.key.location") }
-            guard lib.SSL_CTX_use_PrivateKey_file(ctx, key, OpenSSL.SSL_FILETYPE_PEM) == 1 else {
-                shutdown()
-                throw failure("cannot load client key \(key) (wrong ssl.key.password?)")
-            }
-            guard lib.SSL_CTX_check_private_key(ctx) == 1 else { shutdown(); throw failure("client key does not match the certificate") }
-        }
-        guard let ssl = lib.SSL_new(ctx) else { shutdown(); throw failure("cannot create an SSL session") }
+        guard let ssl = lib.SSL_new(context.ctx) else { throw failure("cannot create an SSL session") }
         self.ssl = ssl
         _ = lib.SSL_set_fd(ssl, fd)
         let isIP = Self.isIPLiteral(host)
@@ -137,23 +92,23 @@ final class TLSSession: @unchecked Sendable {
         }
     }
 
-    /// Sends close_notify (best effort) and frees everything. Idempotent.
+    /// Decrypted bytes buffered inside OpenSSL, not yet read (epoll cannot see them).
+    var pendingBytes: Int {
+        guard let ssl else { return 0 }
+        return Int(lib.SSL_pending(ssl))
+    }
+
+    /// Sends close_notify (best effort) and frees the session. Idempotent.
     func shutdown() {
         if let ssl {
             _ = lib.SSL_shutdown(ssl)
             lib.SSL_free(ssl)
             self.ssl = nil
         }
-        if let ctx {
-            lib.SSL_CTX_free(ctx)
-            self.ctx = nil
-        }
-        if let keyPassword {
-            memset(keyPassword, 0, strlen(keyPassword))
-            free(keyPassword)
-            self.keyPassword = nil
-        }
     }
 
-    deinit { shutdown() }
+    deinit {
+        // No close_notify here: the descriptor may already be closed (and its number reused).
+        if let ssl { lib.SSL_free(ssl) }
+    }
 }
