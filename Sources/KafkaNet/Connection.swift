@@ -137,6 +137,8 @@ public final class Connection: EventHandler, Sendable {
                 // Under the lock, so that a concurrent close sees either no registration (and
                 // closes the socket itself) or this one (and retires it through the loop).
                 s.registration = try loop.register(socket, handler: self, writable: true)
+                // Writability is how a non-blocking connect reports completion.
+                s.wantWritable = true
             } catch {
                 let e = KafkaError(.connection, "cannot watch the socket to \(remote): \(error)", context: .init(broker: remote), underlying: error)
                 s.phase = .closed(e)
