@@ -216,6 +216,9 @@ public final class Connection: EventHandler, Sendable {
         }
     }
 
+    /// The socket's descriptor number (tests: it must stay open until the loop retires it).
+    var descriptor: Int32 { socket.fd }
+
     /// Number of requests awaiting a response.
     public var inflightCount: Int { state.withLock { $0.inflight.count } }
 

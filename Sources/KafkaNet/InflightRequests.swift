@@ -62,6 +62,9 @@ mutating func assignCorrelationId() -> Int32 {
         return id
     }
 
+    /// Makes `id` the next correlation id (tests: the wrap at Int32.max).
+    mutating func skipCorrelationIds(to id: Int32) { nextId = max(1, id) }
+
     /// Records a request written to the socket that expects an answer.
 mutating func append(correlationId: Int32, waiter: Waiter, deadline: ContinuousClock.Instant, token: UInt64, apiKey: ApiKey, apiVersion: Int16, raw: Bool = false) {
         entries.append(Entry(correlationId: correlationId, waiter: waiter, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw))

@@ -64,4 +64,28 @@ import KafkaProtocol
             Issue.record("unexpected \(error)")
         }
     }
+
+    @Test func anAnnouncedSizeDoesNotReserveMemoryBeforeTheBytesArrive() throws {
+        // 100 MB announced, 10 bytes sent: a peer's claim must not cost 100 MB.
+        var d = FrameDecoder()
+        try d.feed([0x05, 0xF5, 0xE1, 0x00] + [UInt8](repeating: 1, count: 10)) { _ in Issue.record("no frame yet") }
+        #expect(d.reservedBytes <= FrameDecoder.initialReservation)
+        // As bytes arrive the buffer grows, never past the announced size, and the frame is exact.
+        var d2 = FrameDecoder()
+        let size = 3 * 1024 * 1024 + 17
+        let payload = (0 ..< size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let framed = [UInt8(size >> 24), UInt8(size >> 16 & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF)] + payload
+        var got: [[UInt8]] = []
+        var i = 0
+        var maxReserved = 0
+        while i < framed.count {
+            let n = min(64 * 1024 + 3, framed.count - i)
+            try d2.feed(Array(framed[i ..< i + n])) { got.append($0) }
+            maxReserved = max(maxReserved, d2.reservedBytes)
+            #expect(d2.reservedBytes <= max(FrameDecoder.initialReservation, 4 * (i + n)))
+            i += n
+        }
+        #expect(got == [payload])
+        #expect(maxReserved <= size + 64)
+    }
 }

@@ -28,6 +28,20 @@ struct TLSTests {
             return try await g.reduce(0, +)
         }
         #expect(counts == 50)
+        // More connections with the same settings reuse the one SSL_CTX (the CA file is read
+        // once, off the loop), and a copy with other settings gets its own.
+        for _ in 0 ..< 3 {
+            let more = try await BrokerConnection.connect(host: "localhost", port: front.port, options: o)
+            _ = try await more.send(MetadataRequest(topics: ["secure"]), timeout: .seconds(5))
+            more.close()
+        }
+        #expect(tls.contextCache.builds == 1)
+        var other = tls
+        other.verifyHostname = false
+        o.tls = other
+        let third = try await BrokerConnection.connect(host: "localhost", port: front.port, options: o)
+        third.close()
+        #expect(tls.contextCache.builds == 2)
     }
 
     @Test func anUntrustedCertificateFailsWithACertificateError() async throws {
