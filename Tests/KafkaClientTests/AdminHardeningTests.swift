@@ -30,7 +30,8 @@ import KafkaTestSupport
     }
 
     enum Call: String, CaseIterable, Sendable {
-        case metadata, listTopics, describeCluster, createTopics, deleteTopics, listGroups, describeGroups, listOffsets, groupLag
+        case metadata, listTopics, describeTopics, describeCluster, createTopics, deleteTopics, listGroups, describeGroups, deleteGroups
+        case listOffsets, groupOffsets, alterGroupOffsets, groupLag
 
         func run(_ a: KafkaAdminClient) async throws {
             switch self {
@@ -42,6 +43,10 @@ import KafkaTestSupport
             case .listGroups: _ = try await a.listGroups()
             case .describeGroups: _ = try await a.describeGroups(["g"])
             case .listOffsets: _ = try await a.listOffsets([TopicPartition(topic: "t", partition: 0)])
+            case .describeTopics: _ = try await a.describeTopics(["t"])
+            case .deleteGroups: _ = try await a.deleteGroups(["g"])
+            case .groupOffsets: _ = try await a.listConsumerGroupOffsets("g")
+            case .alterGroupOffsets: _ = try await a.alterConsumerGroupOffsets("g", offsets: [TopicPartition(topic: "t", partition: 0): ConsumerGroupOffset(offset: 1)])
             case .groupLag: _ = try await a.consumerGroupLag("g")
             }
         }
@@ -87,7 +92,7 @@ import KafkaTestSupport
 
     /// The same while connected and answering metadata, but silent on the call itself (a
     /// request in flight, and retry rounds in between).
-    @Test(.timeLimit(.minutes(1)), arguments: [Call.createTopics, .describeGroups, .listGroups, .listOffsets])
+    @Test(.timeLimit(.minutes(1)), arguments: [Call.createTopics, .describeGroups, .deleteGroups, .groupOffsets, .listGroups, .listOffsets])
     func adminCallsHonourCancellationInFlight(_ call: Call) async throws {
         let broker = try FakeBroker { req, b in
             switch req.header.apiKey {
