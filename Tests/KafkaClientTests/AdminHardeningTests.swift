@@ -150,6 +150,22 @@ import KafkaTestSupport
         try await eventually("the broker sees its connections close", timeout: .seconds(10), every: .milliseconds(10)) { broker.openConnections == 0 }
     }
 
+    /// Sub-second timeouts reach CreateTopics and DeleteTopics as milliseconds (they were
+    /// truncated to whole seconds: 0, "do not wait").
+    @Test(.timeLimit(.minutes(1)))
+    func subSecondAdminTimeoutsAreMilliseconds() async throws {
+        let broker = try FakeBroker()
+        defer { broker.stop() }
+        let a = try admin([broker.address])
+        _ = try await a.createTopics([NewTopic(name: "x", partitions: 1)], timeout: .milliseconds(500))
+        _ = try await a.deleteTopics(["x"], timeout: .milliseconds(250))
+        let create = try #require(broker.received.last { $0.header.apiKey == .createTopics }).decode(CreateTopicsRequest.self)
+        let delete = try #require(broker.received.last { $0.header.apiKey == .deleteTopics }).decode(DeleteTopicsRequest.self)
+        #expect(create.timeoutMs == 500)
+        #expect(delete.timeoutMs == 250)
+        await a.close()
+    }
+
     /// A coordinator that moves again and again: the cluster keeps a bounded number of
     /// coordinator links (a moved node's old address is replaced at once).
     @Test func coordinatorLinksStayBounded() throws {
