@@ -19,8 +19,11 @@ final class Cluster: Sendable {
         var refreshedAt: ContinuousClock.Instant?
         var links: [Int32: BrokerLink] = [:]
         /// Group coordinator connections, kept apart from data connections so that a JoinGroup
-        /// the broker holds for seconds never queues behind (or in front of) a Fetch.
-        var coordinatorLinks: [String: BrokerLink] = [:]
+        /// the broker holds for seconds never queues behind (or in front of) a Fetch. Keyed
+        /// `node@host:port`, with the lookup sequence number of their last use (see
+        /// `coordinatorLink`: bounded, least recently looked up evicted first).
+        var coordinatorLinks: [String: (link: BrokerLink, lastUsed: UInt64)] = [:]
+        var coordinatorLookups: UInt64 = 0
         var closed = false
         var bootstrapCursor = 0
     }
@@ -80,6 +83,14 @@ final class Cluster: Sendable {
                     continue
                 }
             }
+            // A coordinator link to a node the metadata now places elsewhere is stale. (One to a
+            // node the metadata does not list yet is kept: FindCoordinator can name a broker
+            // that just joined.)
+            for (key, entry) in s.coordinatorLinks {
+                guard let id = entry.link.nodeId, let b = merged.brokers[id], b.host != entry.link.host || b.port != entry.link.port else { continue }
+                entry.link.close()
+                s.coordinatorLinks[key] = nil
+            }
             return merged
         }
     }
@@ -98,17 +109,44 @@ final class Cluster: Sendable {
         }
     }
 
+    /// How many coordinator links are kept at most. One client talks to one group coordinator
+    /// at a time (a consumer has one group); a few spare keep the previous coordinator usable
+    /// for requests still finishing there after the group moved.
+    static let maxCoordinatorLinks = 3
+
     /// A dedicated connection to a group coordinator (as FindCoordinator named it).
+    ///
+    /// Links are not kept forever: a new coordinator replaces an older link to the same node
+    /// id (the node moved), and beyond `maxCoordinatorLinks` the least recently looked-up link
+    /// is closed, so a coordinator that keeps moving does not accumulate connections.
     func coordinatorLink(nodeId: Int32, host: String, port: Int32) throws -> BrokerLink {
-        try state.withLock { s in
+        let (link, retired) = try state.withLock { s -> (BrokerLink, [BrokerLink]) in
             if s.closed { throw KafkaError(.closed, "client closed") }
+            s.coordinatorLookups &+= 1
             let key = "\(nodeId)@\(host):\(port)"
-            if let l = s.coordinatorLinks[key] { return l }
+            if let l = s.coordinatorLinks[key]?.link {
+                s.coordinatorLinks[key]?.lastUsed = s.coordinatorLookups
+                return (l, [])
+            }
+            var retired: [BrokerLink] = []
+            for (k, e) in s.coordinatorLinks where e.link.nodeId == nodeId {
+                retired.append(e.link)
+                s.coordinatorLinks[k] = nil
+            }
+            while s.coordinatorLinks.count >= Self.maxCoordinatorLinks, let oldest = s.coordinatorLinks.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                retired.append(oldest.value.link)
+                s.coordinatorLinks[oldest.key] = nil
+            }
             let l = BrokerLink(host: host, port: Int(port), nodeId: nodeId, options: options, requestTimeout: config.requestTimeout)
-            s.coordinatorLinks[key] = l
-            return l
+            s.coordinatorLinks[key] = (l, s.coordinatorLookups)
+            return (l, retired)
         }
+        for l in retired { l.close() }
+        return link
     }
+
+    /// Coordinator links currently kept (tests check they stay bounded).
+    var coordinatorLinkCount: Int { state.withLock { $0.coordinatorLinks.count } }
 
     /// Links to try for a request any broker can answer: known brokers first (connected ones
     /// leading), then the bootstrap servers, starting at a rotating position.
@@ -167,6 +205,8 @@ final class Cluster: Sendable {
     func withRetries<T: Sendable>(_ what: String, budget: Duration? = nil, _ operation: () async throws -> T) async throws -> T {
         var rounds = RetryRounds(config: config, budget: budget)
         while true {
+            // A cancelled task stops here (and in `rounds.next()`), not after the whole budget.
+            try RetryRounds.checkCancellation()
             do {
                 return try await operation()
             } catch let e as KafkaError where e.isRetriable {
@@ -182,9 +222,13 @@ final class Cluster: Sendable {
         let links: [BrokerLink] = state.withLock { s in
             s.closed = true
             defer { s.links = [:]; s.coordinatorLinks = [:] }
-            return Array(s.links.values) + Array(s.coordinatorLinks.values)
+            return Array(s.links.values) + s.coordinatorLinks.values.map(\.link)
         }
         for l in links + bootstrap { l.close() }
         options.sasl?.tokenSource?.stop()
     }
+
+    /// A cluster its owner dropped without `close()` still closes its connections (they are
+    /// held by the event loop, not by the links, so they would otherwise stay open).
+    deinit { close() }
 }

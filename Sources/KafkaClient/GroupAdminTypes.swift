@@ -168,7 +168,8 @@ public struct ConsumerGroupPartitionLag: Sendable {
     /// broker reports a log end below the commit (a truncated log, or a broker's bug).
     public var lag: Int64? {
         guard case let .success(end) = logEndOffset else { return nil }
-        return end - committedOffset
+        // Both are wire values: saturate rather than trap on absurd ones.
+        return end.saturatingSubtracting(committedOffset)
     }
 }
 
@@ -178,5 +179,5 @@ public struct ConsumerGroupLag: Sendable {
     /// Sorted by topic, then partition.
     public var partitions: [ConsumerGroupPartitionLag]
     /// The sum of the known lags.
-    public var totalLag: Int64 { partitions.reduce(0) { $0 + ($1.lag ?? 0) } }
+    public var totalLag: Int64 { partitions.reduce(0) { $0.saturatingAdding($1.lag ?? 0) } }
 }

@@ -52,7 +52,7 @@ extension KafkaAdminClient {
                 do {
                     let link = try await coordinatorLink(broker)
                     steps = try await operation(link, broker, members)
-                } catch let e as KafkaError where e.kind == .closed {
+                } catch let e as KafkaError where e.kind == .closed || e.kind == .cancelled {
                     throw e
                 } catch let e as KafkaError {
                     for g in members {

@@ -60,7 +60,7 @@ extension KafkaAdminClient {
                 let response: ListOffsetsResponse
                 do {
                     response = try await cluster.link(forNode: leader).send(request)
-                } catch let e as KafkaError where e.kind == .closed {
+                } catch let e as KafkaError where e.kind == .closed || e.kind == .cancelled {
                     throw e
                 } catch let e as KafkaError {
                     for tp in tps { if e.isRetriable { retry[tp] = e } else { results[tp] = .failure(e) } }

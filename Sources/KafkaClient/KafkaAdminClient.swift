@@ -42,7 +42,7 @@ public final class KafkaAdminClient: Sendable {
         guard !topics.isEmpty else { return [] }
         var request = CreateTopicsRequest()
         request.validateOnly = validateOnly
-        request.timeoutMs = Int32(clamping: (timeout ?? cluster.config.requestTimeout).components.seconds * 1000)
+        request.timeoutMs = (timeout ?? cluster.config.requestTimeout).int32Milliseconds
         for t in topics {
             guard !t.name.isEmpty else { throw KafkaError(.configuration, "topic name is empty") }
             if !t.replicaAssignment.isEmpty && (t.partitions != nil || t.replicationFactor != nil) {
@@ -92,7 +92,7 @@ public final class KafkaAdminClient: Sendable {
     /// Deletes topics by name; one result per topic, in order.
     public func deleteTopics(_ names: [String], timeout: Duration? = nil) async throws -> [Result<Void, KafkaError>] {
         guard !names.isEmpty else { return [] }
-        let timeoutMs = Int32(clamping: (timeout ?? cluster.config.requestTimeout).components.seconds * 1000)
+        let timeoutMs = (timeout ?? cluster.config.requestTimeout).int32Milliseconds
         let response = try await cluster.withRetries("DeleteTopics") { () async throws -> DeleteTopicsResponse in
             let m = try await cluster.metadata()
             let link: BrokerLink? = m.controllerId >= 0 && m.brokers[m.controllerId] != nil ? try cluster.link(forNode: m.controllerId) : nil

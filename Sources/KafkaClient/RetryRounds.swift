@@ -16,12 +16,28 @@ struct RetryRounds {
 
     /// Sleeps the backoff and returns true, or returns false at once when the next round would
     /// start past the deadline.
+    ///
+    /// Throws `KafkaError(.cancelled)` when the task is cancelled (before or during the pause),
+    /// so every retry loop built on it stops promptly on cancellation.
     mutating func next() async throws -> Bool {
+        try Self.checkCancellation()
         failures += 1
         let delay = policy.delay(afterFailures: failures)
         guard ContinuousClock.now + delay < deadline else { return false }
-        try await Task.sleep(for: delay)
+        do {
+            try await Task.sleep(for: delay)
+        } catch {
+            throw Self.cancelled
+        }
         return true
+    }
+
+    /// The error a cancelled admin call (or other public wait) throws.
+    static var cancelled: KafkaError { KafkaError(.cancelled, "cancelled") }
+
+    /// Throws `cancelled` when the current task is cancelled.
+    static func checkCancellation() throws(KafkaError) {
+        if Task.isCancelled { throw cancelled }
     }
 
     /// The error for an item still failing when the time ran out, wrapping its last error.

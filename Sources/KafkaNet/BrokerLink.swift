@@ -41,19 +41,21 @@ public final class BrokerLink: Sendable {
     public var consecutiveFailures: Int { state.withLock { $0.failures } }
 
     /// An open, negotiated connection, connecting (after any backoff) if needed.
+    ///
+    /// Honours cancellation: a cancelled caller stops waiting at once with `.cancelled`, while
+    /// the shared connect attempt goes on for the other callers (and the next call).
     public func connection() async throws -> BrokerConnection {
-        let task: Task<BrokerConnection, any Error> = try state.withLock { s in
+        enum Next { case ready(BrokerConnection), wait(Task<BrokerConnection, any Error>) }
+        let next: Next = try state.withLock { s in
             if s.closed { throw KafkaError(.closed, "client closed", context: .init(broker: address)) }
-            if let c = s.current, c.isOpen {
-                return Task { c }
-            }
+            if let c = s.current, c.isOpen { return .ready(c) }
             if s.current != nil {
                 // The connection died: reconnect after at least the base backoff.
                 s.current = nil
                 s.failures = max(s.failures, 1)
                 s.notBefore = .now + options.reconnectBackoff.delay(afterFailures: s.failures)
             }
-            if let attempt = s.attempt { return attempt }
+            if let attempt = s.attempt { return .wait(attempt) }
             let wait = s.notBefore - .now
             let (host, port, options, timeout, loop) = (self.host, self.port, self.options, self.requestTimeout, self.loop)
             let attempt = Task {
@@ -61,17 +63,29 @@ public final class BrokerLink: Sendable {
                 return try await BrokerConnection.connect(host: host, port: port, options: options, requestTimeout: timeout, loop: loop)
             }
             s.attempt = attempt
-            return attempt
+            return .wait(attempt)
+        }
+        let task: Task<BrokerConnection, any Error>
+        switch next {
+        case let .ready(c): return c
+        case let .wait(t): task = t
+        }
+        // The attempt is shared (and unstructured): awaiting `task.value` would ignore this
+        // caller's cancellation until connect or its timeout finished.
+        let result = await Self.outcome(of: task, address: address)
+        if case let .failure(e as KafkaError) = result, e.kind == .cancelled, Task.isCancelled {
+            // Only this caller gave up; the attempt's own outcome is settled by whoever sees it.
+            throw e
         }
         do {
-            let c = try await task.value
+            let c = try result.get()
             let keep: Bool = state.withLock { s in
                 guard !s.closed else { return false }
                 if s.current !== c {
                     s.current = c
                     s.failures = 0
                 }
-                s.attempt = nil
+                if s.attempt == task { s.attempt = nil }
                 return true
             }
             if !keep {
@@ -79,9 +93,11 @@ public final class BrokerLink: Sendable {
                 throw KafkaError(.closed, "client closed", context: .init(broker: address))
             }
             return c
+        } catch let e as KafkaError where e.kind == .closed {
+            throw e
         } catch {
             state.withLock { s in
-                if s.attempt != nil {
+                if s.attempt == task {
                     s.attempt = nil
                     s.failures += 1
                     s.notBefore = .now + options.reconnectBackoff.delay(afterFailures: s.failures)
@@ -89,6 +105,23 @@ public final class BrokerLink: Sendable {
             }
             if let e = error as? KafkaError { throw e.with(.init(broker: address)) }
             throw KafkaError(.connection, "cannot connect to \(address): \(error)", context: .init(broker: address), underlying: error)
+        }
+    }
+
+    /// The attempt's result, or `.cancelled` as soon as the calling task is cancelled.
+    private static func outcome(of task: Task<BrokerConnection, any Error>, address: String) async -> Result<BrokerConnection, any Error> {
+        let once = OnceContinuation<BrokerConnection>()
+        do {
+            return .success(try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (c: CheckedContinuation<BrokerConnection, any Error>) in
+                    guard once.install(c, cancelledMessage: "connect to \(address) cancelled") else { return }
+                    Task { once.resume(with: await task.result) }
+                }
+            } onCancel: {
+                once.cancel("connect to \(address) cancelled", context: .init(broker: address))
+            })
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -116,6 +116,10 @@ public final class FakeBroker: Sendable {
     /// Number of connections accepted so far.
     public var connectionCount: Int { state.withLock { $0.connectionCount } }
 
+    /// Number of accepted connections still open (a client closing one is seen here soon
+    /// after: its serving thread reads end-of-file).
+    public var openConnections: Int { state.withLock { $0.clients.count } }
+
     /// Topics the default handler knows (name → partitions).
     public var topics: [String: Int32] {
         get { state.withLock { $0.topics } }

@@ -69,7 +69,7 @@ enum ConsumeBench {
         let value = [UInt8](repeating: 0x61, count: size)
         for _ in 0 ..< messages {
             while true {
-                do { try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: value)); break } catch { await producer.flush() }
+                do { try producer.enqueue(ProducerRecord(topic: topic, key: nil, value: value)); break } catch { try await producer.flush() }
             }
         }
         await producer.close()

@@ -54,7 +54,7 @@ enum ProduceBench {
                 i += 1
             }
         }
-        await producer.flush()
+        try await producer.flush()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let cpu = cpuSeconds() - cpu0

@@ -82,7 +82,17 @@ enum GroupCommand {
         var logEnd: Result<Int64, KafkaError>
         var lag: Int64? {
             guard let committed, case let .success(end) = logEnd else { return nil }
-            return end - committed
+            // Wire values: saturate rather than trap on absurd ones.
+            let (d, overflow) = end.subtractingReportingOverflow(committed)
+            return overflow ? (committed < 0 ? .max : .min) : d
+        }
+    }
+
+    /// The sum of the known lags, saturating (lags come from wire values).
+    static func totalLag(_ rows: [OffsetRow]) -> Int64 {
+        rows.reduce(0) { sum, r in
+            let (s, overflow) = sum.addingReportingOverflow(r.lag ?? 0)
+            return overflow ? (sum > 0 ? .max : .min) : s
         }
     }
 
@@ -136,7 +146,7 @@ enum GroupCommand {
             table.append([r.partition.topic, String(r.partition.partition), r.committed.map(String.init) ?? "-", end, r.lag.map(String.init) ?? "-"])
         }
         printTable(table)
-        print("total lag \(rows.reduce(0) { $0 + ($1.lag ?? 0) })")
+        print("total lag \(totalLag(rows))")
     }
 
     /// Left-aligned columns, two spaces apart, indented by two.
@@ -189,7 +199,7 @@ enum GroupCommand {
             ("coordinator", d.coordinator.map { .object([("node_id", .int(Int64($0.nodeId))), ("host", .string($0.host)), ("port", .int(Int64($0.port)))]) } ?? .null),
             ("members", .array(members)),
             ("offsets", .array(offsets)),
-            ("total_lag", .int(rows.reduce(0) { $0 + ($1.lag ?? 0) })),
+            ("total_lag", .int(totalLag(rows))),
         ])
     }
 }

@@ -89,7 +89,7 @@ enum ProduceCommand {
                 printError("kwire: \(count) messages read, \(delivered.load(ordering: .relaxed)) delivered, \(failed.load(ordering: .relaxed)) failed")
             }
         }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

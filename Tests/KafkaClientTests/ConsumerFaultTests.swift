@@ -24,10 +24,10 @@ struct ConsumerFaultTests {
                 try producer.enqueue(ProducerRecord(topic: topic, key: Workload.key(i), value: Workload.value(i, size: 100)))
                 i += 1
             } catch let e as KafkaError where e.kind == .queueFull {
-                await producer.flush()
+                try await producer.flush()
             }
         }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
     }
 

@@ -37,7 +37,7 @@ struct ConsumerIntegrationTests {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "compression.type": "lz4"])
         let n = 20000
         for i in 0 ..< n { try producer.enqueue(ProducerRecord(topic: t, key: "key-\(i % 50)", value: "value-\(i)")) }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
         let c = try consumer()
         try await c.assign((0 ..< 3).map { TopicPartition(topic: t, partition: $0) }, from: .beginning)

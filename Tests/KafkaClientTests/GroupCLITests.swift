@@ -55,7 +55,7 @@ struct GroupCLITests {
     func produce(_ t: String, range: Range<Int>) async throws {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap])
         for i in range { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
     }
 
@@ -121,7 +121,7 @@ struct MixedGroupTests {
         await admin.close()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "linger.ms": "1"])
         for i in 0 ..< 2000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
-        await producer.flush()
+        try await producer.flush()
 
         let ours = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["partition.assignment.strategy": assignor])
         try await eventually("our member reads") { ours.got.withLock { $0.count } > 0 }
@@ -131,7 +131,7 @@ struct MixedGroupTests {
         try await eventually("the peer owns partitions", timeout: .seconds(60)) { peer.stderr.contains("assigned: [") && ours.assigned.count < 4 && !ours.assigned.isEmpty }
         // More data once both are members: it must be split between them.
         for i in 2000 ..< 4000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
         func all() -> [String] { ours.got.withLock { $0.compactMap(\.valueString) } + peer.stdoutLines }
         try await eventually("every message read", timeout: .seconds(60)) { Set(all()).count == 4000 }

@@ -72,7 +72,7 @@ struct GroupIntegrationTests {
     func produce(_ t: String, range: Range<Int>) async throws {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "partitioner": "murmur2_random"])
         for i in range { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
     }
 
@@ -285,7 +285,7 @@ extension GroupIntegrationTests {
                 try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)"))
                 if i % 20 == 19 { try await Task.sleep(for: .milliseconds(20)) }
             }
-            await producer.flush()
+            try await producer.flush()
         }
         let a = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: extra, pause: pause)
         try await eventually("a reads") { a.got.withLock { $0.count } > 100 }

@@ -330,7 +330,7 @@ struct ProducerFaultTests {
             let ids = try await enqueueAll(producer, topic: topic, n: n, size: 100)
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { log.outcomes >= n }
             let elapsed = ContinuousClock.now - started
-            await producer.flush()
+            try await producer.flush()
             let stats = rig.proxy.stats
             print("ProducerFault(a): \(n) messages in \(elapsed); proxy: \(stats.connections) connections, \(stats.cuts) cuts (\(stats.responseCuts) mid-response), \(stats.bytesToBroker) bytes to the broker")
             checkExactlyOnceReports(log, ids: ids)
@@ -682,7 +682,7 @@ final class ProduceScript: Sendable {
         let producer = try producer(broker, log: log)
         var ids: [UInt64] = []
         for i in 0 ..< 10 { ids.append(try producer.enqueue(ProducerRecord(topic: "moves", key: nil, value: "v\(i)"))) }
-        await producer.flush()
+        try await producer.flush()
         let m = try await producer.send(ProducerRecord(topic: "moves", key: nil, value: "after"))
         #expect(m.offset == 10, "the batch was appended once (offsets 0–9), so the next message is at 10")
         let (delivered, failed, reports) = log.state.withLock { ($0.delivered, $0.failed, $0.reports) }

@@ -100,7 +100,7 @@ import KafkaTestSupport
         let producer = try KafkaProducer(config: config)
         for round in 0 ..< 3 {
             for i in 0 ..< 10 { try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "r\(round)-\(i)")) }
-            await producer.flush()
+            try await producer.flush()
         }
         await producer.close()
         let batches = try produced.all.flatMap(Self.batches)

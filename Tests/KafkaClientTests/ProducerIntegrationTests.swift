@@ -51,7 +51,7 @@ struct ProducerIntegrationTests {
         for i in 0 ..< n {
             try producer.enqueue(ProducerRecord(topic: topic, key: i % 10 == 0 ? nil : "k\(i)", value: "message \(i) " + String(repeating: "x", count: i % 50)))
         }
-        await producer.flush()
+        try await producer.flush()
         #expect(delivered.withLock { $0 } == n)
         #expect(failed.withLock { $0 } == 0)
         await producer.close()
@@ -115,7 +115,7 @@ struct ProducerMillionTests {
                 }
             }
         }
-        await producer.flush()
+        try await producer.flush()
         #expect(producer.pendingMessages == 0)
         await producer.close()
         let expected = Int(CRC32.checksum(digestInput))

@@ -65,7 +65,7 @@ struct SecureDataPathTests {
             #expect(meta.partition == 0 && meta.offset == Int64(i))
         }
         for r in sent.dropFirst(count / 2) { try producer.enqueue(r) }
-        await producer.flush()
+        try await producer.flush()
         await producer.close()
         #expect(failures.withLock { $0 }.isEmpty)
 

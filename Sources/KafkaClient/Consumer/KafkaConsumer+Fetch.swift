@@ -164,7 +164,7 @@ extension KafkaConsumer {
                 byLeader[p.leader, default: []].append((tp, p))
             }
             var base = FetchRequest()
-            base.maxWaitMs = Int32(clamping: config.fetchMaxWait.components.seconds * 1000 + config.fetchMaxWait.components.attoseconds / 1_000_000_000_000_000)
+            base.maxWaitMs = config.fetchMaxWait.int32Milliseconds
             base.minBytes = Int32(clamping: config.fetchMinBytes)
             base.maxBytes = Int32(clamping: config.fetchMaxBytes)
             base.isolationLevel = config.isolationLevel.rawValue

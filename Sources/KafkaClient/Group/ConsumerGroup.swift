@@ -309,8 +309,8 @@ final class ConsumerGroup: Sendable {
         let (topics, owned, generation) = (shared.withLock { Array($0.matched.keys).sorted() }, machine.withLock { Array($0.owned) }, self.generation)
         var r = JoinGroupRequest()
         r.groupId = groupId
-        r.sessionTimeoutMs = Int32(clamping: config.sessionTimeout.milliseconds)
-        r.rebalanceTimeoutMs = Int32(clamping: config.maxPollInterval.milliseconds)
+        r.sessionTimeoutMs = config.sessionTimeout.int32Milliseconds
+        r.rebalanceTimeoutMs = config.maxPollInterval.int32Milliseconds
         r.memberId = memberId
         r.groupInstanceId = config.groupInstanceId
         r.protocolType = "consumer"
@@ -510,13 +510,5 @@ final class ConsumerGroup: Sendable {
             sh.injected = []
         }
         signal.notify()
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds (rounded down).
-    var milliseconds: Int64 {
-        let c = components
-        return c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,11 +1,13 @@
 import KafkaProtocol
+import KafkaNet
 
 /// Who to tell about one message when its batch completes.
 enum Completion: Sendable {
     /// `enqueue`: reported in the batch's `DeliveryReport` under this id.
     case id(UInt64)
-    /// `send`: resumes the awaiting caller with the message's metadata.
-    case waiter(CheckedContinuation<RecordMetadata, any Error>, timestamp: Int64)
+    /// `send`: resumes the awaiting caller with the message's metadata (a no-op when that
+    /// caller was cancelled and already resumed).
+    case waiter(OnceContinuation<RecordMetadata>, timestamp: Int64)
 }
 
 /// One batch of one partition: filled by `append`, then sealed (built, compressed, CRC'd),
