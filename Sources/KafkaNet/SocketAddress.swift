@@ -35,13 +35,14 @@ enum AddressResolver {
     /// `resolve` with the blocking lookup injected (tests: one that never returns).
     static func resolve(host: String, port: Int, lookup: @escaping @Sendable () throws -> [SocketAddress]) async throws -> [SocketAddress] {
         let once = OnceContinuation<[SocketAddress]>()
+        let what = "resolving \(host) cancelled"
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<[SocketAddress], any Error>) in
-                guard once.set(cont) else { return }
+                guard once.install(cont, cancelledMessage: what) else { return }
                 queue.async { once.resume(with: Result { try lookup() }) }
             }
         } onCancel: {
-            once.resume(with: .failure(KafkaError(.cancelled, "resolving \(host) cancelled", context: .init(broker: "\(host):\(port)"))))
+            once.cancel(what, context: .init(broker: "\(host):\(port)"))
         }
     }
 
@@ -80,50 +81,3 @@ enum AddressResolver {
     }
 }
 
-/// A continuation resumed exactly once by whichever comes first (an answer or cancellation);
-/// a cancellation that comes before the continuation exists is kept and applied on `set`.
-final class OnceContinuation<T: Sendable>: Sendable {
-    private enum State {
-        case idle
-        case waiting(CheckedContinuation<T, any Error>)
-        case early(Result<T, any Error>)
-        case done
-    }
-    private let state = Mutex<State>(.idle)
-
-    init() {}
-
-    /// Installs the continuation; false when it was resumed at once (cancelled before).
-    func set(_ c: CheckedContinuation<T, any Error>) -> Bool {
-        let early: Result<T, any Error>? = state.withLock { s in
-            if case let .early(r) = s {
-                s = .done
-                return r
-            }
-            s = .waiting(c)
-            return nil
-        }
-        if let early {
-            c.resume(with: early)
-            return false
-        }
-        return true
-    }
-
-    /// Resumes with `result` unless already resumed.
-    func resume(with result: Result<T, any Error>) {
-        let c: CheckedContinuation<T, any Error>? = state.withLock { s in
-            switch s {
-            case let .waiting(c):
-                s = .done
-                return c
-            case .idle:
-                s = .early(result)
-                return nil
-            case .early, .done:
-                return nil
-            }
-        }
-        c?.resume(with: result)
-    }
-}
