@@ -184,6 +184,22 @@ public final class BrokerConnection: Sendable {
         for w in waiters { w.resume() }
     }
 
+    /// Re-authentication never starts sooner than this after the last one: a broker granting a
+    /// 1 ms session would otherwise get an endless loop of SASL exchanges.
+    static let minimumReauthenticationDelay: Duration = .milliseconds(500)
+
+    /// When to re-authenticate a session of `lifetime`: 85–95 % (`factor`) of it as the Java
+    /// client does, but leaving at least 2 s (or half the lifetime) for the exchange itself —
+    /// SCRAM's key derivation on a busy machine can take a noticeable part of a short session —
+    /// and never sooner than `minimumReauthenticationDelay`. Pure.
+    static func reauthenticationDelay(lifetime: Duration, factor: Double) -> Duration {
+        let lifetimeMs = Double(lifetime.components.seconds) * 1000 + Double(lifetime.components.attoseconds) / 1e15
+        let waitMs = max(lifetimeMs * 0.5, min(lifetimeMs * factor, lifetimeMs - 2000))
+        let floorMs = Double(minimumReauthenticationDelay.components.seconds) * 1000 + Double(minimumReauthenticationDelay.components.attoseconds) / 1e15
+        // Clamped before conversion: a hostile lifetime (Int64.max ms) must not trap.
+        return .milliseconds(Int64(min(max(waitMs, floorMs), 1e15)))
+    }
+
     /// KIP-368: the broker closes a connection whose SASL session outlives the lifetime it
     /// granted, so authenticate again (in-band, between ordinary requests) at 85–95 % of it,
     /// keeping at least 2 s (or half the lifetime) in hand.
@@ -191,13 +207,7 @@ public final class BrokerConnection: Sendable {
         let task = Task { [weak self] in
             var lifetime = lifetime
             while !Task.isCancelled {
-                let factor = Double.random(in: 0.85 ... 0.95)
-                let lifetimeMs = Double(lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000)
-                // 85–95 % as the Java client does, but leave at least 2 s (or half the lifetime)
-                // for the exchange itself: SCRAM's key derivation on a busy machine can take a
-                // noticeable part of a short session.
-                let waitMs = max(lifetimeMs * 0.5, min(lifetimeMs * factor, lifetimeMs - 2000))
-                let wait = Duration.milliseconds(Int64(waitMs))
+                let wait = Self.reauthenticationDelay(lifetime: lifetime, factor: Double.random(in: 0.85 ... 0.95))
                 try? await Task.sleep(for: wait)
                 guard !Task.isCancelled, let self, self.isOpen else { return }
                 self.setReauthenticating(true)

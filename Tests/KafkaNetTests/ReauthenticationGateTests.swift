@@ -51,4 +51,41 @@ import KafkaTestSupport
         #expect(keys.filter { $0 == .metadata }.count > 4, "requests went on between re-authentications")
         #expect(c.isOpen && broker.connectionCount == 1)
     }
+
+    @Test func theReauthenticationDelayIsFlooredAndNeverTraps() {
+        typealias B = BrokerConnection
+        #expect(B.reauthenticationDelay(lifetime: .milliseconds(1), factor: 0.9) == B.minimumReauthenticationDelay)
+        #expect(B.reauthenticationDelay(lifetime: .zero, factor: 0.85) == B.minimumReauthenticationDelay)
+        #expect(B.reauthenticationDelay(lifetime: .milliseconds(-5), factor: 0.85) == B.minimumReauthenticationDelay)
+        #expect(B.reauthenticationDelay(lifetime: .seconds(10), factor: 0.9) == .seconds(8))
+        #expect(B.reauthenticationDelay(lifetime: .seconds(100), factor: 0.9) == .seconds(90))
+        #expect(B.reauthenticationDelay(lifetime: .seconds(3), factor: 0.9) == .milliseconds(1500))
+        #expect(B.reauthenticationDelay(lifetime: .milliseconds(Int64.max), factor: 0.95) > .seconds(1_000_000))
+    }
+
+    @Test func aOneMillisecondSessionDoesNotCauseAReauthenticationStorm() async throws {
+        let broker = try FakeBroker { req, b in
+            switch req.header.apiKey {
+            case .saslHandshake:
+                var r = SaslHandshakeResponse()
+                r.mechanisms = ["PLAIN"]
+                return .respond(b.body(r, for: req))
+            case .saslAuthenticate:
+                var r = SaslAuthenticateResponse()
+                r.sessionLifetimeMs = 1
+                return .respond(b.body(r, for: req))
+            default:
+                return b.defaultAction(req)
+            }
+        }
+        defer { broker.stop() }
+        var o = ConnectionOptions()
+        o.sasl = SaslConfiguration(mechanism: .plain, username: "alice", password: "alice-secret")
+        let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: o)
+        defer { c.close() }
+        try await Task.sleep(for: .milliseconds(1200))
+        // One at connect, then one per 500 ms at most (without the floor: hundreds).
+        let handshakes = broker.received.filter { $0.header.apiKey == .saslHandshake }.count
+        #expect(handshakes >= 2 && handshakes <= 4, "\(handshakes) SASL handshakes in 1.2 s")
+    }
 }
