@@ -116,6 +116,9 @@ public final class FakeBroker: Sendable {
     /// Number of connections accepted so far.
     public var connectionCount: Int { state.withLock { $0.connectionCount } }
 
+    /// Connections accepted and not yet closed (by either side).
+    public var openConnectionCount: Int { state.withLock { $0.clients.count } }
+
     /// Topics the default handler knows (name → partitions).
     public var topics: [String: Int32] {
         get { state.withLock { $0.topics } }
