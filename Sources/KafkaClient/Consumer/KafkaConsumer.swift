@@ -132,7 +132,8 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The application dropped the consumer without `close()`: stop the background work and,
-    /// best effort, leave the group (no commit: what was processed is unknown to us now).
+    /// best effort, commit what the application finished with (with `enable.auto.commit`) and
+    /// leave the group.
     deinit {
         fetcher.withLock { $0?.cancel(); $0 = nil }
         groupTask.withLock { $0?.cancel(); $0 = nil }
@@ -142,7 +143,9 @@ public final class KafkaConsumer: Sendable {
         let (closed, subscribed) = state.withLock { ($0.closed, $0.subscribed) }
         if let group, subscribed, !closed {
             let timeout = config.client.requestTimeout
+            let processed = config.enableAutoCommit ? committablePositions(processedOnly: true, partitions: nil) : [:]
             Task {
+                try? await group.commit(processed, onlyChanged: true)
                 await group.leave(host: GroupHost(nil), timeout: timeout, final: true)
                 cluster.close()
             }
@@ -314,6 +317,8 @@ public final class KafkaConsumer: Sendable {
     // MARK: Reading
 
     /// Up to `max` records (default `max.poll.records`), waiting at most `timeout` for the first.
+    /// A cancelled task's wait ends at once with `KafkaError(.cancelled)`; records already
+    /// buffered stay for the next call.
     public func poll(max: Int? = nil, timeout: Duration) async throws -> [ConsumerRecord] {
         let limit = max ?? config.maxPollRecords
         let deadline = ContinuousClock.now + timeout
@@ -451,7 +456,9 @@ public final class KafkaConsumer: Sendable {
         w?.resume()
     }
 
-    /// Every record, in order per partition, as it arrives. Suspends only when nothing is buffered.
+    /// Every record, in order per partition, as it arrives. Suspends only when nothing is buffered;
+    /// a cancelled task's wait throws `KafkaError(.cancelled)`. Per-partition failures do not end
+    /// it (see `partitionErrors`).
     public var records: Records { Records(consumer: self) }
 
     /// `AsyncSequence` of records; see `KafkaConsumer.records`.
