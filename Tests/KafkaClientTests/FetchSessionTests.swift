@@ -177,4 +177,23 @@ struct FetchSessionTests {
         #expect(s.handleResponse(errorCode: .noError, sessionId: 0, mentioned: [a0], sent: p) == .accept)
         #expect(s.isFull && s.sessionId == 0)
     }
+
+    /// A response naming a partition twice would have its records delivered twice: rejected
+    /// in every mode (full, incremental, sessionless); so is, sessionless, one not asked for.
+    @Test func aPartitionNamedTwiceIsRejected() {
+        var s = FetchSession()
+        let full = s.plan([(a0, req(0)), (a1, req(0))], useTopicIds: true)
+        #expect(s.handleResponse(errorCode: .noError, sessionId: 42, mentioned: [a0, a1, a0], sent: full) != .accept)
+        #expect(s.isFull)
+        _ = established(&s, [(a0, req(0)), (a1, req(0))])
+        let inc = s.plan([(a0, req(1)), (a1, req(0))], useTopicIds: true)
+        #expect(s.handleResponse(errorCode: .noError, sessionId: 42, mentioned: [a0, a0], sent: inc) != .accept)
+        #expect(s.isFull && s.sessionId == 42, "the next fetch is full and replaces the session")
+
+        var old = FetchSession()
+        let p = old.plan([(a0, req(0))], useTopicIds: false, sessionsSupported: false)
+        #expect(old.handleResponse(errorCode: .noError, sessionId: 0, mentioned: [a0, a0], sent: p) != .accept)
+        #expect(old.handleResponse(errorCode: .noError, sessionId: 0, mentioned: [a0, b0], sent: p) != .accept)
+        #expect(old.handleResponse(errorCode: .noError, sessionId: 0, mentioned: [a0], sent: p) == .accept)
+    }
 }

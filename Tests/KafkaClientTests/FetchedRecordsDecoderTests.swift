@@ -11,7 +11,7 @@ struct FetchedRecordsDecoderTests {
     static func batch(base: Int64, count: Int, producerId: Int64 = -1, transactional: Bool = false, compression: RecordCompression = .none) throws -> [UInt8] {
         var b = RecordBatchBuilder(baseOffset: base, compression: compression, producerId: producerId, producerEpoch: producerId < 0 ? -1 : 0,
                                    baseSequence: producerId < 0 ? -1 : 0, isTransactional: transactional)
-        for i in 0 ..< count { try b.append(timestamp: 1000 + Int64(i), key: nil, value: Array("v\(base + Int64(i))".utf8)) }
+        for i in 0 ..< count { try b.append(timestamp: 1000 + Int64(i), key: nil, value: Array("v\(base &+ Int64(i))".utf8)) }
         return try b.build(compress: compression == .none ? nil : Compression.recordCompressor())
     }
 
@@ -99,5 +99,34 @@ struct FetchedRecordsDecoderTests {
         var bytes = try Self.batch(base: 0, count: 4)
         bytes[bytes.count - 2] ^= 0xFF
         #expect(throws: RecordDecodingError.self) { _ = try decode(bytes, from: 0) }
+    }
+
+    /// A legacy (magic 1) message at `offset` with a correct CRC-32.
+    static func legacyMessage(offset: Int64, value: [UInt8]) -> [UInt8] {
+        func be<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
+        let body: [UInt8] = [1, 0] + be(Int64(1000)) + be(Int32(-1)) + be(Int32(value.count)) + value
+        return be(offset) + be(Int32(4 + body.count)) + be(CRC32.checksum(body)) + body
+    }
+
+    /// Offsets that leave no room for a next position (the consumer's `offset + 1` trapped on
+    /// them) are refused; the largest usable ones still decode.
+    @Test func offsetsAtInt64MaxAreRefused() throws {
+        let invalid = FetchedRecordsDecoder.InvalidOffset.self
+        // Last record at Int64.max: refused, wherever the fetch starts.
+        #expect(throws: invalid) { _ = try decode(Self.batch(base: Int64.max - 2, count: 3), from: Int64.max - 2) }
+        #expect(throws: invalid) { _ = try decode(Self.batch(base: Int64.max - 2, count: 3), from: 0) }
+        // base + last_offset_delta past Int64.max (it wrapped, negative).
+        #expect(throws: invalid) { _ = try decode(Self.batch(base: Int64.max, count: 2), from: 0) }
+        // A negative base offset.
+        #expect(throws: invalid) { _ = try decode(Self.batch(base: -5, count: 2), from: 0) }
+        // Legacy messages at Int64.max (alone, or after a good one).
+        let legacyMax = Self.legacyMessage(offset: Int64.max, value: [1])
+        #expect(throws: invalid) { _ = try decode(legacyMax, from: 0) }
+        #expect(throws: invalid) { _ = try decode(Self.legacyMessage(offset: 7, value: [1]) + legacyMax, from: 0) }
+        // One below: fine, and the next position is Int64.max.
+        let last = try decode(Self.batch(base: Int64.max - 3, count: 3), from: Int64.max - 3)
+        #expect(last.offsets == [Int64.max - 3, Int64.max - 2, Int64.max - 1] && last.next == Int64.max)
+        let legacy = try decode(Self.legacyMessage(offset: Int64.max - 1, value: [1]), from: 0)
+        #expect(legacy.offsets == [Int64.max - 1] && legacy.next == Int64.max)
     }
 }

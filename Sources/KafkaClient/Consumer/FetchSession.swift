@@ -138,7 +138,20 @@ struct FetchSession: Sendable, Equatable {
 
     /// Records the broker's answer to the request planned last. `mentioned` are the partitions
     /// the response carries (topic ids already mapped back to names).
+    ///
+    /// A response that names a partition twice, or one the request could not have asked for,
+    /// is broken (a hostile or buggy broker): acting on it could deliver records twice, so it
+    /// is rejected whole, in every mode, and the next request is full.
     mutating func handleResponse(errorCode: KafkaErrorCode, sessionId responseSessionId: Int32, mentioned: [TopicPartition], sent plan: Plan) -> Verdict {
+        if errorCode.isSuccess {
+            var seen = Set<TopicPartition>()
+            let repeated = mentioned.filter { !seen.insert($0).inserted }
+            let extra = mentioned.filter { plan.session[$0] == nil }
+            if !repeated.isEmpty || (plan.epoch < 0 && !extra.isEmpty) {
+                if plan.epoch >= 0 { epoch = 0 }
+                return .reject("the response names partitions twice (\(repeated)) or that were not asked for (\(extra))")
+            }
+        }
         if plan.epoch < 0 {
             // Sessionless (Fetch v4–6): nothing to track.
             return errorCode.isSuccess ? .accept : .reject("top-level error \(errorCode)")

@@ -17,6 +17,10 @@ enum FetchedRecordsDecoder {
     ///   aborted transaction overlapping the data. A producer's transactional batches are dropped
     ///   from its transaction's first offset until that producer's ABORT marker; other
     ///   producers' data in between is kept.
+    /// - Offsets must leave room for a next position: a batch or message reaching `Int64.max`,
+    ///   a negative offset, or a record outside its batch's offset range throws
+    ///   `InvalidOffset` (a hostile or broken broker; the whole partition's data is refused, so
+    ///   no position arithmetic downstream can overflow).
     static func decode(
         _ bytes: [UInt8]?, abortedTransactions: [FetchResponse.AbortedTransaction]?, topic: String, partition: Int32,
         from: Int64, readCommitted: Bool, verifyCRC: Bool, decompress: @escaping RecordCodecFunction
@@ -31,6 +35,10 @@ enum FetchedRecordsDecoder {
         while let entry = try reader.next() {
             switch entry {
             case let .batch(b):
+                // The batch's last offset must be representable and leave room for the next one.
+                guard b.baseOffset >= 0, b.lastOffsetDelta >= 0, b.baseOffset < Int64.max - Int64(b.lastOffsetDelta) else {
+                    throw InvalidOffset(what: "batch at base offset \(b.baseOffset) with last offset delta \(b.lastOffsetDelta)")
+                }
                 next = b.nextOffset
                 if readCommitted {
                     // Transactions that began at or before this batch are now open (bookkeeping
@@ -52,13 +60,19 @@ enum FetchedRecordsDecoder {
                 var records = try b.records(decompress: decompress)
                 let epoch = b.partitionLeaderEpoch, type = b.timestampType
                 while let r = try records.next() {
+                    guard r.offset >= b.baseOffset, r.offset <= b.lastOffset else {
+                        throw InvalidOffset(what: "record at offset \(r.offset) in the batch \(b.baseOffset)...\(b.lastOffset)")
+                    }
                     if r.offset < from { continue }
                     out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
                                               timestampType: type, key: r.key, value: r.value, headers: r.headers, leaderEpoch: epoch))
                 }
             case let .legacy(m):
+                guard m.offset >= 0, m.offset < Int64.max else { throw InvalidOffset(what: "legacy message at offset \(m.offset)") }
                 next = m.offset + 1
-                for r in try m.records(decompress: decompress) where r.offset >= from {
+                for r in try m.records(decompress: decompress) {
+                    guard r.offset >= 0, r.offset < Int64.max else { throw InvalidOffset(what: "legacy inner message at offset \(r.offset)") }
+                    guard r.offset >= from else { continue }
                     out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
                                               timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
                     next = r.offset + 1
@@ -66,5 +80,11 @@ enum FetchedRecordsDecoder {
             }
         }
         return (out, next.map { Swift.max($0, from) })
+    }
+
+    /// The data names an offset no partition can have (see `decode`).
+    struct InvalidOffset: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "invalid offset: \(what)" }
     }
 }

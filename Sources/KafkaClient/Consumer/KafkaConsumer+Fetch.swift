@@ -13,32 +13,35 @@ extension KafkaConsumer {
         let planned: [TopicPartition: (generation: Int, offset: Int64)]
     }
 
-    /// The fetcher loop (started by `init`, ends on `close`): refresh metadata when needed,
-    /// resolve pending offset resets, start one Fetch per leader that has none in flight, then
-    /// sleep until signalled (a fetch finished, the reader made room, the assignment changed)
-    /// or until the next backoff ends.
-    func runFetcher() async {
-        var failures = 0
-        while !Task.isCancelled, !state.withLock({ $0.closed }) {
-            do {
-                try await refreshMetadataIfNeeded()
-                try await resolveResets()
-                failures = 0
-            } catch let e as KafkaError where !e.isRetriable {
-                state.withLock { s in s.error = e }
-                wakeReader()
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            } catch {
-                failures += 1
-                try? await Task.sleep(for: config.client.retryBackoffPolicy.delay(afterFailures: failures))
-                continue
-            }
-            for planned in plannedFetches() {
-                Task { await self.fetch(planned) }
-            }
-            await signal.wait(until: nextWakeup())
+    /// What the fetcher loop does after a step: wait for a signal (or the time), or sleep.
+    enum FetcherPause: Sendable {
+        case wait(until: ContinuousClock.Instant)
+        case sleep(until: ContinuousClock.Instant)
+    }
+
+    /// One round of the fetcher loop (driven by `init`'s task, which holds the consumer only
+    /// during a round; ends on `close` or when the consumer is dropped): refresh metadata when
+    /// needed, resolve pending offset resets, start one Fetch per leader that has none in
+    /// flight; then the loop sleeps until signalled (a fetch finished, the reader made room, the
+    /// assignment changed) or until the next backoff ends. Nil: the consumer is closed.
+    func fetcherStep() async -> FetcherPause? {
+        guard !state.withLock({ $0.closed }) else { return nil }
+        do {
+            try await refreshMetadataIfNeeded()
+            try await resolveResets()
+            state.withLock { $0.fetcherFailures = 0 }
+        } catch let e as KafkaError where !e.isRetriable {
+            state.withLock { s in s.error = e }
+            wakeReader()
+            return .sleep(until: .now + .seconds(1))
+        } catch {
+            let failures = state.withLock { s in s.fetcherFailures += 1; return s.fetcherFailures }
+            return .sleep(until: .now + config.client.retryBackoffPolicy.delay(afterFailures: failures))
         }
+        for planned in plannedFetches() {
+            Task { await self.fetch(planned) }
+        }
+        return .wait(until: nextWakeup())
     }
 
     /// When the fetcher loop must look again without being signalled: the end of the earliest
@@ -133,7 +136,7 @@ extension KafkaConsumer {
                             s.needMetadata = true
                             backOff(&s, tp)
                         } else {
-                            s.error = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
+                            partitionFailed(&s, tp, KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition)))
                         }
                     }
                 }
@@ -147,6 +150,19 @@ extension KafkaConsumer {
         p.failures += 1
         p.retryAt = .now + config.client.retryBackoffPolicy.delay(afterFailures: p.failures)
         s.partitions[tp] = p
+    }
+
+    /// A failure confined to one partition (undecodable data, a non-retriable error): only that
+    /// partition stops, and is tried again after a growing backoff (the data may be fixed, the
+    /// ACL granted, or the application may seek past it); the application gets the error on
+    /// `partitionErrors`. Logged on the first failure of a streak, so a partition that stays
+    /// broken does not flood the log.
+    private func partitionFailed(_ s: inout State, _ tp: TopicPartition, _ error: KafkaError) {
+        backOff(&s, tp)
+        if s.partitions[tp]?.failures ?? 1 <= 1 {
+            config.client.warn("fetch", "\(tp): \(error) (retrying with backoff; other partitions go on)")
+        }
+        partitionErrorSink.yield(error.with(.init(topic: tp.topic, partition: tp.partition)))
     }
 
     /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
@@ -252,7 +268,14 @@ extension KafkaConsumer {
             // request) refreshes metadata and waits first.
             let sessionLost = !plan.isFull && (code == .fetchSessionIdNotFound || code == .invalidFetchSessionEpoch)
             if !sessionLost {
-                state.withLock { $0.needMetadata = true }
+                if case let .reject(reason) = verdict, code.isSuccess {
+                    config.client.warn("fetch", "broker \(f.broker): Fetch response ignored: \(reason)")
+                }
+                // Each planned partition backs off (growing with repeated broken answers).
+                state.withLock { s in
+                    s.needMetadata = true
+                    for tp in f.planned.keys { backOff(&s, tp) }
+                }
                 try? await Task.sleep(for: config.client.retryBackoff)
             }
             return
@@ -275,7 +298,7 @@ extension KafkaConsumer {
                             p.records, abortedTransactions: p.abortedTransactions, topic: tp.topic, partition: tp.partition, from: fetchOffset,
                             readCommitted: config.isolationLevel == .readCommitted, verifyCRC: config.checkCRCs, decompress: decompress)
                         if !records.isEmpty {
-                            chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: p.records?.count ?? 0))
+                            chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: Self.bufferCost(records, fetched: p.records?.count ?? 0)))
                         }
                         u.next = next
                     } catch {
@@ -289,6 +312,13 @@ extension KafkaConsumer {
         }
         let accepted = state.withLock { s in apply(&s, updates: updates, chunks: chunks) }
         if accepted { wakeReader() }
+    }
+
+    /// What a chunk counts against `queued.max.messages.kbytes`: its records' decoded bytes
+    /// (what decompression made of the fetched bytes), or the fetched bytes when more (their
+    /// buffer stays alive while any record slices it).
+    static func bufferCost(_ records: [ConsumerRecord], fetched: Int) -> Int {
+        Swift.max(fetched, payloadBytes(records[...]))
     }
 
     /// What one Fetch response says about one partition.
@@ -315,7 +345,7 @@ extension KafkaConsumer {
             guard let p = s.partitions[tp], p.generation == u.generation, !p.paused, p.position == u.fetchOffset else { continue }
             s.partitions[tp]?.watermarks = u.marks
             if let e = u.failure {
-                s.error = e
+                partitionFailed(&s, tp, e)
                 continue
             }
             switch u.code {
@@ -332,11 +362,11 @@ extension KafkaConsumer {
                 switch config.autoOffsetReset {
                 case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
                 case .latest: s.partitions[tp]?.reset = .end; s.partitions[tp]?.position = nil
-                case .none: s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                case .none: partitionFailed(&s, tp, KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition)))
                 }
             default:
                 guard u.code.isRetriable else {
-                    s.error = KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition))
+                    partitionFailed(&s, tp, KafkaError.broker(u.code, context: .init(apiKey: .fetch, topic: tp.topic, partition: tp.partition)))
                     continue
                 }
                 // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, …: the

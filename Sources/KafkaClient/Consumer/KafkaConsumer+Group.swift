@@ -33,10 +33,8 @@ extension KafkaConsumer {
         group.setSubscription(subscription)
         groupTask.withLock { task in
             guard task == nil else { return }
-            task = Task { [weak self] in
-                guard let self, let group = self.group else { return }
-                await group.run(host: self)
-            }
+            // The run loop holds the consumer weakly (see `GroupHost`).
+            task = Task { [weak self] in await group.run(host: GroupHost(self)) }
         }
     }
 
@@ -45,7 +43,7 @@ extension KafkaConsumer {
     /// consumer can `subscribe` again, or `assign`.
     public func unsubscribe() async {
         guard let group, state.withLock({ $0.subscribed }) else { return }
-        await group.leave(host: self, timeout: config.client.requestTimeout, final: false)
+        await group.leave(host: GroupHost(self), timeout: config.client.requestTimeout, final: false)
         // The old run loop stops after its current request (it may be a held JoinGroup; its
         // late answer is ignored or, at worst, answered with ILLEGAL_GENERATION and rejoined).
         groupTask.withLock { $0?.cancel(); $0 = nil }
@@ -81,7 +79,12 @@ extension KafkaConsumer {
     /// Commits these offsets (the offset of the NEXT record to read, as in Kafka) and waits.
     public func commit(_ offsets: [TopicPartition: Int64]) async throws {
         guard let group else { throw KafkaError(.configuration, "commit needs group.id") }
-        try await group.commit(offsets)
+        do {
+            try await group.commit(offsets)
+        } catch is CancellationError {
+            // (A cancelled backoff sleep; a cancelled request already says `.cancelled`.)
+            throw KafkaError(.cancelled, "commit cancelled")
+        }
     }
 
     /// Starts a commit of everything delivered so far and returns at once; `completion` (if any)
@@ -103,7 +106,12 @@ extension KafkaConsumer {
     /// The group's committed offsets for `partitions` (nil: nothing committed).
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64?] {
         guard let group else { throw KafkaError(.configuration, "committed() needs group.id") }
-        let found = try await group.committedOffsets(partitions)
+        let found: [TopicPartition: Int64]
+        do {
+            found = try await group.committedOffsets(partitions)
+        } catch is CancellationError {
+            throw KafkaError(.cancelled, "committed() cancelled")
+        }
         var out: [TopicPartition: Int64?] = [:]
         for tp in partitions { out[tp] = found[tp] }
         return out

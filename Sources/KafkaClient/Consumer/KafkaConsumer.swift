@@ -12,7 +12,18 @@ import KafkaNet
 /// One Fetch per leader broker covers all its assigned partitions and is re-issued as soon as
 /// its response is buffered, so the next fetch is in flight while the application processes
 /// records. Fetched data waiting for the reader is bounded (`queued.max.messages.kbytes`):
-/// when the reader stops, fetching stops.
+/// when the reader stops, fetching stops. The bound counts the records' decoded bytes (or the
+/// fetched bytes, if more), so compressed data cannot make it buffer far more than configured.
+///
+/// A partition whose data cannot be decoded (bad CRC, bad compression, impossible offsets) or
+/// that fails with a non-retriable error does not stop the others: it is retried with
+/// exponential backoff (`retry.backoff.ms` up to `retry.backoff.max.ms`), each failure goes to
+/// `partitionErrors` (and is logged), and `poll` / `records` go on with the other partitions.
+/// They throw only errors of the whole consumer (a fatal group error, closed, cancelled).
+///
+/// Every wait (`poll`, `records`, `commit`, `committed`) honours Task cancellation: it throws
+/// `KafkaError(.cancelled)` and the consumer stays usable. A consumer dropped without `close()`
+/// shuts itself down: its background tasks hold it only weakly.
 public final class KafkaConsumer: Sendable {
     let config: ConsumerConfig
     let cluster: Cluster
@@ -24,6 +35,9 @@ public final class KafkaConsumer: Sendable {
     let groupTask = Mutex<Task<Void, Never>?>(nil)
     /// Where the `records` iterator is inside the chunk it holds (see `ReaderProgress`).
     let progress = ReaderProgress()
+    /// Per-partition failures, for `partitionErrors`.
+    let partitionErrorStream: AsyncStream<KafkaError>
+    let partitionErrorSink: AsyncStream<KafkaError>.Continuation
 
     struct PartitionState: Sendable {
         /// Next offset to fetch and to hand out; nil while a reset is pending.
@@ -47,12 +61,14 @@ public final class KafkaConsumer: Sendable {
         var servedAt: UInt64 = 0
     }
 
-    /// Fetched records of one partition, handed out in order.
+    /// Fetched records of one partition, handed out in order. Their offsets are below
+    /// `Int64.max` (`FetchedRecordsDecoder` refuses others), so `offset + 1` cannot overflow.
     struct Chunk: Sendable {
         let tp: TopicPartition
         let generation: Int
         var records: [ConsumerRecord]
         var next = 0
+        /// What it counts against `queued.max.messages.kbytes` (see `bufferCost`).
         let bytes: Int
     }
 
@@ -86,6 +102,8 @@ public final class KafkaConsumer: Sendable {
         /// KIP-227 session per broker, with the connection it was used on.
         var sessions: [Int32: (session: FetchSession, connection: BrokerConnection?)] = [:]
         var served: UInt64 = 0
+        /// Consecutive failed metadata / offset-reset rounds of the fetcher loop (its backoff).
+        var fetcherFailures = 0
     }
 
     /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
@@ -97,10 +115,51 @@ public final class KafkaConsumer: Sendable {
         self.cluster = cluster
         state = Mutex(State())
         group = try config.groupId.map { try ConsumerGroup(groupId: $0, config: config, cluster: cluster, handler: onRebalance) }
+        (partitionErrorStream, partitionErrorSink) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1024))
         cluster.startPeriodicRefresh()
-        let task = Task { [weak self] in _ = await self?.runFetcher() }
+        // The loop holds the consumer only while it works, never while it waits, so a consumer
+        // the application drops without close() is deinitialized (and shuts down) anyway.
+        let signal = self.signal
+        let task = Task { [weak self] in
+            while !Task.isCancelled, let step = await self?.fetcherStep() {
+                switch step {
+                case let .wait(until): await signal.wait(until: until)
+                case let .sleep(until): try? await Task.sleep(until: until, clock: .continuous)
+                }
+            }
+        }
         fetcher.withLock { $0 = task }
     }
+
+    /// The application dropped the consumer without `close()`: stop the background work and,
+    /// best effort, commit what the application finished with (with `enable.auto.commit`) and
+    /// leave the group.
+    deinit {
+        fetcher.withLock { $0?.cancel(); $0 = nil }
+        groupTask.withLock { $0?.cancel(); $0 = nil }
+        partitionErrorSink.finish()
+        signal.notify()
+        let cluster = self.cluster
+        let (closed, subscribed) = state.withLock { ($0.closed, $0.subscribed) }
+        if let group, subscribed, !closed {
+            let timeout = config.client.requestTimeout
+            let processed = config.enableAutoCommit ? committablePositions(processedOnly: true, partitions: nil) : [:]
+            Task {
+                try? await group.commit(processed, onlyChanged: true)
+                await group.leave(host: GroupHost(nil), timeout: timeout, final: true)
+                cluster.close()
+            }
+        } else if !closed {
+            cluster.close()
+        }
+    }
+
+    /// Every failure confined to one partition (decoding, a non-retriable error, an offset out
+    /// of range with `auto.offset.reset=none`), each naming its topic and partition: the
+    /// partition is retried with backoff while the others go on. Ends when the consumer
+    /// closes. Like `rebalanceEvents`, one sequence: iterate it from one task. The newest 1024
+    /// are kept when nobody reads them.
+    public var partitionErrors: AsyncStream<KafkaError> { partitionErrorStream }
 
     /// A consumer configured by Kafka property names (`bootstrap.servers`, `group.id`, …).
     public convenience init(properties: [String: String], onRebalance: RebalanceHandler? = nil) throws {
@@ -180,6 +239,7 @@ public final class KafkaConsumer: Sendable {
             }
         }
         signal.notify()
+        group?.applicationProgressed()
     }
 
     /// The offset of the next record the application will receive for `tp` (nil while unknown).
@@ -221,8 +281,29 @@ public final class KafkaConsumer: Sendable {
         return max(0, w.high - p)
     }
 
-    /// Bytes of fetched data waiting for the reader.
+    /// Bytes of fetched data waiting for the reader, as counted against
+    /// `queued.max.messages.kbytes`: per partition's data, its records' decoded key, value and
+    /// header bytes, or its fetched (possibly compressed) bytes if those are more.
     public var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
+
+    /// For tests: the key, value and header bytes of the records still buffered, recounted.
+    package var bufferedRecordBytes: Int {
+        state.withLock { s in
+            var n = 0
+            for i in s.bufferHead ..< s.buffer.count { n += Self.payloadBytes(s.buffer[i].records[s.buffer[i].next...]) }
+            return n
+        }
+    }
+
+    /// Decoded key, value and header bytes of `records`.
+    static func payloadBytes(_ records: ArraySlice<ConsumerRecord>) -> Int {
+        var n = 0
+        for r in records {
+            n += (r.key?.count ?? 0) + (r.value?.count ?? 0)
+            for h in r.headers { n += h.key.utf8.count + (h.value?.count ?? 0) }
+        }
+        return n
+    }
 
     func dropBuffered(_ s: inout State, _ tp: TopicPartition) {
         var kept: [Chunk] = []
@@ -236,12 +317,15 @@ public final class KafkaConsumer: Sendable {
     // MARK: Reading
 
     /// Up to `max` records (default `max.poll.records`), waiting at most `timeout` for the first.
+    /// A cancelled task's wait ends at once with `KafkaError(.cancelled)`; records already
+    /// buffered stay for the next call.
     public func poll(max: Int? = nil, timeout: Duration) async throws -> [ConsumerRecord] {
         let limit = max ?? config.maxPollRecords
         let deadline = ContinuousClock.now + timeout
         group?.polled()
         // Whatever the previous poll returned has been processed now.
         state.withLock { s in s.processed.merge(s.delivered) { _, d in d } }
+        group?.applicationProgressed()
         while true {
             var out: [ConsumerRecord] = []
             let done: Bool = try state.withLock { s in
@@ -255,6 +339,7 @@ public final class KafkaConsumer: Sendable {
                 return out
             }
             if ContinuousClock.now >= deadline { return [] }
+            if Task.isCancelled { throw KafkaError(.cancelled, "poll cancelled") }
             await waitForData(until: deadline)
         }
     }
@@ -324,12 +409,15 @@ public final class KafkaConsumer: Sendable {
                 s.held = (tp, last.offset + 1)
                 return .some((out, progress.begin()))
             }
+            // The previous chunk counts as processed now (a revocation may be waiting for it).
+            group?.applicationProgressed()
             switch taken {
             case .some(nil): return nil
             case let .some(.some(chunk)):
                 signal.notify()
                 return chunk
             case .none:
+                if Task.isCancelled { throw KafkaError(.cancelled, "records iteration cancelled") }
                 await waitForData(until: nil)
             }
         }
@@ -342,14 +430,20 @@ public final class KafkaConsumer: Sendable {
                 self?.wakeReader()
             }
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now: Bool = state.withLock { s in
-                if s.bufferHead < s.buffer.count || s.closed || s.error != nil { return true }
-                s.waiter?.resume()
-                s.waiter = c
-                return false
+        // Cancellation wakes the reader; the caller then sees `Task.isCancelled`. The check
+        // below runs under the lock the handler takes, so a cancel cannot slip in between.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now: Bool = state.withLock { s in
+                    if s.bufferHead < s.buffer.count || s.closed || s.error != nil || Task.isCancelled { return true }
+                    s.waiter?.resume()
+                    s.waiter = c
+                    return false
+                }
+                if now { c.resume() }
             }
-            if now { c.resume() }
+        } onCancel: {
+            wakeReader()
         }
         timer?.cancel()
     }
@@ -362,7 +456,9 @@ public final class KafkaConsumer: Sendable {
         w?.resume()
     }
 
-    /// Every record, in order per partition, as it arrives. Suspends only when nothing is buffered.
+    /// Every record, in order per partition, as it arrives. Suspends only when nothing is buffered;
+    /// a cancelled task's wait throws `KafkaError(.cancelled)`. Per-partition failures do not end
+    /// it (see `partitionErrors`).
     public var records: Records { Records(consumer: self) }
 
     /// `AsyncSequence` of records; see `KafkaConsumer.records`.
@@ -431,13 +527,14 @@ public final class KafkaConsumer: Sendable {
     public func close() async {
         if let group, state.withLock({ $0.subscribed }) {
             // Revoke (the application and auto-commit see it) and leave before stopping.
-            await group.leave(host: self, timeout: config.client.requestTimeout, final: true)
+            await group.leave(host: GroupHost(self), timeout: config.client.requestTimeout, final: true)
             groupTask.withLock { $0?.cancel(); $0 = nil }
         }
         state.withLock { s in s.closed = true }
         fetcher.withLock { $0?.cancel(); $0 = nil }
         signal.notify()
         wakeReader()
+        partitionErrorSink.finish()
         cluster.close()
     }
 }

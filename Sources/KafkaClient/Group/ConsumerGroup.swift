@@ -10,6 +10,13 @@ enum Subscription: Sendable, Equatable {
     case pattern(String)
 }
 
+/// The consumer a group works for, held weakly: the run loop must not keep a consumer the
+/// application dropped alive (its deinit then leaves the group). Nil: it is gone.
+struct GroupHost: Sendable {
+    weak var consumer: KafkaConsumer?
+    init(_ consumer: KafkaConsumer?) { self.consumer = consumer }
+}
+
 /// Runs a `GroupStateMachine` against the group coordinator for one `KafkaConsumer`: carries
 /// out its actions (requests on a dedicated coordinator connection, assignment changes in the
 /// consumer, rebalance events to the application), feeds the answers back, heartbeats on its
@@ -25,6 +32,9 @@ final class ConsumerGroup: Sendable {
     private let machine: Mutex<GroupStateMachine>
     private let shared = Mutex(Shared())
     private let signal = Signal()
+    /// Signalled when the application asks for more records (or seeks, or closes): what a
+    /// revocation waits for.
+    private let progressSignal = Signal()
 
     struct Shared: Sendable {
         var subscription: Subscription = .topics([])
@@ -76,6 +86,12 @@ final class ConsumerGroup: Sendable {
         if !actions.isEmpty { inject(actions) }
     }
 
+    /// The application asked for more (its earlier records count as processed now), seeked or
+    /// closed: a revocation waiting for it looks again.
+    func applicationProgressed() {
+        progressSignal.notify()
+    }
+
     private func inject(_ actions: [GroupStateMachine.Action]) {
         guard !actions.isEmpty else { return }
         shared.withLock { $0.injected += actions }
@@ -85,7 +101,7 @@ final class ConsumerGroup: Sendable {
     // MARK: Run loop
 
     /// Runs until the group is closed or fails.
-    func run(host: KafkaConsumer) async {
+    func run(host: GroupHost) async {
         let epoch = shared.withLock { $0.loopEpoch }
         var pending = machine.withLock { $0.start(now: .now) }
         while shared.withLock({ $0.loopEpoch }) == epoch {
@@ -106,12 +122,12 @@ final class ConsumerGroup: Sendable {
     }
 
     /// Auto-commit and subscription checks, between actions.
-    private func housekeeping(host: KafkaConsumer) async {
+    private func housekeeping(host: GroupHost) async {
         let now = ContinuousClock.now
         let (commitDue, checkDue) = shared.withLock { sh in (sh.nextAutoCommit <= now, sh.nextMetadataCheck <= now) }
         if commitDue {
             shared.withLock { $0.nextAutoCommit = now + config.autoCommitInterval }
-            if config.enableAutoCommit, phase == .stable {
+            if config.enableAutoCommit, phase == .stable, let host = host.consumer {
                 let offsets = host.committablePositions(processedOnly: true, partitions: nil)
                 try? await commit(offsets, onlyChanged: true)
             }
@@ -149,7 +165,7 @@ final class ConsumerGroup: Sendable {
         }
     }
 
-    private func execute(_ action: GroupStateMachine.Action, host: KafkaConsumer) async -> [GroupStateMachine.Action] {
+    private func execute(_ action: GroupStateMachine.Action, host: GroupHost) async -> [GroupStateMachine.Action] {
         config.client.log("cgrp", "group \(groupId): \(action) (phase \(phase))")
         switch action {
         case .findCoordinator:
@@ -181,7 +197,7 @@ final class ConsumerGroup: Sendable {
             }
             return []
         case let .revoke(partitions):
-            host.groupStopFetching(partitions)
+            host.consumer?.groupStopFetching(partitions)
             if !shared.withLock({ $0.closing }) {
                 // Like the Java client, which revokes inside poll(): wait until the application
                 // has finished with what it was given (it asks for more), so the commit below
@@ -189,18 +205,15 @@ final class ConsumerGroup: Sendable {
                 // member would be out of the group anyway.
                 // Heartbeats go on meanwhile: the coordinator keeps our session alive through a
                 // rebalance only if we keep heartbeating (the answers say REBALANCE_IN_PROGRESS).
-                let deadline = ContinuousClock.now + config.maxPollInterval
-                var nextHeartbeat = ContinuousClock.now + config.heartbeatInterval
-                while !host.groupProcessedAll(partitions), ContinuousClock.now < deadline {
-                    if ContinuousClock.now >= nextHeartbeat {
-                        nextHeartbeat = ContinuousClock.now + config.heartbeatInterval
-                        let (generation, memberId) = machine.withLock { ($0.generation, $0.memberId) }
+                await Self.awaitApplication(
+                    event: progressSignal, deadline: .now + config.maxPollInterval, heartbeatInterval: config.heartbeatInterval,
+                    done: { self.shared.withLock { $0.closing } || (host.consumer?.groupProcessedAll(partitions) ?? true) },
+                    heartbeat: {
+                        let (generation, memberId) = self.machine.withLock { ($0.generation, $0.memberId) }
                         if generation >= 0 {
-                            _ = try? await coordinatorLink().send(heartbeatRequest(generation: generation, memberId: memberId))
+                            _ = try? await self.coordinatorLink().send(self.heartbeatRequest(generation: generation, memberId: memberId))
                         }
-                    }
-                    try? await Task.sleep(for: .milliseconds(5))
-                }
+                    })
             }
             await tell(.revoked(partitions))
             if config.enableAutoCommit {
@@ -208,19 +221,19 @@ final class ConsumerGroup: Sendable {
                 // rebalance it may still be processing the latest records, so only what it
                 // finished with is committed (at least once, never lost).
                 let closing = shared.withLock { $0.closing }
-                let offsets = host.committablePositions(processedOnly: !closing, partitions: partitions)
+                let offsets = host.consumer?.committablePositions(processedOnly: !closing, partitions: partitions) ?? [:]
                 do {
                     try await commit(offsets, onlyChanged: true)
                 } catch {
                     config.client.log("cgrp", "group \(groupId): commit on revocation failed: \(error)")
                 }
             }
-            host.groupRemove(partitions)
+            host.consumer?.groupRemove(partitions)
             return []
         case let .lose(partitions):
-            host.groupStopFetching(partitions)
+            host.consumer?.groupStopFetching(partitions)
             await tell(.lost(partitions))
-            host.groupRemove(partitions)
+            host.consumer?.groupRemove(partitions)
             return []
         case let .assign(partitions):
             var starts: [TopicPartition: Int64] = [:]
@@ -233,7 +246,7 @@ final class ConsumerGroup: Sendable {
                 }
             }
             shared.withLock { sh in for (tp, o) in starts { sh.lastCommitted[tp] = o } }
-            host.groupAdd(partitions, committed: starts)
+            host.consumer?.groupAdd(partitions, committed: starts)
             await tell(.assigned(partitions))
             return []
         case let .backoff(d):
@@ -241,8 +254,24 @@ final class ConsumerGroup: Sendable {
             return []
         case let .fail(code, message):
             let e = KafkaError.broker(KafkaErrorCode(rawValue: code), "group \(groupId): \(message)")
-            host.groupFailed(e)
+            host.consumer?.groupFailed(e)
             return []
+        }
+    }
+
+    /// Waits until `done()` (checked when `event` is signalled — no polling) or `deadline`,
+    /// calling `heartbeat` every `heartbeatInterval` meanwhile.
+    static func awaitApplication(
+        event: Signal, deadline: ContinuousClock.Instant, heartbeatInterval: Duration,
+        done: () -> Bool, heartbeat: () async -> Void
+    ) async {
+        var nextHeartbeat = ContinuousClock.now + heartbeatInterval
+        while !done(), ContinuousClock.now < deadline {
+            if ContinuousClock.now >= nextHeartbeat {
+                nextHeartbeat = ContinuousClock.now + heartbeatInterval
+                await heartbeat()
+            }
+            await event.wait(until: min(deadline, nextHeartbeat))
         }
     }
 
@@ -486,10 +515,12 @@ final class ConsumerGroup: Sendable {
     /// Revokes (with the final commit) and leaves; returns when done or after `timeout`.
     /// `final`: the consumer is closing (the event stream ends); otherwise (`unsubscribe`) the
     /// group starts over idle, ready for a new subscription.
-    func leave(host: KafkaConsumer, timeout: Duration, final: Bool) async {
+    func leave(host: GroupHost, timeout: Duration, final: Bool) async {
         shared.withLock { $0.closing = true }
         let actions = machine.withLock { $0.close() }
         signal.notify()
+        // A revocation waiting for the application in the run loop stops waiting.
+        progressSignal.notify()
         let deadline = ContinuousClock.now + timeout
         // The run loop may be inside a long JoinGroup; the close actions run here instead.
         for a in actions {
