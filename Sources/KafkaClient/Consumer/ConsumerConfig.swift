@@ -32,6 +32,10 @@ public struct ConsumerConfig: PropertyConfigurable {
     /// `queued.max.messages.kbytes` (in bytes here): fetched data buffered ahead of the reader;
     /// fetching pauses above it (backpressure). Default: 64 MiB.
     public var queuedMaxBytes = 64 * 1024 * 1024
+    /// Most bytes one fetched batch may decompress to (a larger one is a decoding error for its
+    /// partition); one Fetch response's batches together may decompress to the larger of this
+    /// and `queuedMaxBytes`. Not a client property: tests lower it.
+    var maxBatchInflation = 256 * 1024 * 1024
     /// `isolation.level`. Default: read_uncommitted.
     public var isolationLevel = IsolationLevel.readUncommitted
     /// `check.crcs`: verify record batch CRCs. Default: true.

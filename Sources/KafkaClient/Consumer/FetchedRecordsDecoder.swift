@@ -17,6 +17,9 @@ enum FetchedRecordsDecoder {
     ///   aborted transaction overlapping the data. A producer's transactional batches are dropped
     ///   from its transaction's first offset until that producer's ABORT marker; other
     ///   producers' data in between is kept.
+    /// - A batch that would inflate past what is left of `decompress`'s shared budget (a
+    ///   `DecompressionBudget` per Fetch response) ends decoding: the batches before it are
+    ///   returned and `next` points at it, so it is fetched again.
     /// - Offsets must leave room for a next position: a batch or message reaching `Int64.max`,
     ///   a negative offset, or a record outside its batch's offset range throws
     ///   `InvalidOffset` (a hostile or broken broker; the whole partition's data is refused, so
@@ -33,6 +36,11 @@ enum FetchedRecordsDecoder {
         var abortedIndex = 0
         var abortedProducers = Set<Int64>()
         while let entry = try reader.next() {
+            // Where the data so far ends: if this batch exceeds what is left of the fetch
+            // response's decompression budget, decoding stops here and the batch is fetched
+            // again later (with a fresh budget), keeping the batches before it.
+            let before = next
+            do {
             switch entry {
             case let .batch(b):
                 // The batch's last offset must be representable and leave room for the next one.
@@ -77,6 +85,10 @@ enum FetchedRecordsDecoder {
                                               timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
                     next = r.offset + 1
                 }
+            }
+            } catch let e as RecordDecodingError {
+                guard case .decompressionBudgetExhausted = e.reason else { throw e }
+                return (out, before.map { Swift.max($0, from) })
             }
         }
         return (out, next.map { Swift.max($0, from) })

@@ -280,7 +280,11 @@ extension KafkaConsumer {
             }
             return
         }
-        let decompress = Compression.recordDecompressor(maxOutput: 256 << 20)
+        // One budget for the whole response: each batch may inflate to `maxBatchInflation`,
+        // all of them together to the larger of that and the prefetch bound. Without it, 50 MB
+        // of 1000:1 batches would become 50 GB before the buffer bound was even consulted.
+        let budget = DecompressionBudget(bytes: Swift.max(config.queuedMaxBytes, config.maxBatchInflation))
+        let decompress = budget.decompressor(maxPerBatch: config.maxBatchInflation)
         var chunks: [Chunk] = []
         var updates: [(TopicPartition, PartitionUpdate)] = []
         var index = 0

@@ -35,7 +35,7 @@ enum LZ4Frame {
         let blocks = (input.count + blockSize - 1) / blockSize
         let capacity = out.count + blocks * (4 + LZ4Block.bound(blockSize)) + 4
         out.reserveCapacity(capacity)
-        out.append(contentsOf: repeatElement(0, count: capacity - out.count))
+        out.append(contentsOf: [UInt8](repeating: 0, count: capacity - out.count))
         var op = 7
         out.withUnsafeMutableBufferPointer { dstBuf in
             input.withUnsafeBufferPointer { srcBuf in

@@ -27,7 +27,9 @@ struct OutputBuffer {
         let cap = limit + 1
         if free < wanted, storage.count < cap {
             let target = min(cap, max(count + wanted, storage.count * 2, 4096))
-            storage.append(contentsOf: repeatElement(0, count: target - storage.count))
+            // An Array (not repeatElement): appending a lazy repetition runs element by element
+            // in debug builds (1 s per 8 MB), an Array is copied in bulk.
+            storage.append(contentsOf: [UInt8](repeating: 0, count: target - storage.count))
         }
         return free
     }

@@ -252,7 +252,7 @@ enum Snappy {
     static func appendRaw(_ src: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], table: inout [UInt16]) -> Int {
         let start = out.count
         let bound = maxCompressedLength(src.count)
-        out.append(contentsOf: repeatElement(0, count: bound))
+        out.append(contentsOf: [UInt8](repeating: 0, count: bound))
         let written = out.withUnsafeMutableBufferPointer { dstBuf in
             table.withUnsafeMutableBufferPointer { tableBuf in
                 let dst = dstBuf.baseAddress! + start

@@ -179,7 +179,7 @@ public struct RecordBatchBuilder: Sendable {
     @inline(__always)
     private mutating func write(_ plan: Plan, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader]) {
         if used + plan.total > buffer.count {
-            buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, used + plan.total - buffer.count)))
+            buffer.append(contentsOf: [UInt8](repeating: 0, count: max(buffer.count, used + plan.total - buffer.count)))
         }
         let start = used
         let offsetDelta = recordCount
