@@ -36,6 +36,8 @@ let package = Package(
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),
         .testTarget(name: "KafkaNetTests", dependencies: ["KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
+        // Units of the CLI itself (`@testable import kwire`); the CLI as a user runs it is in KafkaClientTests.
+        .testTarget(name: "KwireTests", dependencies: ["kwire"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -64,7 +64,10 @@ enum ProduceCommand {
         var count = 0
         var bytes = 0
         var sendError: (any Error)?
-        while let line = readLine(strippingNewline: true) {
+        // Standard input is read on a thread of its own (readLine blocks; the cooperative pool
+        // must not), at most 1024 lines ahead of the producer.
+        let input = BlockingLineReader.standardInput()
+        while let line = await input.next() {
             let raw = Array(line.utf8)
             var key: [UInt8]?
             var value = raw

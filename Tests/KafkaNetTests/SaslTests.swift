@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Synchronization
 @testable import KafkaNet
@@ -106,6 +107,32 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         }
     }
 
+    /// The server signature is compared with `constantTimeEquals` (every byte, no early exit).
+    @Test func constantTimeEqualsComparesEveryByte() {
+        let a: [UInt8] = Array(0 ..< 32)
+        #expect(constantTimeEquals(a, a))
+        #expect(constantTimeEquals([], []))
+        var lastDiffers = a
+        lastDiffers[31] ^= 0x80
+        #expect(!constantTimeEquals(a, lastDiffers))
+        var firstDiffers = a
+        firstDiffers[0] ^= 1
+        #expect(!constantTimeEquals(a, firstDiffers))
+        #expect(!constantTimeEquals(a, Array(a.dropLast())))
+        #expect(!constantTimeEquals(a, a + [0]))
+    }
+
+    /// The exchange verifies the server's signature through `constantTimeEquals`, not `==` (which
+    /// stops at the first differing byte). A timing test cannot prove this, so read the source.
+    @Test func serverSignatureCheckUsesTheConstantTimeCompare() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/KafkaNet/Sasl/ScramExchange.swift")
+        let source = try String(contentsOf: url, encoding: .utf8)
+        #expect(source.contains("constantTimeEquals(signature, expected)"))
+        #expect(!source.contains("signature == expected"))
+        #expect(!source.contains("signature != expected"))
+    }
+
     @Test func userNamesAreEscaped() {
         #expect(ScramExchange<SHA256>.saslName("a=b,c") == "a=3Db=2Cc")
     }
@@ -196,6 +223,53 @@ func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0
         let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(sasl))
         c.close()
         #expect(calls.withLock { $0 } == 1)
+    }
+
+    /// `\u{1}` separates the fields of the OAUTHBEARER message: a token or extension carrying it
+    /// (or anything else outside RFC 7628's grammar) is refused before anything is sent, as a
+    /// configuration error that does not quote the token.
+    @Test(arguments: [
+        OAuthBearerToken(value: "tok\u{1}auth=Bearer evil"),
+        OAuthBearerToken(value: "tok 123"),
+        OAuthBearerToken(value: ""),
+        OAuthBearerToken(value: "=abc"),
+        OAuthBearerToken(value: "abc=d"),
+        OAuthBearerToken(value: "tök"),
+        OAuthBearerToken(value: "tok-123", extensions: ["logicalCluster": "lkc\u{1}auth=Bearer evil"]),
+        OAuthBearerToken(value: "tok-123", extensions: ["logicalCluster": "lkc\u{0}"]),
+        OAuthBearerToken(value: "tok-123", extensions: ["cluster\u{1}x": "v"]),
+        OAuthBearerToken(value: "tok-123", extensions: ["clüster": "v"]),
+        OAuthBearerToken(value: "tok-123", extensions: ["": "v"]),
+        OAuthBearerToken(value: "tok-123", extensions: ["auth": "Bearer x"]),
+    ])
+    func oauthBearerRejectsFieldInjection(token: OAuthBearerToken) throws {
+        do {
+            _ = try OAuthBearerExchange.initialResponse(token)
+            Issue.record("accepted \(Array(token.value.utf8)) \(token.extensions.keys.sorted())")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+            #expect(token.value.count < 3 || !e.description.contains(token.value))
+        }
+    }
+
+    @Test func oauthBearerAcceptsTheWholeGrammar() throws {
+        let t = OAuthBearerToken(value: "aZ09-._~+/==", extensions: ["traceId": "a b\tc\r\nd~!"])
+        let msg = try OAuthBearerExchange.initialResponse(t)
+        #expect(msg == Array("n,,\u{1}auth=Bearer aZ09-._~+/==\u{1}traceId=a b\tc\r\nd~!\u{1}\u{1}".utf8))
+    }
+
+    @Test func oauthBearerInjectedTokenFailsTheConnectWithAConfigurationError() async throws {
+        let broker = try Self.saslBroker(mechanisms: ["OAUTHBEARER"]) { _ in true }
+        defer { broker.stop() }
+        let sasl = SaslConfiguration(mechanism: .oauthBearer, tokenProvider: { OAuthBearerToken(value: "tok\u{1}auth=Bearer admin") })
+        do {
+            let c = try await BrokerConnection.connect(host: "127.0.0.1", port: broker.port, options: options(sasl))
+            c.close()
+            Issue.record("connected with an injected token")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+        }
+        #expect(broker.received.filter { $0.header.apiKey == .saslAuthenticate }.isEmpty, "nothing of the bad token was sent")
     }
 
     @Test func sessionLifetimeTriggersReauthentication() async throws {

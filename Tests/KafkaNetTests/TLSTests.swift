@@ -130,9 +130,7 @@ final class TLSRig: @unchecked Sendable {
     var clientCertPath: String { dir.appendingPathComponent("client.pem").path }
     var clientKeyPath: String { dir.appendingPathComponent("client.key").path }
 
-    static func which(_ tool: String) -> Bool {
-        ["/usr/bin/", "/bin/", "/usr/local/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + tool) }
-    }
+    static func which(_ tool: String) -> Bool { IntegrationEnvironment.hasSystemTool(tool) }
 
     static var toolsAvailable: Bool { which("socat") && which("openssl") }
 

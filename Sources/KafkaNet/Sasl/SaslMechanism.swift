@@ -113,15 +113,56 @@ struct OAuthBearerExchange: SaslExchange {
     mutating func start() async throws -> [UInt8] {
         let t = try await source.token()
         token = t
+        return try Self.initialResponse(t)
+    }
+
+    /// The client's initial response for `t`, after checking every field against RFC 7628's
+    /// grammar: `\u{1}` separates the fields of that message, so a token or extension carrying
+    /// it (or any character outside the grammar) could inject fields of its own. A bad token is
+    /// a configuration error (the provider returned it); its value is never put in the message.
+    static func initialResponse(_ t: OAuthBearerToken) throws -> [UInt8] {
+        guard isValidToken(t.value) else {
+            throw KafkaError(.configuration, "invalid OAUTHBEARER token from the token provider: not a b64token (RFC 6750: letters, digits, -._~+/ then optional '=' padding)")
+        }
         var s = "n,,\u{1}auth=Bearer \(t.value)"
         for (k, v) in t.extensions.sorted(by: { $0.key < $1.key }) {
-            guard k != "auth", k.allSatisfy({ $0.isLetter }), !v.contains("\u{1}") else {
-                throw KafkaError(.configuration, "invalid OAUTHBEARER extension '\(k)'")
+            guard k != "auth", isValidExtensionKey(k), isValidExtensionValue(v) else {
+                throw KafkaError(.configuration, "invalid OAUTHBEARER extension '\(k.filter { $0.isASCII && $0.isLetter })': keys are ASCII letters (not 'auth'), values printable ASCII, space, tab, CR or LF")
             }
             s += "\u{1}\(k)=\(v)"
         }
         s += "\u{1}\u{1}"
         return Array(s.utf8)
+    }
+
+    /// RFC 6750 b64token: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+    static func isValidToken(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        var i = 0
+        while i < bytes.count, isTokenByte(bytes[i]) { i += 1 }
+        guard i > 0 else { return false }
+        while i < bytes.count, bytes[i] == UInt8(ascii: "=") { i += 1 }
+        return i == bytes.count
+    }
+
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "0") ... UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// RFC 7628 key: `1*(ALPHA)`.
+    static func isValidExtensionKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.allSatisfy { (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "A") ... UInt8(ascii: "Z")).contains($0) }
+    }
+
+    /// RFC 7628 value: `*(VCHAR / SP / HTAB / CR / LF)` (VCHAR is %x21-7E).
+    static func isValidExtensionValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { (0x21 ... 0x7E).contains($0) || $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
     }
 
     mutating func respond(to challenge: [UInt8]) throws -> [UInt8]? {

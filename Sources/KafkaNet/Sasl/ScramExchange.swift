@@ -51,7 +51,8 @@ struct ScramExchange<H: HashFunction>: SaslExchange {
             // server-final-message
             if let e = fields["e"] { throw fail("server error: \(e)") }
             guard let v = fields["v"], let signature = Base64.decode(v) else { throw fail("server final message has no signature") }
-            guard signature == expected else { throw fail("the server's signature is wrong (it does not know the password)") }
+            // Constant time: how many leading bytes matched must not show in how long the check took.
+            guard constantTimeEquals(signature, expected) else { throw fail("the server's signature is wrong (it does not know the password)") }
             isComplete = true
             return nil
         }
@@ -91,6 +92,16 @@ struct ScramExchange<H: HashFunction>: SaslExchange {
         }
         return out
     }
+}
+
+/// True when `a` and `b` hold the same bytes, in a time that depends only on their lengths
+/// (every byte pair is compared; no early exit), so comparing a secret leaks nothing through
+/// timing but its length, which is public here (the hash's output size).
+func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var diff: UInt8 = 0
+    for i in 0 ..< a.count { diff |= a[i] ^ b[i] }
+    return diff == 0
 }
 
 extension String {
