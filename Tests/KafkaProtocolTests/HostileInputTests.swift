@@ -207,4 +207,23 @@ import Testing
         #expect(records.map(\.offset) == (0 ..< Int64(n)).map { $0 })
         #expect(records[n - 1].value.map(Array.init) == [UInt8(truncatingIfNeeded: n - 1)])
     }
+
+    // MARK: Canonical encodings only (found by the frames fuzz target)
+
+    @Test func booleansOtherThanZeroOrOneAreRejected() throws {
+        // A Metadata v12 request with allow_auto_topic_creation = 0x61 decoded as true and
+        // re-encoded as 0x01: decode → encode must reproduce the input or throw.
+        var request = MetadataRequest(topics: nil)
+        request.allowAutoTopicCreation = true
+        var good = try request.encoded(version: 12)
+        #expect(try MetadataRequest(decoding: good, version: 12).allowAutoTopicCreation == true)
+        let at = try #require(good.lastIndex(of: 1))
+        good[at] = 0x61
+        let e = #expect(throws: ProtocolDecodingError.self) { _ = try MetadataRequest(decoding: good, version: 12) }
+        #expect(e?.path.contains("allow_auto_topic_creation") == true, "\(String(describing: e))")
+        var r = ByteReader([0, 1, 2])
+        #expect(try r.readBool("b") == false)
+        #expect(try r.readBool("b") == true)
+        #expect(throws: ProtocolDecodingError.self) { _ = try r.readBool("b") }
+    }
 }

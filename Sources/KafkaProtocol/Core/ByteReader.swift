@@ -55,9 +55,16 @@ public struct ByteReader: Sendable {
         Int8(bitPattern: try readUInt8(field))
     }
 
-    /// Kafka booleans are one byte; any non-zero value is true.
+    /// Kafka booleans are one byte, 0 or 1. Anything else is an error rather than "true": it
+    /// could not be re-encoded as it came (decode → encode is lossless everywhere else), and no
+    /// Kafka implementation writes it.
     public mutating func readBool(_ field: StaticString) throws -> Bool {
-        try readUInt8(field) != 0
+        let at = offset
+        switch try readUInt8(field) {
+        case 0: return false
+        case 1: return true
+        case let b: throw ProtocolDecodingError(path: field.description, offset: at, reason: .invalid("boolean byte 0x\(String(b, radix: 16)) (must be 0 or 1)"))
+        }
     }
 
     public mutating func readUInt16(_ field: StaticString) throws -> UInt16 {
