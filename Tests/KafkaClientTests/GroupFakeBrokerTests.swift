@@ -24,7 +24,8 @@ struct GroupFakeBrokerTests {
 
     /// A one-broker group coordinator: the first FindCoordinator says COORDINATOR_NOT_AVAILABLE,
     /// the second heartbeat NOT_COORDINATOR, the `rebalanceAt`-th REBALANCE_IN_PROGRESS.
-    func coordinator(_ script: Script, topic: String, rebalanceAt: Int = 5, joinMetadata: Locked<[UInt8]>? = nil) throws -> FakeBroker {
+    func coordinator(_ script: Script, topic: String, rebalanceAt: Int = 5, joinMetadata: Locked<[UInt8]>? = nil,
+                     badAssignments: Int = 0, failCommits: Bool = false) throws -> FakeBroker {
         try FakeBroker { req, b in
             switch req.header.apiKey {
             case .findCoordinator:
@@ -62,9 +63,9 @@ struct GroupFakeBrokerTests {
                 r.members = [m]
                 return .respond(b.body(r, for: req))
             case .syncGroup:
-                _ = script.next(.syncGroup)
+                let n = script.next(.syncGroup)
                 var r = SyncGroupResponse()
-                r.assignment = self.assignmentBytes(topic, [0, 1])
+                r.assignment = n <= badAssignments ? [0x00, 0x00, 0xFF, 0xFF, 0xFF] : self.assignmentBytes(topic, [0, 1])
                 return .respond(b.body(r, for: req))
             case .heartbeat:
                 let n = script.next(.heartbeat)
@@ -94,6 +95,21 @@ struct GroupFakeBrokerTests {
                 return .respond(b.body(LeaveGroupResponse(), for: req))
             case .offsetCommit:
                 _ = script.next(.offsetCommit)
+                if failCommits, let c = try? req.decode(OffsetCommitRequest.self) {
+                    var r = OffsetCommitResponse()
+                    r.topics = c.topics.map { t in
+                        var rt = OffsetCommitResponse.Topic()
+                        rt.name = t.name
+                        rt.partitions = t.partitions.map { p in
+                            var rp = OffsetCommitResponse.Partition()
+                            rp.partitionIndex = p.partitionIndex
+                            rp.errorCode = KafkaErrorCode.groupAuthorizationFailed.rawValue
+                            return rp
+                        }
+                        return rt
+                    }
+                    return .respond(b.body(r, for: req))
+                }
                 return .respond(b.body(OffsetCommitResponse(), for: req))
             default:
                 return b.defaultAction(req)
@@ -138,6 +154,32 @@ struct GroupFakeBrokerTests {
         await c.close()
         #expect(script.count(.leaveGroup) == 1)
         broker.stop()
+    }
+
+    /// An assignment the member cannot decode is neither fatal nor read as "nothing": it is
+    /// reported and the member rejoins until it gets a usable one.
+    @Test func anUndecodableAssignmentIsReportedAndTheMemberRejoins() async throws {
+        let script = Script()
+        let topic = "orders"
+        let broker = try coordinator(script, topic: topic, rebalanceAt: 1000, badAssignments: 2)
+        broker.addTopic(topic, partitions: 2)
+        defer { broker.stop() }
+        let warnings = Mutex<[String]>([])
+        var config = try ConsumerConfig(properties: ["bootstrap.servers": broker.address, "group.id": "g", "heartbeat.interval.ms": "100",
+                                                     "session.timeout.ms": "6000", "retry.backoff.ms": "20", "auto.offset.reset": "earliest"])
+        config.client.logHandler = { context, message in warnings.withLock { $0.append("\(context): \(message)") } }
+        let c = try KafkaConsumer(config: config)
+        try c.subscribe(topics: [topic])
+        let tp0 = TopicPartition(topic: topic, partition: 0), tp1 = TopicPartition(topic: topic, partition: 1)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while Set(c.assignment) != [tp0, tp1], ContinuousClock.now < deadline {
+            _ = try await c.poll(timeout: .milliseconds(50))
+        }
+        #expect(Set(c.assignment) == [tp0, tp1])
+        #expect(script.count(.syncGroup) == 3, "two unusable assignments, then a good one")
+        #expect(script.count(.joinGroup) >= 4, "KIP-394 join, join, and a rejoin after each unusable assignment")
+        #expect(warnings.withLock { $0.filter { $0.contains("cannot be used") }.count } == 2)
+        await c.close()
     }
 
     /// While a revocation waits for the application to finish its batch, the member keeps

@@ -129,7 +129,13 @@ final class ConsumerGroup: Sendable {
             shared.withLock { $0.nextAutoCommit = now + config.autoCommitInterval }
             if config.enableAutoCommit, phase == .stable, let host = host.consumer {
                 let offsets = host.committablePositions(processedOnly: true, partitions: nil)
-                try? await commit(offsets, onlyChanged: true)
+                do {
+                    try await commit(offsets, onlyChanged: true)
+                } catch {
+                    // Not fatal (the next round commits again) but never silent: a group whose
+                    // auto-commits keep failing re-reads data after a restart.
+                    config.client.warn("cgrp", "group \(groupId): auto-commit failed: \(error)")
+                }
             }
         }
         if checkDue {
@@ -387,7 +393,14 @@ final class ConsumerGroup: Sendable {
             if !code.isSuccess { config.client.log("cgrp", "group \(groupId): SyncGroup answered \(code.name)") }
             var assigned: [TopicPartition] = []
             if code.isSuccess {
-                assigned = (try? ConsumerGroupPayloads.decodeAssignment(response.assignment).partitions) ?? []
+                do {
+                    assigned = try ConsumerGroupPayloads.decodeAssignment(response.assignment).partitions
+                } catch {
+                    // Reading it as "nothing assigned" would silently stop consuming; a rejoin
+                    // asks the leader for a new assignment.
+                    config.client.warn("cgrp", "group \(groupId): the assignment from SyncGroup cannot be used (\(error)); rejoining")
+                    return machine.withLock { $0.syncResponse(code: .rebalanceInProgress, assigned: [], now: .now) }
+                }
             }
             return machine.withLock { $0.syncResponse(code: code, assigned: assigned, now: .now) }
         } catch {
