@@ -25,7 +25,7 @@ struct GroupFakeBrokerTests {
     /// A one-broker group coordinator: the first FindCoordinator says COORDINATOR_NOT_AVAILABLE,
     /// the second heartbeat NOT_COORDINATOR, the `rebalanceAt`-th REBALANCE_IN_PROGRESS.
     func coordinator(_ script: Script, topic: String, rebalanceAt: Int = 5, joinMetadata: Locked<[UInt8]>? = nil,
-                     badAssignments: Int = 0, failCommits: Bool = false) throws -> FakeBroker {
+                     badAssignments: Int = 0) throws -> FakeBroker {
         try FakeBroker { req, b in
             switch req.header.apiKey {
             case .findCoordinator:
@@ -95,21 +95,6 @@ struct GroupFakeBrokerTests {
                 return .respond(b.body(LeaveGroupResponse(), for: req))
             case .offsetCommit:
                 _ = script.next(.offsetCommit)
-                if failCommits, let c = try? req.decode(OffsetCommitRequest.self) {
-                    var r = OffsetCommitResponse()
-                    r.topics = c.topics.map { t in
-                        var rt = OffsetCommitResponse.Topic()
-                        rt.name = t.name
-                        rt.partitions = t.partitions.map { p in
-                            var rp = OffsetCommitResponse.Partition()
-                            rp.partitionIndex = p.partitionIndex
-                            rp.errorCode = KafkaErrorCode.groupAuthorizationFailed.rawValue
-                            return rp
-                        }
-                        return rt
-                    }
-                    return .respond(b.body(r, for: req))
-                }
                 return .respond(b.body(OffsetCommitResponse(), for: req))
             default:
                 return b.defaultAction(req)
