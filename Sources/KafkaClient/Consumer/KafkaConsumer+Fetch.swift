@@ -298,11 +298,13 @@ extension KafkaConsumer {
                                         marks: Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset))
                 if code.isSuccess {
                     do {
+                        let inflatedBefore = budget.used
                         let (records, next) = try FetchedRecordsDecoder.decode(
                             p.records, abortedTransactions: p.abortedTransactions, topic: tp.topic, partition: tp.partition, from: fetchOffset,
                             readCommitted: config.isolationLevel == .readCommitted, verifyCRC: config.checkCRCs, decompress: decompress)
                         if !records.isEmpty {
-                            chunks.append(Chunk(tp: tp, generation: gen, records: records, bytes: Self.bufferCost(records, fetched: p.records?.count ?? 0)))
+                            chunks.append(Chunk(tp: tp, generation: gen, records: records,
+                                                bytes: Self.bufferCost(fetched: p.records?.count ?? 0, decompressed: budget.used - inflatedBefore)))
                         }
                         u.next = next
                     } catch {
@@ -318,11 +320,13 @@ extension KafkaConsumer {
         if accepted { wakeReader() }
     }
 
-    /// What a chunk counts against `queued.max.messages.kbytes`: its records' decoded bytes
-    /// (what decompression made of the fetched bytes), or the fetched bytes when more (their
-    /// buffer stays alive while any record slices it).
-    static func bufferCost(_ records: [ConsumerRecord], fetched: Int) -> Int {
-        Swift.max(fetched, payloadBytes(records[...]))
+    /// What a chunk counts against `queued.max.messages.kbytes`: the bytes its records keep
+    /// alive — the decompressed batch sections they slice (what the response's
+    /// `DecompressionBudget` was charged for this partition), or the fetched bytes when more
+    /// (uncompressed records slice the response itself). Computed without a pass over the
+    /// records (iterating them copies each record, retains included, on the hot path).
+    static func bufferCost(fetched: Int, decompressed: Int) -> Int {
+        Swift.max(fetched, decompressed)
     }
 
     /// What one Fetch response says about one partition.
