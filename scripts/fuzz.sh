@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh --build-only         build only (take the shared build lock for this part)
 #   scripts/fuzz.sh --skip-build [SECONDS]
 #   KWIRE_FUZZ_TARGETS="frames scram" scripts/fuzz.sh 60     only these targets
-#   KWIRE_FUZZ_STRICT=1 …     frames: re-encoding must reproduce the input byte for byte
+#   KWIRE_FUZZ_LENIENT=1 …    frames: only "re-encodes to the same values" (default: byte for byte)
 #
 # Seeds come from Fixtures/ and Fuzz/regressions/ (scripts/fuzz_seeds.py, regenerated each
 # run); what the fuzzer adds is kept in .build-fuzz/corpus/<target> (git-ignored) for the next

@@ -226,4 +226,19 @@ import Testing
         #expect(try r.readBool("b") == true)
         #expect(throws: ProtocolDecodingError.self) { _ = try r.readBool("b") }
     }
+
+    @Test func paddedVarintsAreRejected() throws {
+        // Found by the frames target in a Fetch v12 response: 0x88 0x00 read as 8 and
+        // re-encoded as 0x08.
+        for bytes: [UInt8] in [[0x88, 0x00], [0x80, 0x00], [0xFF, 0x80, 0x00]] {
+            var r = ByteReader(bytes)
+            #expect(throws: ProtocolDecodingError.self, "\(bytes)") { _ = try r.readUnsignedVarint("v") }
+            var l = ByteReader(bytes)
+            #expect(throws: ProtocolDecodingError.self, "\(bytes)") { _ = try l.readUnsignedVarlong("v") }
+        }
+        var ok = ByteReader([0x00, 0x80, 0x01, 0xFF, 0x7F])
+        #expect(try ok.readUnsignedVarint("v") == 0)
+        #expect(try ok.readUnsignedVarint("v") == 128)
+        #expect(try ok.readUnsignedVarint("v") == 16383)
+    }
 }

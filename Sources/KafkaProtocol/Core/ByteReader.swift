@@ -114,7 +114,8 @@ public struct ByteReader: Sendable {
 
     // MARK: Variable length
 
-    /// Unsigned LEB128 of at most 5 bytes (a longer one is malformed, not truncated).
+    /// Unsigned LEB128 of at most 5 bytes, minimally encoded (a longer or padded one is
+    /// malformed, not truncated).
     public mutating func readUnsignedVarint(_ field: StaticString) throws -> UInt32 {
         var result: UInt32 = 0
         var shift: UInt32 = 0
@@ -129,7 +130,14 @@ public struct ByteReader: Sendable {
                 throw ProtocolDecodingError(path: field.description, offset: start, reason: .malformedVarint)
             }
             result |= UInt32(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
+            if b & 0x80 == 0 {
+                // A last byte of 0 after the first is a padded (non-minimal) encoding: it would
+                // re-encode shorter, so decode → encode would not reproduce the input.
+                if b == 0 && shift > 0 {
+                    throw ProtocolDecodingError(path: field.description, offset: start, reason: .malformedVarint)
+                }
+                return result
+            }
             shift += 7
         }
     }
@@ -149,7 +157,12 @@ public struct ByteReader: Sendable {
                 throw ProtocolDecodingError(path: field.description, offset: start, reason: .malformedVarint)
             }
             result |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
+            if b & 0x80 == 0 {
+                if b == 0 && shift > 0 {
+                    throw ProtocolDecodingError(path: field.description, offset: start, reason: .malformedVarint)
+                }
+                return result
+            }
             shift += 7
         }
     }
