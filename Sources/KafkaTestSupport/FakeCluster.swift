@@ -418,6 +418,7 @@ public final class FakeCluster: Sendable {
         out.abortedTransactions = nil
         guard let topic = s.topics[w.key.topic], topic.partitions.indices.contains(Int(w.key.partition)) else {
             out.errorCode = (version >= 13 ? KafkaErrorCode.unknownTopicId : .unknownTopicOrPartition).rawValue
+            (out.highWatermark, out.lastStableOffset, out.logStartOffset) = (-1, -1, -1)
             return out
         }
         var p = topic.partitions[Int(w.key.partition)]
@@ -425,7 +426,9 @@ public final class FakeCluster: Sendable {
         out.lastStableOffset = p.lastStable
         out.logStartOffset = p.batches.first?.base ?? p.end
         func fail(_ code: KafkaErrorCode) -> FetchResponse.Partition {
+            // As Kafka: an error answer carries no watermarks (-1), not the log's.
             out.errorCode = code.rawValue
+            (out.highWatermark, out.lastStableOffset, out.logStartOffset) = (-1, -1, -1)
             return out
         }
         guard p.leader == node else {

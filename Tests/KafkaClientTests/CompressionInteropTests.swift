@@ -15,14 +15,11 @@ struct CompressionInteropTests {
         let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [bootstrap]))
         defer { Task { await admin.close() } }
         try await admin.createTopic(NewTopic(name: topic, partitions: Int32(Self.codecs.count), replicationFactor: 1))
-        let hostPort = bootstrap.split(separator: ":")
-        let link = BrokerLink(host: String(hostPort[0]), port: Int(hostPort[1]) ?? 9092, options: ConnectionOptions(), requestTimeout: .seconds(10))
-        defer { link.close() }
 
         // One batch per codec, each to its own partition: 50 records with keys, headers, a null
         // value and an empty value, repetitive enough that compression matters.
         var expected: [Int32: [(key: String?, value: String?, header: String)]] = [:]
-        var request = ProduceRequest(acks: -1, timeoutMs: 10000, topicData: [ProduceRequest.Topic(name: topic, partitionData: [])])
+        var batches: [Int32: [UInt8]] = [:]
         for (p, codec) in Self.codecs.enumerated() {
             var b = RecordBatchBuilder(compression: codec)
             var rows: [(key: String?, value: String?, header: String)] = []
@@ -35,11 +32,21 @@ struct CompressionInteropTests {
                 rows.append((key, value, header))
             }
             expected[Int32(p)] = rows
-            request.topicData[0].partitionData.append(.init(index: Int32(p), records: try b.build(compress: Compression.recordCompressor())))
+            batches[Int32(p)] = try b.build(compress: Compression.recordCompressor())
         }
-        let response = try await link.send(request)
-        for part in response.responses[0].partitionResponses {
-            #expect(part.errorCode == 0, "partition \(part.index): \(KafkaErrorCode(rawValue: part.errorCode))")
+        // A raw Produce must go to each partition's leader: on a multi-broker cluster the
+        // bootstrap broker answers NOT_LEADER_OR_FOLLOWER for the partitions it does not lead.
+        let leaders = try await Self.leaders(of: topic, partitions: Int32(Self.codecs.count), admin: admin)
+        for (leader, partitions) in leaders {
+            let link = BrokerLink(host: leader.host, port: leader.port, options: ConnectionOptions(), requestTimeout: .seconds(10))
+            defer { link.close() }
+            let request = ProduceRequest(acks: -1, timeoutMs: 10000, topicData: [ProduceRequest.Topic(
+                name: topic, partitionData: try partitions.sorted().map { .init(index: $0, records: try #require(batches[$0])) })])
+            let response = try await link.send(request)
+            #expect(response.responses.flatMap(\.partitionResponses).map(\.index).sorted() == partitions.sorted())
+            for part in response.responses.flatMap(\.partitionResponses) {
+                #expect(part.errorCode == 0, "partition \(part.index) at broker \(leader.nodeId): \(KafkaErrorCode(rawValue: part.errorCode))")
+            }
         }
 
         for client in ["confluent", "kafka-python"] {
@@ -58,6 +65,21 @@ struct CompressionInteropTests {
             }
         }
         _ = try? await admin.deleteTopics([topic])
+    }
+
+    /// The partitions of `topic` grouped by their leader, once every partition has one (a new
+    /// topic's leaders can take a moment to appear in Metadata).
+    static func leaders(of topic: String, partitions: Int32, admin: KafkaAdminClient) async throws -> [ClusterMetadata.Broker: [Int32]] {
+        let deadline = ContinuousClock.now + .seconds(40)
+        while true {
+            let m = try await admin.refreshMetadata(topics: [topic])
+            let led = (0 ..< partitions).compactMap { p in m.leader(topic: topic, partition: p).map { (broker: $0, partition: p) } }
+            if led.count == Int(partitions) {
+                return Dictionary(grouping: led, by: \.broker).mapValues { $0.map(\.partition) }
+            }
+            guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "no leader for every partition of \(topic)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }
 

@@ -242,6 +242,33 @@ enum FakeLog {
         #expect(!fetches.contains { $0.answered.contains { $0.1 == .unknownLeaderEpoch } })
     }
 
+    /// An error answer carries no watermarks (-1 from Kafka, 0 from franz-go's kfake): the
+    /// consumer keeps the last ones a successful fetch gave, as the Java client does (it updates
+    /// them only on Errors.NONE, and only those >= 0). Seen on a 3-broker kfake whose leaders
+    /// kept moving: after reading 8000 records the high watermark read 0.
+    @Test(.timeLimit(.minutes(1)))
+    func errorAnswersLeaveTheWatermarksAlone() async throws {
+        let cluster = FakeCluster()
+        let broker = try cluster.startBroker(nodeId: 1)
+        defer { broker.stop() }
+        cluster.createTopic("t", partitions: 1, leader: 1)
+        FakeLog.fill(cluster, "t", 0, count: 100)
+        let tp = TopicPartition(topic: "t", partition: 0)
+        let c = try FakeLog.consumer(broker)
+        try await c.assign([tp], from: .beginning)
+        FakeLog.expectExactlyOnce(try await FakeLog.read(c, count: 100), counts: [0: 100])
+        #expect(c.watermarks(tp)?.high == 100)
+        cluster.failFetches("t", 0, with: .notLeaderOrFollower, count: 100_000)
+        // One fetch per broker at a time: once a second error answer is recorded, the first
+        // has been applied.
+        try await eventually("two NOT_LEADER_OR_FOLLOWER answers") {
+            cluster.fetches.flatMap(\.answered).filter { $0.1 == .notLeaderOrFollower }.count >= 2
+        }
+        #expect(c.watermarks(tp)?.high == 100)
+        #expect(c.lag(tp) == 0)
+        await c.close()
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func fencedAndUnknownLeaderEpochs() async throws {
         let cluster = FakeCluster()

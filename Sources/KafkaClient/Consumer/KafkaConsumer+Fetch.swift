@@ -351,7 +351,14 @@ extension KafkaConsumer {
             // Paused meanwhile: drop the result and keep the position, so the data is fetched
             // again after resume (a paused partition yields nothing new, as in the Java client).
             guard let p = s.partitions[tp], p.generation == u.generation, !p.paused, p.position == u.fetchOffset else { continue }
-            s.partitions[tp]?.watermarks = u.marks
+            // As the Java client: only a successful answer moves the watermarks, and only those
+            // it knows (>= 0); an error answer carries -1 (Kafka) or 0 (kfake), not the log's.
+            if u.code == .noError, var w = s.partitions[tp]?.watermarks {
+                if u.marks.logStart >= 0 { w.logStart = u.marks.logStart }
+                if u.marks.high >= 0 { w.high = u.marks.high }
+                if u.marks.lastStable >= 0 { w.lastStable = u.marks.lastStable }
+                s.partitions[tp]?.watermarks = w
+            }
             if let e = u.failure {
                 partitionFailed(&s, tp, e)
                 continue
