@@ -55,6 +55,23 @@ import KafkaTestSupport
         await producer.close()
     }
 
+    /// A flush that timed out no longer overrides linger.ms: with partition 0's batch stuck
+    /// in flight, a later message for partition 1 waits for its (10-minute) linger instead of
+    /// going out at once as if a flush were still waiting.
+    @Test(.timeLimit(.minutes(1)))
+    func aTimedOutFlushLeavesLingerInForce() async throws {
+        let (broker, produced) = try H.broker(partitions: 2) { _, _ in .ignore }
+        defer { broker.stop() }
+        let producer = try KafkaProducer(config: config(broker, ["linger.ms": "600000"]))
+        try producer.enqueue(ProducerRecord(topic: "t", partition: 0, key: nil, value: "a"))
+        #expect(try await producer.flush(timeout: .milliseconds(300)) == 1)
+        #expect(produced.all.count == 1, "the flush sent partition 0's batch")
+        try producer.enqueue(ProducerRecord(topic: "t", partition: 1, key: nil, value: "b"))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(produced.all.flatMap(H.partitions) == [0], "partition 1 lingers: no flush is waiting")
+        await producer.close(timeout: .milliseconds(100))
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func flushTimeoutHonoursCancellation() async throws {
         let (broker, produced) = try H.broker { _, _ in .ignore }

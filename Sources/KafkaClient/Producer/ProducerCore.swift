@@ -131,11 +131,15 @@ final class ProducerCore: Sendable {
     func send(_ record: ProducerRecord) async throws -> RecordMetadata {
         let size = Self.estimatedSize(record)
         // Wait for room first (bounded buffering); then append even if a racing enqueue took the
-        // room meanwhile, so `send` never fails with queueFull.
+        // bytes meanwhile, so `send` never fails with queueFull. The message slot
+        // (`queue.buffering.max.messages`) is reserved here, under the same lock as the check:
+        // room waiters woken together cannot all take the one slot that came free.
         while true {
             let waiting: Bool = try state.withLock { s in
                 if s.closed || s.closing { throw KafkaError(.closed, "producer is closed") }
-                return !hasRoom(s, size)
+                guard hasRoom(s, size) else { return true }
+                s.queuedMessages += 1
+                return false
             }
             if !waiting { break }
             try await waitForRoom(size)
@@ -147,24 +151,32 @@ final class ProducerCore: Sendable {
         let once = OnceContinuation<RecordMetadata>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<RecordMetadata, any Error>) in
-                guard once.install(c, cancelledMessage: "send cancelled before the record was accepted") else { return }
+                guard once.install(c, cancelledMessage: "send cancelled before the record was accepted") else {
+                    releaseReservedSlot()
+                    return
+                }
                 var r = record
                 r.timestamp = timestamp
                 let result: Result<Bool, any Error> = state.withLock { s in
-                    Result {
-                        let wake = try append(&s, r, completion: .waiter(once, timestamp: timestamp), ignoreLimit: true)
-                        s.queuedMessages += 1
-                        return wake
-                    }
+                    Result { try append(&s, r, completion: .waiter(once, timestamp: timestamp), ignoreLimit: true) }
                 }
                 switch result {
                 case let .success(wake): if wake { signal.notify() }
-                case let .failure(e): once.resume(with: .failure(e))
+                case let .failure(e):
+                    releaseReservedSlot()
+                    once.resume(with: .failure(e))
                 }
             }
         } onCancel: {
             once.cancel("send cancelled; the record may still be delivered", context: .init(topic: record.topic))
         }
+    }
+
+    /// A `send` reserved a message slot but its record was not appended (cancelled first, or
+    /// refused): give the slot back and wake whoever waits for one.
+    private func releaseReservedSlot() {
+        state.withLock { s in s.queuedMessages = max(0, s.queuedMessages - 1) }
+        wakeAll()
     }
 
     /// Whether one more message of `size` bytes fits: within `buffer.memory` (a message larger
