@@ -158,8 +158,8 @@ import KafkaTestSupport
         await producer.close()
     }
 
-    /// Without a per-message callback or stream, no per-message outcome is built; the
-    /// stream made after close ends at once.
+    /// Without a per-message callback or stream, no per-message outcome is built (until the
+    /// stream is first used); the stream made after close ends at once.
     @Test(.timeLimit(.minutes(1)))
     func messageDeliveriesAfterCloseEndsAtOnce() async throws {
         let (broker, _) = try H.broker { r, _ in .respond(H.answer(r, offset: 0)) }
@@ -167,10 +167,15 @@ import KafkaTestSupport
         let producer = try KafkaProducer(config: config(broker))
         try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "x"))
         #expect(try await producer.flush(timeout: .seconds(30)) == 0)
+        #expect(!producer.core.buildsMessageDeliveries, "nobody asked: no per-message outcomes")
+        let withCallback = try KafkaProducer(config: config(broker), onMessageDelivery: { _ in })
+        #expect(withCallback.core.buildsMessageDeliveries)
+        await withCallback.close()
         await producer.close()
         var n = 0
         for await _ in producer.messageDeliveries { n += 1 }
         #expect(n == 0)
+        #expect(producer.core.buildsMessageDeliveries, "made on first use")
     }
 
     // MARK: queue.buffering.max.messages

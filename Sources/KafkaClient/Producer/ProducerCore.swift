@@ -360,6 +360,15 @@ final class ProducerCore: Sendable {
         cluster.close()
     }
 
+    /// Whether completing a batch builds `MessageDelivery` values: only for a callback or a
+    /// stream someone made.
+    static func wantsPerMessage(callback: Bool, stream: Bool) -> Bool { callback || stream }
+
+    /// For tests: whether per-message outcomes are being built now.
+    var buildsMessageDeliveries: Bool {
+        Self.wantsPerMessage(callback: onMessageDelivery != nil, stream: messageStream.withLock { $0 != nil })
+    }
+
     /// See `KafkaProducer.messageDeliveries`: made on first use, the same stream afterwards.
     var messageDeliveries: AsyncStream<MessageDelivery> {
         let (stream, finishNow) = messageStream.withLock { m -> (AsyncStream<MessageDelivery>, AsyncStream<MessageDelivery>.Continuation?) in
@@ -386,7 +395,7 @@ final class ProducerCore: Sendable {
         let tp = batch.topicPartition
         // Per-message outcomes only when someone asked for them.
         let messageSink = messageStream.withLock { $0?.sink }
-        let perMessage = onMessageDelivery != nil || messageSink != nil
+        let perMessage = Self.wantsPerMessage(callback: onMessageDelivery != nil, stream: messageSink != nil)
         var deliveries: [MessageDelivery] = []
         // Messages that never got a partition (no metadata) carry -1: leave it out of errors.
         let where_ = KafkaError.Context(topic: tp.topic, partition: tp.partition >= 0 ? tp.partition : nil)

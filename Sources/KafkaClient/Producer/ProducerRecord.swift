@@ -65,7 +65,9 @@ public struct RecordMetadata: Sendable, Equatable {
 
 /// The outcome of one batch of messages enqueued with `KafkaProducer.enqueue`: one report per
 /// batch, carrying every message's id (as returned by `enqueue`) in order. Message `i` of the
-/// batch was written at `baseOffset + i`.
+/// batch was written at `baseOffset + i` — when `send` and `enqueue` share the partition, the
+/// batch may also hold `send`'s messages, which are not listed here; `onMessageDelivery` /
+/// `KafkaProducer.messageDeliveries` give each message its exact offset.
 public struct DeliveryReport: Sendable {
     public var topicPartition: TopicPartition
     /// The ids `enqueue` returned for these messages, in offset order.
