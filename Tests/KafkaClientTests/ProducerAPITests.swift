@@ -128,6 +128,39 @@ import KafkaTestSupport
         await producer.close()
     }
 
+    /// `send` and `enqueue` sharing one batch: each enqueued message's outcome carries the
+    /// offset of its own place in the batch (not its place among the enqueued ids).
+    @Test(.timeLimit(.minutes(1)))
+    func messageDeliveriesAreExactWhenSendAndEnqueueShareABatch() async throws {
+        let (broker, produced) = try H.broker { r, _ in .respond(H.answer(r, offset: 1000)) }
+        defer { broker.stop() }
+        let callback = Deliveries()
+        let producer = try KafkaProducer(config: config(broker, ["linger.ms": "600000"]), onMessageDelivery: { callback.add($0) })
+        let sends = Task {
+            try await withThrowingTaskGroup(of: (String, RecordMetadata).self) { g in
+                for i in 0 ..< 3 { g.addTask { ("s\(i)", try await producer.send(ProducerRecord(topic: "t", partition: 0, key: nil, value: "s\(i)"))) } }
+                return try await g.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+        }
+        try await eventually("the sends in the batch", timeout: .seconds(20), every: .milliseconds(5)) { producer.pendingMessages == 3 }
+        var values: [UInt64: String] = [:]
+        for i in 0 ..< 3 { values[try producer.enqueue(ProducerRecord(topic: "t", partition: 0, key: nil, value: "e\(i)"))] = "e\(i)" }
+        #expect(try await producer.flush(timeout: .seconds(30)) == 0)
+        let metas = try await sends.value
+        let request = try #require(produced.all.first)
+        let batch = try #require(try H.batch(request, partition: 0))
+        #expect(produced.all.count == 1 && batch.recordCount == 6)
+        var place: [String: Int64] = [:]
+        for r in try batch.decodeRecords() { place[String(decoding: r.value ?? [], as: UTF8.self)] = r.offset }
+        #expect(callback.list.count == 3)
+        for d in callback.list {
+            let value = try #require(values[d.messageId])
+            #expect(try d.result.get().offset == 1000 + (place[value] ?? -1000), "\(value)")
+        }
+        for (value, meta) in metas { #expect(meta.offset == 1000 + (place[value] ?? -1000), "\(value)") }
+        await producer.close()
+    }
+
     /// A non-retriable error for the batch: every message's outcome is that error.
     @Test(.timeLimit(.minutes(1)))
     func messageDeliveriesCarryEachMessagesError() async throws {
