@@ -12,7 +12,9 @@
 /// `send` suspends until the broker acknowledged the message (and, when `buffer.memory` is
 /// full, until there is room). `enqueue` never suspends: it returns a message id at once (or
 /// throws `.queueFull`), and the outcome arrives in a `DeliveryReport` through
-/// `deliveryReports` and `ProducerConfig`'s `onDelivery` callback.
+/// `deliveryReports` and the `onDelivery` callback — or, one per message, as a
+/// `MessageDelivery` through `onMessageDelivery` / `messageDeliveries` when asked for.
+/// `flush(timeout:)` returns how many messages are still queued when its timeout passes.
 ///
 /// Every wait honours Task cancellation with `KafkaError(.cancelled)`; the producer stays
 /// usable afterwards.
