@@ -111,4 +111,59 @@ import KafkaProtocol
         var c = ClientConfig()
         #expect(throws: KafkaError.self) { try c.set("sasl.mechanism", "GSSAPI") }
     }
+
+    // The librdkafka names a confluent-kafka port brings along (issue 13).
+
+    @Test func librdkafkaQueueAndBatchPropertiesSetTypedValues() throws {
+        let p = try ProducerConfig(properties: ["bootstrap.servers": "h:1", "queue.buffering.max.messages": "100000", "batch.num.messages": "10000"])
+        #expect(p.maxQueuedMessages == 100_000)
+        #expect(p.maxBatchRecords == 10_000)
+        try p.validate()
+        let defaults = ProducerConfig()
+        #expect(defaults.maxQueuedMessages == Int.max && defaults.maxBatchRecords == Int.max, "unbounded unless set (buffer.memory and batch.size bound)")
+        let c = try ConsumerConfig(properties: ["bootstrap.servers": "h:1", "enable.partition.eof": "true"])
+        #expect(c.enablePartitionEOF)
+        #expect(ConsumerConfig().enablePartitionEOF == false)
+    }
+
+    @Test(arguments: [
+        ("queue.buffering.max.messages", "0"), ("queue.buffering.max.messages", "lots"), ("queue.buffering.max.messages", "-1"),
+        ("batch.num.messages", "0"), ("batch.num.messages", "1e4"),
+    ])
+    func badQueueAndBatchValuesNameTheKey(key: String, value: String) {
+        do {
+            _ = try ProducerConfig(properties: [key: value])
+            Issue.record("\(key)=\(value) should fail")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+            #expect(e.message.contains(key), "\(e)")
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func badPartitionEOFValueNamesTheKey() {
+        do {
+            _ = try ConsumerConfig(properties: ["enable.partition.eof": "sometimes"])
+            Issue.record("should fail")
+        } catch let e as KafkaError {
+            #expect(e.kind == .configuration)
+            #expect(e.message.contains("enable.partition.eof"), "\(e)")
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func misspelledNewPropertiesSuggestTheRightName() {
+        for (wrong, right) in [("queue.buffering.max.message", "queue.buffering.max.messages"), ("batch.num.message", "batch.num.messages")] {
+            do {
+                _ = try ProducerConfig(properties: [wrong: "10"])
+                Issue.record("\(wrong) should fail")
+            } catch let e as KafkaError {
+                #expect(e.message.contains("unknown configuration property '\(wrong)'") && e.message.contains(right), "\(e)")
+            } catch { Issue.record("\(error)") }
+        }
+        do {
+            _ = try ConsumerConfig(properties: ["enable.partition.oef": "true"])
+            Issue.record("should fail")
+        } catch let e as KafkaError {
+            #expect(e.message.contains("enable.partition.eof"), "\(e)")
+        } catch { Issue.record("\(error)") }
+    }
 }

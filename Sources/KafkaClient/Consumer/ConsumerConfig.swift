@@ -40,6 +40,9 @@ public struct ConsumerConfig: PropertyConfigurable {
     public var isolationLevel = IsolationLevel.readUncommitted
     /// `check.crcs`: verify record batch CRCs. Default: true.
     public var checkCRCs = true
+    /// `enable.partition.eof`: raise a `PartitionEOF` on `KafkaConsumer.partitionEOF` each
+    /// time a partition has been read to its end. Default: false (as librdkafka).
+    public var enablePartitionEOF = false
 
     // Consumer groups (used by `subscribe`).
 
@@ -111,6 +114,7 @@ public struct ConsumerConfig: PropertyConfigurable {
                 c.isolationLevel = try ConfigParse.choice("isolation.level", v, ["read_uncommitted", "read_committed"]) == "read_committed" ? .readCommitted : .readUncommitted
             },
             .init("check.crcs", "Verify batch CRCs. Default: true.") { c, v in c.checkCRCs = try ConfigParse.bool("check.crcs", v) },
+            .init("enable.partition.eof", "Raise an event at each partition's end. Default: false.") { c, v in c.enablePartitionEOF = try ConfigParse.bool("enable.partition.eof", v) },
             .init("group.id", "Consumer group id.") { c, v in c.groupId = v },
             .init("group.instance.id", "Static member id (KIP-345).") { c, v in c.groupInstanceId = v.isEmpty ? nil : v },
             .init("session.timeout.ms", "Default: 45000.") { c, v in c.sessionTimeout = try ConfigParse.milliseconds("session.timeout.ms", v, min: 1) },

@@ -15,6 +15,35 @@ public struct ConsumerRecord: Sendable {
     /// The partition leader epoch of the batch, -1 when unknown.
     public var leaderEpoch: Int32
 
+    /// A record with every field given: for faking consumed records in tests (the consumer
+    /// builds its own from fetched batches).
+    /// - Parameters:
+    ///   - topic: The topic it was read from.
+    ///   - partition: The partition it was read from.
+    ///   - offset: Its offset in the partition.
+    ///   - timestamp: Milliseconds since the epoch; -1 when unknown.
+    ///   - timestampType: Whether `timestamp` is the producer's create time or the broker's
+    ///     log-append time.
+    ///   - key: The key bytes; nil for a null key.
+    ///   - value: The value bytes; nil for a null value.
+    ///   - headers: The record headers, in order.
+    ///   - leaderEpoch: The partition leader epoch of its batch; -1 when unknown.
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64 = -1, timestampType: TimestampType = .createTime,
+                key: ArraySlice<UInt8>? = nil, value: ArraySlice<UInt8>?, headers: [RecordHeader] = [], leaderEpoch: Int32 = -1) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.timestampType = timestampType
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.leaderEpoch = leaderEpoch
+    }
+
+    /// The partition the record was read from.
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+
     /// The value as UTF-8 text (lossy), nil for a null value.
     public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
     /// The key as UTF-8 text (lossy), nil for a null key.

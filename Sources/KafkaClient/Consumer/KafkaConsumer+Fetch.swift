@@ -373,6 +373,7 @@ extension KafkaConsumer {
                     s.served &+= 1
                     s.partitions[tp]?.servedAt = s.served
                 }
+                noteEnd(&s, tp, marks: u.marks)
             case .offsetOutOfRange:
                 switch config.autoOffsetReset {
                 case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil
@@ -402,6 +403,7 @@ extension KafkaConsumer {
             s.bufferedBytes += c.bytes
             buffered = true
         }
+        raiseEOFs(&s)
         return buffered
     }
 }

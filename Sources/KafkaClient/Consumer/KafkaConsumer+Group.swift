@@ -87,6 +87,41 @@ extension KafkaConsumer {
         }
     }
 
+    /// Commits the position after `record` (its offset + 1, the next record to read) for its
+    /// partition and waits for the answer — confluent-kafka's `commit(message=…)` with
+    /// `asynchronous=False`. Other partitions' committed offsets are left as they are.
+    /// - Parameter record: A record this consumer handed out (or any record of a partition of
+    ///   the group's topics).
+    /// - Throws: `.configuration` without `group.id`; `.cancelled` when the task is cancelled;
+    ///   the broker's error (e.g. `.broker(.rebalanceInProgress)`) when the commit is refused.
+    public func commit(_ record: ConsumerRecord) async throws {
+        try await commit(Self.offsetsAfter(CollectionOfOne(record)))
+    }
+
+    /// Commits, for every partition among `records`, the position after its highest-offset
+    /// record (that offset + 1), in one request, and waits for the answer — confluent-kafka's
+    /// `commit(offsets=…)` for a batch from `consume(num_messages)`. An empty sequence commits
+    /// nothing and returns at once.
+    /// - Parameter records: Records this consumer handed out, in any order.
+    /// - Throws: `.configuration` without `group.id`; `.cancelled` when the task is cancelled;
+    ///   the broker's error when the commit is refused.
+    public func commit(_ records: some Sequence<ConsumerRecord>) async throws {
+        let offsets = Self.offsetsAfter(records)
+        guard !offsets.isEmpty else { return }
+        try await commit(offsets)
+    }
+
+    /// The offset after the highest record of each partition in `records`. An offset of
+    /// `Int64.max` (possible only from a broken broker) stays `Int64.max` rather than trapping.
+    static func offsetsAfter(_ records: some Sequence<ConsumerRecord>) -> [TopicPartition: Int64] {
+        var out: [TopicPartition: Int64] = [:]
+        for r in records {
+            let next = r.offset.saturatingAdding(1)
+            out[r.topicPartition] = max(out[r.topicPartition] ?? Int64.min, next)
+        }
+        return out
+    }
+
     /// Starts a commit of everything delivered so far and returns at once; `completion` (if any)
     /// gets the outcome.
     public func commitAsync(completion: (@Sendable (KafkaError?) -> Void)? = nil) {

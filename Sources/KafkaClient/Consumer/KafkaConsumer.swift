@@ -38,6 +38,9 @@ public final class KafkaConsumer: Sendable {
     /// Per-partition failures, for `partitionErrors`.
     let partitionErrorStream: AsyncStream<KafkaError>
     let partitionErrorSink: AsyncStream<KafkaError>.Continuation
+    /// End-of-partition events, for `partitionEOF`.
+    let partitionEOFStream: AsyncStream<PartitionEOF>
+    let partitionEOFSink: AsyncStream<PartitionEOF>.Continuation
 
     struct PartitionState: Sendable {
         /// Next offset to fetch and to hand out; nil while a reset is pending.
@@ -59,6 +62,8 @@ public final class KafkaConsumer: Sendable {
         /// When its data was last accepted (a counter): full fetches list partitions that waited
         /// longest first, so a response size limit cannot starve the later ones.
         var servedAt: UInt64 = 0
+        /// The end last raised as a `PartitionEOF` (`enable.partition.eof`).
+        var eofRaised: EOFMark?
     }
 
     /// Fetched records of one partition, handed out in order. Their offsets are below
@@ -104,6 +109,9 @@ public final class KafkaConsumer: Sendable {
         var served: UInt64 = 0
         /// Consecutive failed metadata / offset-reset rounds of the fetcher loop (its backoff).
         var fetcherFailures = 0
+        /// Ends reached by the fetcher, raised once the reader has everything before them
+        /// (see `raiseEOFs`).
+        var pendingEOF: [TopicPartition: EOFMark] = [:]
     }
 
     /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
@@ -116,6 +124,7 @@ public final class KafkaConsumer: Sendable {
         state = Mutex(State())
         group = try config.groupId.map { try ConsumerGroup(groupId: $0, config: config, cluster: cluster, handler: onRebalance) }
         (partitionErrorStream, partitionErrorSink) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1024))
+        (partitionEOFStream, partitionEOFSink) = AsyncStream.makeStream(of: PartitionEOF.self, bufferingPolicy: .bufferingNewest(1024))
         cluster.startPeriodicRefresh()
         // The loop holds the consumer only while it works, never while it waits, so a consumer
         // the application drops without close() is deinitialized (and shuts down) anyway.
@@ -138,6 +147,7 @@ public final class KafkaConsumer: Sendable {
         fetcher.withLock { $0?.cancel(); $0 = nil }
         groupTask.withLock { $0?.cancel(); $0 = nil }
         partitionErrorSink.finish()
+        partitionEOFSink.finish()
         signal.notify()
         let cluster = self.cluster
         let (closed, subscribed) = state.withLock { ($0.closed, $0.subscribed) }
@@ -160,6 +170,15 @@ public final class KafkaConsumer: Sendable {
     /// closes. Like `rebalanceEvents`, one sequence: iterate it from one task. The newest 1024
     /// are kept when nobody reads them.
     public var partitionErrors: AsyncStream<KafkaError> { partitionErrorStream }
+
+    /// With `enable.partition.eof=true`: an event each time the application has been handed
+    /// every record of a partition up to its current end — after the `poll` that returned the
+    /// partition's last record, or when the `records` iterator asks for the record after it
+    /// (and at once for a partition that is empty where it starts). Raised again once new
+    /// records were read to the new end, or after a `seek`. Without the property, an empty
+    /// sequence that ends when the consumer closes. One sequence: iterate it from one task;
+    /// the newest 1024 are kept when nobody reads them.
+    public var partitionEOF: AsyncStream<PartitionEOF> { partitionEOFStream }
 
     /// A consumer configured by Kafka property names (`bootstrap.servers`, `group.id`, …).
     public convenience init(properties: [String: String], onRebalance: RebalanceHandler? = nil) throws {
@@ -332,6 +351,7 @@ public final class KafkaConsumer: Sendable {
                 if let e = s.error { s.error = nil; throw e }
                 if s.closed { throw KafkaError(.closed, "consumer is closed") }
                 take(&s, into: &out, max: limit, markDelivered: true)
+                raiseEOFs(&s)
                 return !out.isEmpty
             }
             if done {
@@ -395,6 +415,8 @@ public final class KafkaConsumer: Sendable {
                     if s.partitions[r.tp] != nil { s.processed[r.tp] = Swift.max(s.processed[r.tp] ?? r.end, r.end) }
                     s.revokedHeld = nil
                 }
+                // The held chunk is done: its partition's end may be due.
+                raiseEOFs(&s)
                 if let e = s.error { s.error = nil; throw e }
                 if s.closed { return .some(nil) }
                 while s.bufferHead < s.buffer.count, s.buffer[s.bufferHead].next >= s.buffer[s.bufferHead].records.count {
@@ -535,6 +557,7 @@ public final class KafkaConsumer: Sendable {
         signal.notify()
         wakeReader()
         partitionErrorSink.finish()
+        partitionEOFSink.finish()
         cluster.close()
     }
 }

@@ -12,7 +12,9 @@
 /// `send` suspends until the broker acknowledged the message (and, when `buffer.memory` is
 /// full, until there is room). `enqueue` never suspends: it returns a message id at once (or
 /// throws `.queueFull`), and the outcome arrives in a `DeliveryReport` through
-/// `deliveryReports` and `ProducerConfig`'s `onDelivery` callback.
+/// `deliveryReports` and the `onDelivery` callback — or, one per message, as a
+/// `MessageDelivery` through `onMessageDelivery` / `messageDeliveries` when asked for.
+/// `flush(timeout:)` returns how many messages are still queued when its timeout passes.
 ///
 /// Every wait honours Task cancellation with `KafkaError(.cancelled)`; the producer stays
 /// usable afterwards.
@@ -33,15 +35,38 @@ public final class KafkaProducer: Sendable {
 
     /// Creates a producer. Connections are made in the background; messages can be enqueued
     /// at once.
-    public init(config: ProducerConfig, onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil) throws {
-        core = try ProducerCore(config: config, onDelivery: onDelivery)
+    /// - Parameters:
+    ///   - config: The settings (checked with `validate()`).
+    ///   - onDelivery: Called with every batch's `DeliveryReport` (messages from `enqueue`),
+    ///     on the producer's own tasks: keep it short and non-blocking.
+    ///   - onMessageDelivery: Called once per message from `enqueue` with its id and outcome
+    ///     (confluent-kafka's `on_delivery`), after the batch's `onDelivery`. nil (the default)
+    ///     costs nothing per message.
+    /// - Throws: `.configuration` for an invalid combination of settings.
+    public init(config: ProducerConfig, onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
+                onMessageDelivery: (@Sendable (MessageDelivery) -> Void)? = nil) throws {
+        core = try ProducerCore(config: config, onDelivery: onDelivery, onMessageDelivery: onMessageDelivery)
         deliveryReports = core.deliveryReports
     }
 
-    /// Creates a producer from Kafka property names.
-    public convenience init(properties: [String: String], onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil) throws {
-        try self.init(config: ProducerConfig(properties: properties), onDelivery: onDelivery)
+    /// Creates a producer from Kafka property names (`bootstrap.servers`, `linger.ms`, …).
+    /// - Parameters:
+    ///   - properties: Client and producer properties by their Kafka/librdkafka names.
+    ///   - onDelivery: See `init(config:onDelivery:onMessageDelivery:)`.
+    ///   - onMessageDelivery: See `init(config:onDelivery:onMessageDelivery:)`.
+    /// - Throws: `.configuration` for an unknown property, a bad value or an invalid combination.
+    public convenience init(properties: [String: String], onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
+                            onMessageDelivery: (@Sendable (MessageDelivery) -> Void)? = nil) throws {
+        try self.init(config: ProducerConfig(properties: properties), onDelivery: onDelivery, onMessageDelivery: onMessageDelivery)
     }
+
+    /// One outcome per message given to `enqueue` (its id and `Result<RecordMetadata,
+    /// KafkaError>`), beside the per-batch `deliveryReports`. Made on first use and the same
+    /// stream afterwards: it carries the messages whose batch completes after that first use,
+    /// so read it before enqueueing. Until then no per-message outcome is built. Holds up to
+    /// 1,000,000 outcomes for a reader that falls behind (beyond that the newest are dropped;
+    /// `onMessageDelivery` sees every one). Finishes when the producer closes.
+    public var messageDeliveries: AsyncStream<MessageDelivery> { core.messageDeliveries }
 
     deinit { core.abandon() }
 
@@ -68,6 +93,17 @@ public final class KafkaProducer: Sendable {
     /// cancelled; the messages stay queued.
     public func flush() async throws {
         try await core.flush()
+    }
+
+    /// Waits at most `timeout` until every message enqueued so far is acknowledged or has
+    /// failed (everything buffered is sent without waiting for `linger.ms`), and returns how
+    /// many are still queued or in flight — confluent-kafka's `flush(timeout)`. 0 means every
+    /// message is settled; messages left over stay queued and are delivered later.
+    /// - Parameter timeout: The longest wait; zero or less returns the count at once.
+    /// - Returns: Messages buffered or in flight when the wait ended (0: all settled).
+    /// - Throws: `KafkaError(.cancelled)` when the task is cancelled (the messages stay queued).
+    public func flush(timeout: Duration) async throws -> Int {
+        try await core.flush(timeout: timeout)
     }
 
     /// Flushes for at most `timeout` (less when the task is cancelled), then fails whatever

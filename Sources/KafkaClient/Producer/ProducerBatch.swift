@@ -3,8 +3,9 @@ import KafkaNet
 
 /// Who to tell about one message when its batch completes.
 enum Completion: Sendable {
-    /// `enqueue`: reported in the batch's `DeliveryReport` under this id.
-    case id(UInt64)
+    /// `enqueue`: reported in the batch's `DeliveryReport` under this id (and, when asked
+    /// for, in a `MessageDelivery` carrying the record's timestamp).
+    case id(UInt64, timestamp: Int64)
     /// `send`: resumes the awaiting caller with the message's metadata (a no-op when that
     /// caller was cancelled and already resumed).
     case waiter(OnceContinuation<RecordMetadata>, timestamp: Int64)

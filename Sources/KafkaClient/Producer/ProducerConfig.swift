@@ -21,6 +21,15 @@ public struct ProducerConfig: PropertyConfigurable {
     /// `buffer.memory` (librdkafka: `queue.buffering.max.kbytes`): bytes of unacknowledged
     /// messages held; `send` waits and `enqueue` fails with `.queueFull` beyond it. Default: 64 MiB.
     public var bufferMemory = 64 * 1024 * 1024
+    /// `queue.buffering.max.messages`: most messages held unacknowledged (buffered, waiting
+    /// for metadata or in flight), beside the byte bound `bufferMemory`: beyond it `enqueue`
+    /// fails with `.queueFull` and `send` waits for room. Default: unbounded (`Int.max`, as the
+    /// Java client; librdkafka's default is 100,000), so `buffer.memory` alone bounds.
+    public var maxQueuedMessages = Int.max
+    /// `batch.num.messages`: most records in one batch; a batch holding this many is sent
+    /// without waiting for `linger.ms`. Default: unbounded (`Int.max`; librdkafka's default is
+    /// 10,000), so `batch.size` alone bounds.
+    public var maxBatchRecords = Int.max
     /// `compression.type` (librdkafka: `compression.codec`). Default: none.
     public var compression = RecordCompression.none
     /// `compression.level`: codec level; nil for the codec's default.
@@ -57,6 +66,8 @@ public struct ProducerConfig: PropertyConfigurable {
             guard acks == -1 else { throw KafkaError(.configuration, "enable.idempotence=true needs acks=all (set enable.idempotence=false to use acks=\(acks))") }
             guard maxInFlight <= 5 else { throw KafkaError(.configuration, "enable.idempotence=true allows at most 5 max.in.flight.requests.per.connection") }
         }
+        guard maxQueuedMessages >= 1 else { throw KafkaError(.configuration, "queue.buffering.max.messages must be at least 1") }
+        guard maxBatchRecords >= 1 else { throw KafkaError(.configuration, "batch.num.messages must be at least 1") }
         guard batchSize <= maxRequestSize || batchSize <= bufferMemory else { throw KafkaError(.configuration, "batch.size exceeds buffer.memory") }
     }
 
@@ -79,6 +90,8 @@ public struct ProducerConfig: PropertyConfigurable {
             .init("max.in.flight", "librdkafka's name for max.in.flight.requests.per.connection.") { c, v in c.maxInFlight = try ConfigParse.int("max.in.flight", v, min: 1, max: 1000) },
             .init("buffer.memory", "Unacknowledged bytes held. Default: 67108864.") { c, v in c.bufferMemory = try ConfigParse.int("buffer.memory", v, min: 1024, max: Int.max) },
             .init("queue.buffering.max.kbytes", "librdkafka's buffer limit in KiB.") { c, v in c.bufferMemory = try ConfigParse.int("queue.buffering.max.kbytes", v, min: 1, max: Int.max / 1024) * 1024 },
+            .init("queue.buffering.max.messages", "Unacknowledged messages held. Default: unbounded.") { c, v in c.maxQueuedMessages = try ConfigParse.int("queue.buffering.max.messages", v, min: 1, max: Int.max) },
+            .init("batch.num.messages", "Records per batch. Default: unbounded.") { c, v in c.maxBatchRecords = try ConfigParse.int("batch.num.messages", v, min: 1, max: Int.max) },
             .init("compression.type", "none, gzip, snappy, lz4, zstd. Default: none.") { c, v in c.compression = try parseCodec("compression.type", v) },
             .init("compression.codec", "librdkafka's name for compression.type.") { c, v in c.compression = try parseCodec("compression.codec", v) },
             .init("compression.level", "Codec level (-1 = default).") { c, v in

@@ -17,6 +17,10 @@ final class ProducerCore: Sendable {
     private let sender = Mutex<Task<Void, Never>?>(nil)
     private let reportContinuation: AsyncStream<DeliveryReport>.Continuation
     private let onDelivery: (@Sendable (DeliveryReport) -> Void)?
+    private let onMessageDelivery: (@Sendable (MessageDelivery) -> Void)?
+    /// The per-message stream, made on first use of `messageDeliveries` (nil: nobody asked,
+    /// so completing a batch builds no per-message outcomes for it).
+    private let messageStream = Mutex<(stream: AsyncStream<MessageDelivery>, sink: AsyncStream<MessageDelivery>.Continuation)?>(nil)
 
     /// See `KafkaProducer.deliveryReports`.
     let deliveryReports: AsyncStream<DeliveryReport>
@@ -36,6 +40,9 @@ final class ProducerCore: Sendable {
         var metadata: ClusterMetadata?
         var waiting: [String: [Waiting]] = [:]
         var waitingBytes = 0
+        /// Messages accepted by `enqueue` / `send` and not yet completed (buffered, waiting for
+        /// metadata or in flight): the `queue.buffering.max.messages` bound.
+        var queuedMessages = 0
         var wantMetadata: Set<String> = []
         var nextId: UInt64 = 1
         var inFlight: [Int32: Int] = [:]
@@ -62,7 +69,8 @@ final class ProducerCore: Sendable {
         var available: [Int32]
     }
 
-    init(config: ProducerConfig, onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil) throws {
+    init(config: ProducerConfig, onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
+         onMessageDelivery: (@Sendable (MessageDelivery) -> Void)? = nil) throws {
         try config.validate()
         self.config = config
         var clientConfig = config.client
@@ -73,11 +81,13 @@ final class ProducerCore: Sendable {
             batchSize: config.batchSize, linger: config.linger, maxRequestSize: config.maxRequestSize,
             bufferMemory: config.bufferMemory, compression: config.compression, compressionLevel: config.compressionLevel,
             deliveryTimeout: config.deliveryTimeout, retries: config.retries,
-            retryBackoff: config.client.retryBackoffPolicy, idempotent: config.enableIdempotence
+            retryBackoff: config.client.retryBackoffPolicy, idempotent: config.enableIdempotence,
+            maxBatchRecords: config.maxBatchRecords
         )
         state = Mutex(State(accumulator: RecordAccumulator(settings: settings), chooser: PartitionChooser(partitioner: config.partitioner, batchSize: config.batchSize)))
         (deliveryReports, reportContinuation) = AsyncStream.makeStream(of: DeliveryReport.self, bufferingPolicy: .bufferingOldest(100_000))
         self.onDelivery = onDelivery
+        self.onMessageDelivery = onMessageDelivery
         cluster.startPeriodicRefresh()
         let task = Task { [weak self] in _ = await self?.runSender() }
         sender.withLock { $0 = task }
@@ -98,10 +108,19 @@ final class ProducerCore: Sendable {
 
     /// See `KafkaProducer.enqueue`.
     func enqueue(_ record: ProducerRecord) throws -> UInt64 {
+        // Stamped here, outside the lock (append would stamp it anyway): the per-message
+        // outcome reports it when the broker does not use log-append time.
+        var record = record
+        let timestamp = record.timestamp ?? Self.nowMillis()
+        record.timestamp = timestamp
         let (id, wake) = try state.withLock { s -> (UInt64, Bool) in
             let id = s.nextId
+            if !s.closed && !s.closing && s.queuedMessages >= config.maxQueuedMessages {
+                throw KafkaError(.queueFull, "producer queue is full (queue.buffering.max.messages \(config.maxQueuedMessages))", context: .init(topic: record.topic))
+            }
+            let wake = try append(&s, record, completion: .id(id, timestamp: timestamp), ignoreLimit: false)
             s.nextId &+= 1
-            let wake = try append(&s, record, completion: .id(id), ignoreLimit: false)
+            s.queuedMessages += 1
             return (id, wake)
         }
         if wake { signal.notify() }
@@ -112,11 +131,15 @@ final class ProducerCore: Sendable {
     func send(_ record: ProducerRecord) async throws -> RecordMetadata {
         let size = Self.estimatedSize(record)
         // Wait for room first (bounded buffering); then append even if a racing enqueue took the
-        // room meanwhile, so `send` never fails with queueFull.
+        // bytes meanwhile, so `send` never fails with queueFull. The message slot
+        // (`queue.buffering.max.messages`) is reserved here, under the same lock as the check:
+        // room waiters woken together cannot all take the one slot that came free.
         while true {
             let waiting: Bool = try state.withLock { s in
                 if s.closed || s.closing { throw KafkaError(.closed, "producer is closed") }
-                return s.accumulator.bufferedBytes + s.waitingBytes + size > config.bufferMemory && s.accumulator.bufferedBytes + s.waitingBytes > 0
+                guard hasRoom(s, size) else { return true }
+                s.queuedMessages += 1
+                return false
             }
             if !waiting { break }
             try await waitForRoom(size)
@@ -128,7 +151,10 @@ final class ProducerCore: Sendable {
         let once = OnceContinuation<RecordMetadata>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<RecordMetadata, any Error>) in
-                guard once.install(c, cancelledMessage: "send cancelled before the record was accepted") else { return }
+                guard once.install(c, cancelledMessage: "send cancelled before the record was accepted") else {
+                    releaseReservedSlot()
+                    return
+                }
                 var r = record
                 r.timestamp = timestamp
                 let result: Result<Bool, any Error> = state.withLock { s in
@@ -136,7 +162,9 @@ final class ProducerCore: Sendable {
                 }
                 switch result {
                 case let .success(wake): if wake { signal.notify() }
-                case let .failure(e): once.resume(with: .failure(e))
+                case let .failure(e):
+                    releaseReservedSlot()
+                    once.resume(with: .failure(e))
                 }
             }
         } onCancel: {
@@ -144,7 +172,21 @@ final class ProducerCore: Sendable {
         }
     }
 
-    /// Waits until `size` more bytes fit in `buffer.memory` (or the producer closes); throws
+    /// A `send` reserved a message slot but its record was not appended (cancelled first, or
+    /// refused): give the slot back and wake whoever waits for one.
+    private func releaseReservedSlot() {
+        state.withLock { s in s.queuedMessages = max(0, s.queuedMessages - 1) }
+        wakeAll()
+    }
+
+    /// Whether one more message of `size` bytes fits: within `buffer.memory` (a message larger
+    /// than the whole buffer fits an empty one) and within `queue.buffering.max.messages`.
+    private func hasRoom(_ s: State, _ size: Int) -> Bool {
+        let held = s.accumulator.bufferedBytes + s.waitingBytes
+        return (held + size <= config.bufferMemory || held == 0) && s.queuedMessages < config.maxQueuedMessages
+    }
+
+    /// Waits until a message of `size` bytes fits (`hasRoom`, or the producer closes); throws
     /// `.cancelled` when the task is cancelled.
     private func waitForRoom(_ size: Int) async throws {
         let once = OnceContinuation<Void>()
@@ -153,7 +195,7 @@ final class ProducerCore: Sendable {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 guard once.install(c, cancelledMessage: "send cancelled while waiting for buffer.memory") else { return }
                 let now: Bool = state.withLock { s in
-                    if s.accumulator.bufferedBytes + s.waitingBytes + size <= config.bufferMemory || s.closed || s.closing { return true }
+                    if hasRoom(s, size) || s.closed || s.closing { return true }
                     s.roomWaiters[id] = once
                     return false
                 }
@@ -216,6 +258,18 @@ final class ProducerCore: Sendable {
         try await waitUntilIdle(deadline: nil)
     }
 
+    /// See `KafkaProducer.flush(timeout:)`.
+    func flush(timeout: Duration) async throws -> Int {
+        // A bound far beyond any real wait keeps `now + timeout` from overflowing.
+        let bounded = min(max(timeout, .zero), .seconds(Int64(1) << 40))
+        do {
+            try await waitUntilIdle(deadline: .now + bounded)
+        } catch let e as KafkaError where e.kind == .timeout {
+            // The deadline passed: report what is left (still queued, nothing failed).
+        }
+        return pendingMessages
+    }
+
     /// Waits until every message so far is acknowledged or has failed, making everything
     /// buffered ready regardless of linger. Throws `.cancelled` on cancellation and `.timeout`
     /// at `deadline`. Event-driven: `wakeAll` resumes it when the producer becomes idle.
@@ -226,7 +280,11 @@ final class ProducerCore: Sendable {
             Task { [weak self] in
                 try? await Task.sleep(until: d, clock: .continuous)
                 guard !Task.isCancelled else { return }
-                self?.state.withLock { s in s.flushWaiters[id] = nil }
+                self?.state.withLock { s in
+                    s.flushWaiters[id] = nil
+                    // The last flush gave up: linger applies again.
+                    if s.flushWaiters.isEmpty { s.accumulator.flushing = false }
+                }
                 once.resume(with: .failure(KafkaError(.timeout, "producer not idle by the deadline")))
             }
         }
@@ -298,7 +356,30 @@ final class ProducerCore: Sendable {
         signal.notify()
         wakeAll()
         reportContinuation.finish()
+        messageStream.withLock { $0?.sink.finish() }
         cluster.close()
+    }
+
+    /// Whether completing a batch builds `MessageDelivery` values: only for a callback or a
+    /// stream someone made.
+    static func wantsPerMessage(callback: Bool, stream: Bool) -> Bool { callback || stream }
+
+    /// For tests: whether per-message outcomes are being built now.
+    var buildsMessageDeliveries: Bool {
+        Self.wantsPerMessage(callback: onMessageDelivery != nil, stream: messageStream.withLock { $0 != nil })
+    }
+
+    /// See `KafkaProducer.messageDeliveries`: made on first use, the same stream afterwards.
+    var messageDeliveries: AsyncStream<MessageDelivery> {
+        let (stream, finishNow) = messageStream.withLock { m -> (AsyncStream<MessageDelivery>, AsyncStream<MessageDelivery>.Continuation?) in
+            if let m { return (m.stream, nil) }
+            let made = AsyncStream.makeStream(of: MessageDelivery.self, bufferingPolicy: .bufferingOldest(1_000_000))
+            m = (made.stream, made.continuation)
+            return (made.stream, made.continuation)
+        }
+        // Made after close: it ends at once (shutDown finished only what existed then).
+        if let finishNow, state.withLock({ $0.closed }) { finishNow.finish() }
+        return stream
     }
 
     /// Messages buffered or in flight.
@@ -308,8 +389,14 @@ final class ProducerCore: Sendable {
 
     /// Reports a batch's outcome to every message in it.
     private func finish(_ batch: ProducerBatch, _ result: Result<(baseOffset: Int64, logAppendTime: Int64), KafkaError>) {
+        // One lock per batch (not per message); room waiters are woken by the caller's wakeAll.
+        state.withLock { s in s.queuedMessages = max(0, s.queuedMessages - batch.completions.count) }
         var ids: [UInt64] = []
         let tp = batch.topicPartition
+        // Per-message outcomes only when someone asked for them.
+        let messageSink = messageStream.withLock { $0?.sink }
+        let perMessage = Self.wantsPerMessage(callback: onMessageDelivery != nil, stream: messageSink != nil)
+        var deliveries: [MessageDelivery] = []
         // Messages that never got a partition (no metadata) carry -1: leave it out of errors.
         let where_ = KafkaError.Context(topic: tp.topic, partition: tp.partition >= 0 ? tp.partition : nil)
         // The base offset is a wire value: one whose batch would run past Int64.max (a broken
@@ -317,7 +404,17 @@ final class ProducerCore: Sendable {
         let result = result.map { r in (baseOffset: Self.usableBaseOffset(r.baseOffset, count: batch.completions.count), logAppendTime: r.logAppendTime) }
         for (i, c) in batch.completions.enumerated() {
             switch c {
-            case let .id(id): ids.append(id)
+            case let .id(id, timestamp):
+                ids.append(id)
+                if perMessage {
+                    switch result {
+                    case let .success(r):
+                        let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1  // cannot overflow: see usableBaseOffset
+                        deliveries.append(MessageDelivery(messageId: id, result: .success(RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp))))
+                    case let .failure(e):
+                        deliveries.append(MessageDelivery(messageId: id, result: .failure(e.with(where_))))
+                    }
+                }
             case let .waiter(cont, timestamp):
                 switch result {
                 case let .success(r):
@@ -336,6 +433,10 @@ final class ProducerCore: Sendable {
             }
             onDelivery?(report)
             reportContinuation.yield(report)
+        }
+        for d in deliveries {
+            onMessageDelivery?(d)
+            messageSink?.yield(d)
         }
     }
 
@@ -363,7 +464,7 @@ final class ProducerCore: Sendable {
                 s.accumulator.flushing = false
             }
             var r: [OnceContinuation<Void>] = []
-            if s.accumulator.bufferedBytes + s.waitingBytes < config.bufferMemory || s.closed {
+            if (s.accumulator.bufferedBytes + s.waitingBytes < config.bufferMemory && s.queuedMessages < config.maxQueuedMessages) || s.closed {
                 r = Array(s.roomWaiters.values)
                 s.roomWaiters = [:]
             }

@@ -47,11 +47,27 @@ public struct RecordMetadata: Sendable, Equatable {
     /// The message timestamp (create time, or the broker's log-append time when so configured);
     /// -1 when unknown.
     public var timestamp: Int64
+
+    /// Metadata with every field given: for faking `send` results and delivery outcomes in
+    /// tests (the producer builds its own from the broker's answer).
+    /// - Parameters:
+    ///   - topic: The topic written to.
+    ///   - partition: The partition written to.
+    ///   - offset: The message's offset; -1 when unknown.
+    ///   - timestamp: The message timestamp in milliseconds since the epoch; -1 when unknown.
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64 = -1) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+    }
 }
 
 /// The outcome of one batch of messages enqueued with `KafkaProducer.enqueue`: one report per
 /// batch, carrying every message's id (as returned by `enqueue`) in order. Message `i` of the
-/// batch was written at `baseOffset + i`.
+/// batch was written at `baseOffset + i` — when `send` and `enqueue` share the partition, the
+/// batch may also hold `send`'s messages, which are not listed here; `onMessageDelivery` /
+/// `KafkaProducer.messageDeliveries` give each message its exact offset.
 public struct DeliveryReport: Sendable {
     public var topicPartition: TopicPartition
     /// The ids `enqueue` returned for these messages, in offset order.
@@ -63,4 +79,18 @@ public struct DeliveryReport: Sendable {
 
     /// Success or failure of the whole batch.
     public var isSuccess: Bool { error == nil }
+
+    /// A report with every field given: for faking delivery outcomes in tests (the producer
+    /// builds its own when a batch completes).
+    /// - Parameters:
+    ///   - topicPartition: The partition the batch was for.
+    ///   - messageIds: The ids `enqueue` returned for its messages, in offset order.
+    ///   - baseOffset: Offset of the first message; -1 when unknown or on failure.
+    ///   - error: nil on success, else why the whole batch failed.
+    public init(topicPartition: TopicPartition, messageIds: [UInt64], baseOffset: Int64 = -1, error: KafkaError? = nil) {
+        self.topicPartition = topicPartition
+        self.messageIds = messageIds
+        self.baseOffset = baseOffset
+        self.error = error
+    }
 }

@@ -19,6 +19,8 @@ struct RecordAccumulator: Sendable {
         var retries: Int
         var retryBackoff: Backoff
         var idempotent: Bool
+        /// `batch.num.messages`: most records per batch.
+        var maxBatchRecords = Int.max
     }
 
     struct PartitionQueue: Sendable {
@@ -83,7 +85,8 @@ struct RecordAccumulator: Sendable {
         // its buffer.
         if let i = queue.batches.indices.last, queue.batches[i].builder != nil {
             size = queue.batches[i].builder!.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
-            if queue.batches[i].builder!.sizeInBytes + size > settings.batchSize && !queue.batches[i].builder!.isEmpty {
+            let full = queue.batches[i].builder!.sizeInBytes + size > settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
+            if full && !queue.batches[i].builder!.isEmpty {
                 // Does not fit: seal this batch; the record starts a new one.
                 let b = queue.batches[i].builder!
                 queue.batches[i].builder = nil
@@ -121,7 +124,7 @@ struct RecordAccumulator: Sendable {
         queue.batches[i].accountedBytes += added
         // Ready transitions only (not "is ready"): the sender is woken once per batch, not once
         // per message, when this record filled its batch or sealed the previous one.
-        let justFull = (queue.batches[i].builder?.sizeInBytes ?? 0) >= settings.batchSize
+        let justFull = (queue.batches[i].builder?.sizeInBytes ?? 0) >= settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
         let sealedPrevious = needsNew && queue.batches.count > 1
         return .success((.appended(becameReady: justFull || sealedPrevious, firstInQueue: firstInQueue), added))
     }
@@ -139,7 +142,7 @@ struct RecordAccumulator: Sendable {
         guard let head = q.batches.first, !head.inFlight else { return false }
         if let after = head.retryAfter, now < after { return false }
         if flushing || head.builder == nil || q.batches.count > 1 { return true }
-        if let b = head.builder, b.sizeInBytes >= settings.batchSize { return true }
+        if let b = head.builder, b.sizeInBytes >= settings.batchSize || head.recordCount >= settings.maxBatchRecords { return true }
         return now - head.createdAt >= settings.linger
     }
 
