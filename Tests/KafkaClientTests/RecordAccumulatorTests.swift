@@ -31,6 +31,31 @@ import KafkaProtocol
         #expect(acc.readyPartitions(now: t0 + .milliseconds(5)) == [tp])
     }
 
+    @Test func drainsRotateSoNoPartitionStarvesUnderMaxRequestSize() throws {
+        // Each ready batch is ~600 bytes and a request holds ~1000: one batch per drain. tp's
+        // batch completes and another is ready before each drain; without rotation tp would
+        // go first every time and tp1 would never be sent.
+        var acc = RecordAccumulator(settings: settings(batchSize: 500, linger: .zero, maxRequest: 1000))
+        var i = 0
+        func fill(_ p: TopicPartition) throws {
+            try add(&acc, p, i, bytes: 500, at: t0)
+            i += 1
+        }
+        try fill(tp)
+        try fill(tp1)
+        var sentTp1 = false
+        for _ in 0 ..< 4 where !sentTp1 {
+            let drained = acc.drain([tp, tp1], producerId: 1, producerEpoch: 0, now: t0 + .milliseconds(1))
+            #expect(drained.batches.count == 1)
+            for (p, _) in drained.batches {
+                if p == tp1 { sentTp1 = true }
+                _ = acc.complete(p)
+                try fill(p)
+            }
+        }
+        #expect(sentTp1, "tp1 starved behind tp")
+    }
+
     @Test func flushMakesEverythingReadyAtOnce() throws {
         var acc = RecordAccumulator(settings: settings(linger: .seconds(10)))
         try add(&acc, tp, 0, at: t0)

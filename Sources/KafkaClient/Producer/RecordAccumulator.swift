@@ -44,6 +44,8 @@ struct RecordAccumulator: Sendable {
     private(set) var bufferedBytes = 0
     /// True while `flush` waits: everything is ready regardless of linger.
     var flushing = false
+    /// Where the next `drain` starts in the partitions it is given (rotates by one per drain).
+    private var drainCursor = 0
     /// Set for one append that already waited for room (`send`): ignore `buffer.memory`.
     var overcommit = false
 
@@ -175,7 +177,14 @@ struct RecordAccumulator: Sendable {
         var out: [(TopicPartition, [UInt8])] = []
         var failed: [(ProducerBatch, KafkaError)] = []
         var total = 0
-        for tp in partitions {
+        // Each drain starts one partition further along (as franz-go's sinks do): always
+        // starting at the first would let a busy partition whose batches fill
+        // `max.request.size` starve the ones after it.
+        let n = partitions.count
+        let start = n > 0 ? drainCursor % n : 0
+        drainCursor &+= 1
+        for i in 0 ..< n {
+            let tp = partitions[(start + i) % n]
             guard var q = queues[tp], headReady(q, now: now) else { continue }
             var head = q.batches[0]
             if let b = head.builder {
