@@ -193,6 +193,25 @@ import KafkaTestSupport
         #expect(reports.forIds([held]).first?.error?.kind == .closed, "\(reports.forIds([held]))")
     }
 
+    /// delivery.timeout.ms expiring a batch that was written but never acknowledged reports
+    /// `.outcomeUnknown` (it may be in the log); one never written reports `.timeout`.
+    @Test(.timeLimit(.minutes(1)))
+    func anExpiredWrittenBatchIsOutcomeUnknownNotTimeout() async throws {
+        let (broker, produced) = try Self.broker { _, _ in .ignore }
+        defer { broker.stop() }
+        let reports = Reports()
+        // The request times out at 500 ms (written, unanswered); its retry waits 3 s, so the
+        // batch expires at 1.5 s while waiting to be resent.
+        let producer = try KafkaProducer(config: config(broker, ["linger.ms": "0", "delivery.timeout.ms": "1500", "request.timeout.ms": "500",
+                                                                 "retry.backoff.ms": "3000", "retry.backoff.max.ms": "3000"])) { reports.add($0) }
+        let sent = try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "written"))
+        try await eventually("the Produce", timeout: .seconds(20), every: .milliseconds(10)) { produced.all.count >= 1 }
+        try await eventually("the report", timeout: .seconds(20), every: .milliseconds(20)) { !reports.forIds([sent]).isEmpty }
+        let e = reports.forIds([sent]).first?.error
+        #expect(e?.kind == .outcomeUnknown, "\(String(describing: e))")
+        await producer.close(timeout: .milliseconds(100))
+    }
+
     // MARK: F. Sub-second timeouts
 
     @Test(.timeLimit(.minutes(1)))

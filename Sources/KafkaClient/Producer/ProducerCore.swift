@@ -661,7 +661,13 @@ final class ProducerCore: Sendable {
         expireWaiting()
         let expired = state.withLock { $0.accumulator.expire(now: .now) }
         for b in expired {
-            finish(b, .failure(KafkaError(.timeout, "message not delivered within delivery.timeout.ms", context: .init(topic: b.topicPartition.topic, partition: b.topicPartition.partition))))
+            let context = KafkaError.Context(topic: b.topicPartition.topic, partition: b.topicPartition.partition)
+            let timeout = KafkaError(.timeout, "message not delivered within delivery.timeout.ms", context: context)
+            // A batch written at least once may be in the log (its answer was lost, or it waits
+            // to be retried after a lost connection): that is not "not delivered".
+            finish(b, .failure(b.everSent
+                ? KafkaError(.outcomeUnknown, "delivery.timeout.ms passed after the message was sent without an acknowledgement: it may or may not have been written", context: context, underlying: timeout)
+                : timeout))
         }
         if !expired.isEmpty { wakeAll() }
     }
