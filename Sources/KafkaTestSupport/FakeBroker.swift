@@ -269,6 +269,24 @@ public final class FakeBroker: Sendable {
         (try? response.encoded(version: request.header.apiVersion)) ?? []
     }
 
+    /// A FindCoordinator answer naming this broker as the coordinator of every key asked for
+    /// (v4+: each of `coordinator_keys`; before: the one `key`). Fake group coordinators share it.
+    public func coordinatorIsSelf(_ req: Request) -> Action {
+        var r = FindCoordinatorResponse()
+        if req.header.apiVersion >= 4 {
+            let keys = (try? req.decode(FindCoordinatorRequest.self).coordinatorKeys) ?? []
+            r.coordinators = keys.map { key in
+                var c = FindCoordinatorResponse.Coordinator()
+                c.key = key
+                c.nodeId = nodeId; c.host = host; c.port = Int32(port)
+                return c
+            }
+        } else {
+            r.nodeId = nodeId; r.host = host; r.port = Int32(port)
+        }
+        return .respond(body(r, for: req))
+    }
+
     /// The built-in answers: ApiVersions, Metadata, CreateTopics, DeleteTopics.
     public func defaultAction(_ req: Request) -> Action {
         switch req.header.apiKey {

@@ -260,17 +260,7 @@ enum HostileData {
         // A coordinator that never answers OffsetCommit / OffsetFetch.
         let broker = try FakeBroker { req, b in
             switch req.header.apiKey {
-            case .findCoordinator:
-                var r = FindCoordinatorResponse()
-                if req.header.apiVersion >= 4 {
-                    var co = FindCoordinatorResponse.Coordinator()
-                    co.key = "g"
-                    co.nodeId = b.nodeId; co.host = b.host; co.port = Int32(b.port)
-                    r.coordinators = [co]
-                } else {
-                    r.nodeId = b.nodeId; r.host = b.host; r.port = Int32(b.port)
-                }
-                return .respond(b.body(r, for: req))
+            case .findCoordinator: return b.coordinatorIsSelf(req)
             case .offsetCommit, .offsetFetch: return .ignore
             case .fetch: return .respondAfter(.milliseconds(100), b.body(FetchResponse(), for: req))
             default: return b.defaultAction(req)
