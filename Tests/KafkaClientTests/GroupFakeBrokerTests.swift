@@ -25,7 +25,7 @@ struct GroupFakeBrokerTests {
     /// A one-broker group coordinator: the first FindCoordinator says COORDINATOR_NOT_AVAILABLE,
     /// the second heartbeat NOT_COORDINATOR, the `rebalanceAt`-th REBALANCE_IN_PROGRESS.
     func coordinator(_ script: Script, topic: String, rebalanceAt: Int = 5, joinMetadata: Locked<[UInt8]>? = nil,
-                     badAssignments: Int = 0) throws -> FakeBroker {
+                     badAssignments: Int = 0, failCommits: Bool = false, serveRecords: Bool = false) throws -> FakeBroker {
         try FakeBroker { req, b in
             switch req.header.apiKey {
             case .findCoordinator:
@@ -89,12 +89,50 @@ struct GroupFakeBrokerTests {
                 r.topics = [t]
                 return .respond(b.body(r, for: req))
             case .fetch:
-                return .respondAfter(.milliseconds(200), b.body(FetchResponse(), for: req))
+                // Optionally one batch at offset 5 of partition 0 (where OffsetFetch says the
+                // group stands), so the application has processed records to commit.
+                guard serveRecords, let f = try? req.decode(FetchRequest.self) else {
+                    return .respondAfter(.milliseconds(200), b.body(FetchResponse(), for: req))
+                }
+                var r = FetchResponse()
+                r.responses = f.topics.map { t in
+                    var out = FetchResponse.Topic()
+                    out.topic = t.topic
+                    out.topicId = t.topicId
+                    out.partitions = t.partitions.map { p in
+                        var rp = FetchResponse.Partition()
+                        rp.partitionIndex = p.partition
+                        rp.highWatermark = 6
+                        if p.partition == 0 && p.fetchOffset == 5 {
+                            var batch = RecordBatchBuilder(baseOffset: 5)
+                            try? batch.append(timestamp: 1, key: nil, value: [1])
+                            rp.records = try? batch.build()
+                        }
+                        return rp
+                    }
+                    return out
+                }
+                return .respondAfter(.milliseconds(50), b.body(r, for: req))
             case .leaveGroup:
                 _ = script.next(.leaveGroup)
                 return .respond(b.body(LeaveGroupResponse(), for: req))
             case .offsetCommit:
                 _ = script.next(.offsetCommit)
+                if failCommits, let c = try? req.decode(OffsetCommitRequest.self) {
+                    var r = OffsetCommitResponse()
+                    r.topics = c.topics.map { t in
+                        var rt = OffsetCommitResponse.Topic()
+                        rt.name = t.name
+                        rt.partitions = t.partitions.map { p in
+                            var rp = OffsetCommitResponse.Partition()
+                            rp.partitionIndex = p.partitionIndex
+                            rp.errorCode = KafkaErrorCode.groupAuthorizationFailed.rawValue
+                            return rp
+                        }
+                        return rt
+                    }
+                    return .respond(b.body(r, for: req))
+                }
                 return .respond(b.body(OffsetCommitResponse(), for: req))
             default:
                 return b.defaultAction(req)
@@ -164,6 +202,31 @@ struct GroupFakeBrokerTests {
         #expect(script.count(.syncGroup) == 3, "two unusable assignments, then a good one")
         #expect(script.count(.joinGroup) >= 4, "KIP-394 join, join, and a rejoin after each unusable assignment")
         #expect(warnings.withLock { $0.filter { $0.contains("cannot be used") }.count } == 2)
+        await c.close()
+    }
+
+    /// An auto-commit the coordinator rejects is reported, not dropped (it was `try?`).
+    @Test func aFailedAutoCommitIsReported() async throws {
+        let script = Script()
+        let topic = "orders"
+        let broker = try coordinator(script, topic: topic, rebalanceAt: 1000, failCommits: true, serveRecords: true)
+        broker.addTopic(topic, partitions: 2)
+        defer { broker.stop() }
+        let warnings = Mutex<[String]>([])
+        var config = try ConsumerConfig(properties: ["bootstrap.servers": broker.address, "group.id": "g", "heartbeat.interval.ms": "100",
+                                                     "session.timeout.ms": "6000", "retry.backoff.ms": "20", "auto.offset.reset": "earliest",
+                                                     "auto.commit.interval.ms": "100", "fetch.max.wait.ms": "50"])
+        config.client.logHandler = { context, message in warnings.withLock { $0.append("\(context): \(message)") } }
+        let c = try KafkaConsumer(config: config)
+        try c.subscribe(topics: [topic])
+        var read = 0
+        let deadline = ContinuousClock.now + .seconds(20)
+        while warnings.withLock({ !$0.contains { $0.contains("auto-commit failed") } }), ContinuousClock.now < deadline {
+            read += try await c.poll(timeout: .milliseconds(50)).count
+        }
+        #expect(read >= 1, "the record at offset 5 was read")
+        #expect(script.count(.offsetCommit) >= 1)
+        #expect(warnings.withLock { $0.contains { $0.contains("auto-commit failed") } }, "\(warnings.withLock { $0.suffix(5) })")
         await c.close()
     }
 
