@@ -19,8 +19,8 @@ public struct Backoff: Sendable, Equatable {
     /// (`failures` ≥ 1). `unit` is a random number in [0, 1).
     public func delay(afterFailures failures: Int, unit: Double) -> Duration {
         guard failures > 0 else { return .zero }
-        let baseMs = Double(base.components.seconds) * 1000 + Double(base.components.attoseconds) / 1e15
-        let maxMs = Double(max.components.seconds) * 1000 + Double(max.components.attoseconds) / 1e15
+        let baseMs = base.doubleMilliseconds
+        let maxMs = max.doubleMilliseconds
         let exp = baseMs * pow2(Swift.min(failures - 1, 32))
         let capped = Swift.min(exp, Swift.max(maxMs, baseMs))
         let factor = 1 - jitter + 2 * jitter * Swift.min(Swift.max(unit, 0), 1)

@@ -193,11 +193,10 @@ public final class BrokerConnection: Sendable {
     /// SCRAM's key derivation on a busy machine can take a noticeable part of a short session —
     /// and never sooner than `minimumReauthenticationDelay`. Pure.
     static func reauthenticationDelay(lifetime: Duration, factor: Double) -> Duration {
-        let lifetimeMs = Double(lifetime.components.seconds) * 1000 + Double(lifetime.components.attoseconds) / 1e15
+        let lifetimeMs = lifetime.doubleMilliseconds
         let waitMs = max(lifetimeMs * 0.5, min(lifetimeMs * factor, lifetimeMs - 2000))
-        let floorMs = Double(minimumReauthenticationDelay.components.seconds) * 1000 + Double(minimumReauthenticationDelay.components.attoseconds) / 1e15
         // Clamped before conversion: a hostile lifetime (Int64.max ms) must not trap.
-        return .milliseconds(Int64(min(max(waitMs, floorMs), 1e15)))
+        return max(.milliseconds(Int64(min(waitMs, 1e15))), minimumReauthenticationDelay)
     }
 
     /// KIP-368: the broker closes a connection whose SASL session outlives the lifetime it
