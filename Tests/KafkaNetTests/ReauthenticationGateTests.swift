@@ -7,23 +7,29 @@ import KafkaTestSupport
 /// KIP-368: while a connection re-authenticates, the broker accepts only SaslHandshake and
 /// SaslAuthenticate, so requests the application sends meanwhile must wait.
 @Suite struct ReauthenticationGateTests {
-    @Test func requestsWaitWhileTheConnectionReauthenticates() async throws {
-        // Session 1 s (re-authentication every ~0.5 s); a slow handshake answer widens the
-        // window in which a request could slip in between SaslHandshake and SaslAuthenticate.
-        let broker = try FakeBroker { req, b in
+    /// A broker that accepts SASL PLAIN and grants sessions of `sessionLifetimeMs` (KIP-368),
+    /// answering SaslHandshake after `handshakeDelay`.
+    static func plainBroker(sessionLifetimeMs: Int64, handshakeDelay: Duration = .zero) throws -> FakeBroker {
+        try FakeBroker { req, b in
             switch req.header.apiKey {
             case .saslHandshake:
                 var r = SaslHandshakeResponse()
                 r.mechanisms = ["PLAIN"]
-                return .respondAfter(.milliseconds(200), b.body(r, for: req))
+                return .respondAfter(handshakeDelay, b.body(r, for: req))
             case .saslAuthenticate:
                 var r = SaslAuthenticateResponse()
-                r.sessionLifetimeMs = 1000
+                r.sessionLifetimeMs = sessionLifetimeMs
                 return .respond(b.body(r, for: req))
             default:
                 return b.defaultAction(req)
             }
         }
+    }
+
+    @Test func requestsWaitWhileTheConnectionReauthenticates() async throws {
+        // Session 1 s (re-authentication every ~0.5 s); a slow handshake answer widens the
+        // window in which a request could slip in between SaslHandshake and SaslAuthenticate.
+        let broker = try Self.plainBroker(sessionLifetimeMs: 1000, handshakeDelay: .milliseconds(200))
         broker.addTopic("t", partitions: 1)
         defer { broker.stop() }
         var o = ConnectionOptions()
@@ -64,20 +70,7 @@ import KafkaTestSupport
     }
 
     @Test func aOneMillisecondSessionDoesNotCauseAReauthenticationStorm() async throws {
-        let broker = try FakeBroker { req, b in
-            switch req.header.apiKey {
-            case .saslHandshake:
-                var r = SaslHandshakeResponse()
-                r.mechanisms = ["PLAIN"]
-                return .respond(b.body(r, for: req))
-            case .saslAuthenticate:
-                var r = SaslAuthenticateResponse()
-                r.sessionLifetimeMs = 1
-                return .respond(b.body(r, for: req))
-            default:
-                return b.defaultAction(req)
-            }
-        }
+        let broker = try Self.plainBroker(sessionLifetimeMs: 1)
         defer { broker.stop() }
         var o = ConnectionOptions()
         o.sasl = SaslConfiguration(mechanism: .plain, username: "alice", password: "alice-secret")
