@@ -13,10 +13,10 @@ final class Cluster: Sendable {
     private let bootstrap: [BrokerLink]
     private let state = Mutex(State())
     private let refresher = Mutex<Task<Void, Never>?>(nil)
+    /// Metadata, leaders and epochs (`TopicRouter`), and the coalesced refreshes feeding them.
+    let cache: MetadataCache
 
     private struct State {
-        var metadata: ClusterMetadata?
-        var refreshedAt: ContinuousClock.Instant?
         var links: [Int32: BrokerLink] = [:]
         /// Group coordinator connections, kept apart from data connections so that a JoinGroup
         /// the broker holds for seconds never queues behind (or in front of) a Fetch. Keyed
@@ -32,6 +32,7 @@ final class Cluster: Sendable {
         try config.validate()
         self.config = config
         options = config.connectionOptions
+        cache = MetadataCache(minInterval: config.retryBackoff)
         let opts = options, timeout = config.requestTimeout
         bootstrap = try config.bootstrapServers.map { s in
             let a = try BootstrapAddress.parse(s)
@@ -55,30 +56,79 @@ final class Cluster: Sendable {
     /// The cached metadata if fresher than `maxAge`, else a refresh.
     func metadata(maxAge: Duration? = nil) async throws -> ClusterMetadata {
         let age = maxAge ?? config.metadataMaxAge
-        if let (m, at) = state.withLock({ s in s.metadata.flatMap { m in s.refreshedAt.map { (m, $0) } } }), ContinuousClock.now - at < age {
+        if let (m, at) = cache.snapshot, ContinuousClock.now - at < age {
             return m
         }
         return try await refreshMetadata(topics: nil)
     }
 
-    /// Asks any reachable broker for metadata (all topics when `topics` is nil) and updates the
-    /// cache.
+    /// Requests a metadata refresh (all topics when `topics` is nil) through the cache and
+    /// returns the merged view once an answer covering `topics` arrived. Concurrent requests
+    /// share one Metadata request (see `MetadataCache`).
     @discardableResult
     func refreshMetadata(topics: [String]?) async throws -> ClusterMetadata {
-        let request = MetadataRequest(topics: topics, allowAutoTopicCreation: config.allowAutoCreateTopics)
-        let response = try await sendToAny(request)
-        if response.errorCode != 0 {
-            throw KafkaError.broker(KafkaErrorCode(rawValue: response.errorCode), context: .init(apiKey: .metadata))
+        try await refreshAnswer(topics: topics).view
+    }
+
+    /// `refreshMetadata` returning the answer itself too (its topic-level errors).
+    /// `allowAutoCreate` nil: `allow.auto.create.topics`.
+    func refreshAnswer(topics: [String]?, allowAutoCreate: Bool? = nil) async throws -> MetadataAnswer {
+        try await cache.refresh(topics: topics, allowAutoCreate: allowAutoCreate ?? config.allowAutoCreateTopics, send: sendMetadata)
+    }
+
+    /// Asks for a refresh nobody waits for (after a routing error).
+    func refreshSoon(topics: [String]?) {
+        cache.refreshSoon(topics: topics, allowAutoCreate: config.allowAutoCreateTopics, send: sendMetadata)
+    }
+
+    /// The router as it is now: leaders and epochs per partition (a value, read once).
+    var router: TopicRouter { cache.router }
+
+    /// A KIP-951 "leader moved" hint from a Produce or Fetch answer (see `TopicRouter`). A
+    /// hint that cannot be used requests a refresh of the topic.
+    @discardableResult
+    func leaderMoved(_ tp: TopicPartition, leader: Int32, epoch: Int32) -> TopicRouter.HintOutcome {
+        let outcome = cache.leaderMoved(tp, leader: leader, epoch: epoch)
+        if outcome == .needsRefresh { refreshSoon(topics: [tp.topic]) }
+        return outcome
+    }
+
+    /// Notes a partition error from a leader; a routing error (NOT_LEADER_OR_FOLLOWER,
+    /// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH…) requests a refresh of the topic. Returns
+    /// whether it was one.
+    @discardableResult
+    func partitionFailed(_ tp: TopicPartition, code: KafkaErrorCode) -> Bool {
+        guard cache.partitionFailed(tp, code: code) else { return false }
+        refreshSoon(topics: [tp.topic])
+        return true
+    }
+
+    /// Metadata requests sent so far (tests check coalescing).
+    var metadataRequestsSent: Int { cache.requestsSent }
+
+    /// The one place a Metadata request is sent: to any reachable broker. Links to brokers
+    /// that left the cluster (or moved) are closed on the way.
+    private var sendMetadata: MetadataCache.Send {
+        { [weak self] topics, allowAutoCreate in
+            guard let self else { throw KafkaError(.closed, "client closed") }
+            let request = MetadataRequest(topics: topics, allowAutoTopicCreation: allowAutoCreate)
+            let response = try await self.sendToAny(request)
+            if response.errorCode != 0 {
+                throw KafkaError.broker(KafkaErrorCode(rawValue: response.errorCode), context: .init(apiKey: .metadata))
+            }
+            let fresh = ClusterMetadata(response)
+            self.forgetStaleLinks(brokers: fresh.brokers)
+            return fresh
         }
-        let fresh = ClusterMetadata(response)
-        return state.withLock { s in
-            let merged = topics == nil ? fresh : (s.metadata ?? ClusterMetadata()).merging(fresh, refreshed: topics ?? [])
-            s.metadata = merged
-            s.refreshedAt = .now
+    }
+
+    private func forgetStaleLinks(brokers: [Int32: ClusterMetadata.Broker]) {
+        let retired = state.withLock { s -> [BrokerLink] in
+            var retired: [BrokerLink] = []
             // Forget links to brokers that left the cluster, and links whose address changed.
             for (id, link) in s.links {
-                guard let b = merged.brokers[id], b.host == link.host, b.port == link.port else {
-                    link.close()
+                guard let b = brokers[id], b.host == link.host, b.port == link.port else {
+                    retired.append(link)
                     s.links[id] = nil
                     continue
                 }
@@ -87,20 +137,22 @@ final class Cluster: Sendable {
             // node the metadata does not list yet is kept: FindCoordinator can name a broker
             // that just joined.)
             for (key, entry) in s.coordinatorLinks {
-                guard let id = entry.link.nodeId, let b = merged.brokers[id], b.host != entry.link.host || b.port != entry.link.port else { continue }
-                entry.link.close()
+                guard let id = entry.link.nodeId, let b = brokers[id], b.host != entry.link.host || b.port != entry.link.port else { continue }
+                retired.append(entry.link)
                 s.coordinatorLinks[key] = nil
             }
-            return merged
+            return retired
         }
+        for l in retired { l.close() }
     }
 
     /// The link for broker `nodeId` (from the cached metadata).
     func link(forNode nodeId: Int32) throws -> BrokerLink {
-        try state.withLock { s in
+        let broker = cache.router.broker(nodeId)
+        return try state.withLock { s in
             if s.closed { throw KafkaError(.closed, "client closed") }
             if let l = s.links[nodeId] { return l }
-            guard let b = s.metadata?.brokers[nodeId] else {
+            guard let b = broker else {
                 throw KafkaError(.connection, "broker \(nodeId) is not in the cluster metadata")
             }
             let l = BrokerLink(host: b.host, port: b.port, nodeId: nodeId, options: options, requestTimeout: config.requestTimeout)
@@ -151,10 +203,11 @@ final class Cluster: Sendable {
     /// Links to try for a request any broker can answer: known brokers first (connected ones
     /// leading), then the bootstrap servers, starting at a rotating position.
     private func candidates() throws -> [BrokerLink] {
-        try state.withLock { s in
+        let known = cache.snapshot?.0
+        return try state.withLock { s in
             if s.closed { throw KafkaError(.closed, "client closed") }
             var out: [BrokerLink] = []
-            if let m = s.metadata {
+            if let m = known {
                 for id in m.brokers.keys.sorted() {
                     if let l = s.links[id] { out.append(l) } else if let b = m.brokers[id] {
                         let l = BrokerLink(host: b.host, port: b.port, nodeId: id, options: options, requestTimeout: config.requestTimeout)
@@ -219,6 +272,7 @@ final class Cluster: Sendable {
     /// Closes every connection; later calls fail with `.closed`.
     func close() {
         refresher.withLock { $0?.cancel(); $0 = nil }
+        cache.close()
         let links: [BrokerLink] = state.withLock { s in
             s.closed = true
             defer { s.links = [:]; s.coordinatorLinks = [:] }

@@ -15,8 +15,8 @@ public struct ClusterMetadata: Sendable, Equatable {
     /// One partition's leadership.
     public struct Partition: Sendable, Equatable {
         public var partition: Int32
-        /// -1 when there is no leader.
-        public var leader: Int32
+        /// The leader's node id; nil when the partition has no leader (the broker said -1).
+        public var leader: Int32?
         /// -1 when the broker did not say.
         public var leaderEpoch: Int32
         public var replicas: [Int32]
@@ -66,7 +66,7 @@ public struct ClusterMetadata: Sendable, Equatable {
             guard let name = t.name else { continue }
             let partitions = t.partitions.map { p in
                 Partition(
-                    partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch,
+                    partition: p.partitionIndex, leader: p.leaderId >= 0 ? p.leaderId : nil, leaderEpoch: p.leaderEpoch,
                     replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas,
                     error: p.errorCode == 0 ? nil : KafkaErrorCode(rawValue: p.errorCode)
                 )
@@ -79,8 +79,8 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     /// The leader broker of `topic`/`partition`, if known and alive in this snapshot.
     public func leader(topic: String, partition: Int32) -> Broker? {
-        guard let p = topics[topic]?.partitions.first(where: { $0.partition == partition }), p.leader >= 0 else { return nil }
-        return brokers[p.leader]
+        guard let p = topics[topic]?.partitions.first(where: { $0.partition == partition }), let leader = p.leader else { return nil }
+        return brokers[leader]
     }
 
     /// Merges a partial refresh (some topics) into this snapshot: brokers and controller are

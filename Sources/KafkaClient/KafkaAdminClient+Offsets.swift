@@ -45,11 +45,11 @@ extension KafkaAdminClient {
                     if e.isRetriable { retry[tp] = KafkaError.broker(e, context: context) } else { results[tp] = .failure(KafkaError.broker(e, context: context)) }
                     continue
                 }
-                guard p.leader >= 0 else {
+                guard let leader = p.leader else {
                     retry[tp] = KafkaError.broker(.leaderNotAvailable, context: context)
                     continue
                 }
-                byLeader[p.leader, default: []].append(tp)
+                byLeader[leader, default: []].append(tp)
             }
             for leader in byLeader.keys.sorted() {
                 let tps = byLeader[leader, default: []]

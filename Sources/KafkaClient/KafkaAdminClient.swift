@@ -134,10 +134,7 @@ public final class KafkaAdminClient: Sendable {
     /// Describes named topics (partitions, leaders, replicas); unknown topics throw
     /// `.unknownTopicOrPartition`. Does not create topics.
     public func describeTopics(_ names: [String]) async throws -> [ClusterMetadata.Topic] {
-        var request = MetadataRequest(topics: names, allowAutoTopicCreation: false)
-        request.allowAutoTopicCreation = false
-        let response = try await cluster.withRetries("Metadata") { try await cluster.sendToAny(request) }
-        let m = ClusterMetadata(response)
+        let m = try await cluster.withRetries("Metadata") { try await cluster.refreshAnswer(topics: names, allowAutoCreate: false).fresh }
         return try names.map { n in
             guard let t = m.topics[n] else { throw KafkaError.broker(.unknownTopicOrPartition, context: .init(topic: n)) }
             if let e = t.error { throw KafkaError.broker(e, context: .init(topic: n)) }

@@ -33,7 +33,7 @@ enum MetadataCommand {
             print("  topic \"\(t.name)\" with \(t.partitions.count) partition\(t.partitions.count == 1 ? "" : "s")\(t.isInternal ? " (internal)" : "")\(t.error.map { ": \($0.name)" } ?? "")")
             for p in t.partitions {
                 let ids = { (l: [Int32]) in l.map(String.init).joined(separator: ",") }
-                print("    partition \(p.partition), leader \(p.leader), epoch \(p.leaderEpoch), replicas: \(ids(p.replicas)), isrs: \(ids(p.isr))\(p.error.map { ", error \($0.name)" } ?? "")")
+                print("    partition \(p.partition), leader \(p.leader.map(String.init) ?? "none"), epoch \(p.leaderEpoch), replicas: \(ids(p.replicas)), isrs: \(ids(p.isr))\(p.error.map { ", error \($0.name)" } ?? "")")
             }
         }
     }
@@ -52,7 +52,7 @@ enum MetadataCommand {
                     ("error", t.error.map { .string($0.name) } ?? .null),
                     ("partitions", .array(t.partitions.map { p in
                         .object([
-                            ("partition", .int(Int64(p.partition))), ("leader", .int(Int64(p.leader))), ("leader_epoch", .int(Int64(p.leaderEpoch))),
+                            ("partition", .int(Int64(p.partition))), ("leader", p.leader.map { .int(Int64($0)) } ?? .null), ("leader_epoch", .int(Int64(p.leaderEpoch))),
                             ("replicas", ints(p.replicas)), ("isr", ints(p.isr)), ("offline_replicas", ints(p.offlineReplicas)),
                             ("error", p.error.map { .string($0.name) } ?? .null),
                         ])

@@ -57,10 +57,15 @@ extension KafkaConsumer {
         }
     }
 
+    /// Refreshes metadata (through the cluster's cache, which coalesces it with other
+    /// requests) when a partition has no usable leader or its topic is unknown. Leaders and
+    /// epochs live in the cluster's `TopicRouter`, which applies the epoch rules; this only
+    /// decides when to ask again.
     private func refreshMetadataIfNeeded() async throws {
+        let known = cluster.router
         let topics = state.withLock { s -> [String] in
             let topics = Array(Set(s.partitions.keys.map(\.topic)))
-            let missing = topics.contains { s.metadata?.topics[$0] == nil }
+            let missing = topics.contains { known.partitions(of: $0) == nil }
             guard s.needMetadata || missing, !topics.isEmpty else { return [] }
             // After a refresh that left a partition without a usable leader, wait before the next.
             let now = ContinuousClock.now
@@ -69,26 +74,13 @@ extension KafkaConsumer {
             return topics
         }
         guard !topics.isEmpty else { return }
-        let m = try await cluster.refreshMetadata(topics: topics)
+        try await cluster.refreshMetadata(topics: topics)
+        let router = cluster.router
         state.withLock { s in
-            s.metadata = m
-            s.needMetadata = false
-            var leaderless = false
-            for (tp, p) in s.partitions {
-                guard let fresh = m.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition }) else {
-                    leaderless = true
-                    continue
-                }
-                // A broker that has not caught up may still name an older leader: keep the
-                // newer one we know (KIP-320), and ask again later.
-                if fresh.leaderEpoch >= 0, p.leaderEpoch >= 0, fresh.leaderEpoch < p.leaderEpoch {
-                    s.needMetadata = true
-                    continue
-                }
-                s.partitions[tp]?.leader = fresh.leader
-                s.partitions[tp]?.leaderEpoch = fresh.leaderEpoch
-                if fresh.leader < 0 { leaderless = true }
-            }
+            // A topic the router still wants was answered by a broker behind the newest
+            // leader epoch (KIP-320), or is leaderless: ask again later.
+            s.needMetadata = topics.contains { router.wanted.contains($0) }
+            let leaderless = s.partitions.keys.contains { router.leader(for: $0) == nil }
             s.metadataRetries = leaderless || s.needMetadata ? s.metadataRetries + 1 : 0
         }
     }
@@ -96,15 +88,16 @@ extension KafkaConsumer {
     /// ListOffsets for partitions waiting for a position (per leader broker).
     private func resolveResets() async throws {
         let now = ContinuousClock.now
+        let router = cluster.router
         let byLeader = state.withLock { s in
             var byLeader: [Int32: [(TopicPartition, OffsetSpec, Int)]] = [:]
             for (tp, p) in s.partitions {
                 guard let spec = p.reset, !p.inFlight, p.retryAt.map({ $0 <= now }) ?? true else { continue }
-                guard p.leader >= 0 else {
+                guard let leader = router.leader(for: tp) else {
                     s.needMetadata = true
                     continue
                 }
-                byLeader[p.leader, default: []].append((tp, spec, p.generation))
+                byLeader[leader, default: []].append((tp, spec, p.generation))
             }
             return byLeader
         }
@@ -134,6 +127,7 @@ extension KafkaConsumer {
                             s.partitions[tp]?.reset = p.offset >= 0 ? nil : .end
                         } else if code.isRetriable {
                             s.needMetadata = true
+                            cluster.partitionFailed(tp, code: code)
                             backOff(&s, tp)
                         } else {
                             partitionFailed(&s, tp, KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition)))
@@ -167,17 +161,18 @@ extension KafkaConsumer {
 
     /// One Fetch per leader broker with no fetch in flight, for its fetchable partitions.
     private func plannedFetches() -> [PlannedFetch] {
-        state.withLock { s in
+        let router = cluster.router
+        return state.withLock { s in
             guard s.bufferedBytes < config.queuedMaxBytes else { return [] }
             let now = ContinuousClock.now
             var byLeader: [Int32: [(TopicPartition, PartitionState)]] = [:]
             for (tp, p) in s.partitions where !p.paused && p.reset == nil && !p.inFlight && p.position != nil {
                 if let at = p.retryAt, at > now { continue }
-                guard p.leader >= 0 else {
+                guard let leader = router.leader(for: tp) else {
                     s.needMetadata = true
                     continue
                 }
-                byLeader[p.leader, default: []].append((tp, p))
+                byLeader[leader, default: []].append((tp, p))
             }
             var base = FetchRequest()
             base.maxWaitMs = config.fetchMaxWait.int32Milliseconds
@@ -195,8 +190,9 @@ extension KafkaConsumer {
                 var planned: [TopicPartition: (generation: Int, offset: Int64)] = [:]
                 for (tp, p) in sorted {
                     guard let pos = p.position else { continue }
-                    let id = s.metadata?.topics[tp.topic]?.topicId ?? .zero
-                    wanted.append((tp, .init(topicId: id, fetchOffset: pos, currentLeaderEpoch: p.leaderEpoch, maxBytes: maxBytes)))
+                    let id = router.metadata.topics[tp.topic]?.topicId ?? .zero
+                    // KIP-320: the epoch we believe current, so a stale leader answers FENCED_LEADER_EPOCH.
+                    wanted.append((tp, .init(topicId: id, fetchOffset: pos, currentLeaderEpoch: router.leaderEpoch(for: tp) ?? -1, maxBytes: maxBytes)))
                     planned[tp] = (p.generation, pos)
                     s.partitions[tp]?.inFlight = true
                 }
@@ -310,8 +306,13 @@ extension KafkaConsumer {
                     } catch {
                         u.failure = KafkaError(.decoding, "\(tp) at offset \(fetchOffset): \(error)", context: .init(topic: tp.topic, partition: tp.partition))
                     }
-                } else if let leader = p.currentLeader, leader.leaderId >= 0 {
-                    u.newLeader = (leader.leaderId, leader.leaderEpoch)
+                } else {
+                    // The router applies the epoch rules to the KIP-951 hint (CurrentLeader);
+                    // only a move to a newer epoch at a known broker is retried at once.
+                    if let leader = p.currentLeader, leader.leaderId >= 0 {
+                        u.leaderMoved = cluster.leaderMoved(tp, leader: leader.leaderId, epoch: leader.leaderEpoch) == .moved
+                    }
+                    cluster.partitionFailed(tp, code: code)
                 }
                 updates.append((tp, u))
             }
@@ -337,8 +338,8 @@ extension KafkaConsumer {
         let marks: Watermarks
         var next: Int64?
         var failure: KafkaError?
-        /// From the response (v12+, KIP-951): where the partition's leadership moved.
-        var newLeader: (id: Int32, epoch: Int32)?
+        /// The response (v12+, KIP-951) named a newer leader and the router moved the partition there.
+        var leaderMoved = false
     }
 
     /// Applies a Fetch response's per-partition outcomes and buffers its records; returns
@@ -389,12 +390,7 @@ extension KafkaConsumer {
                 // position stays; ask for metadata and try again after a backoff — or at once at
                 // the new leader the broker named, if it is newer and known.
                 s.needMetadata = true
-                if let (id, epoch) = u.newLeader, epoch > p.leaderEpoch, id != p.leader, s.metadata?.brokers[id] != nil {
-                    s.partitions[tp]?.leader = id
-                    s.partitions[tp]?.leaderEpoch = epoch
-                } else {
-                    backOff(&s, tp)
-                }
+                if !u.leaderMoved { backOff(&s, tp) }
             }
         }
         var buffered = false

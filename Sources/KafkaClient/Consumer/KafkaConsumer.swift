@@ -48,11 +48,8 @@ public final class KafkaConsumer: Sendable {
         var reset: OffsetSpec?
         var paused = false
         var watermarks = Watermarks(logStart: -1, high: -1, lastStable: -1)
-        var leaderEpoch: Int32 = -1
         /// Changed on every seek, so that a fetch started before the seek is discarded.
         var generation = 0
-        /// The leader broker (-1: unknown), with `leaderEpoch` from the same metadata.
-        var leader: Int32 = -1
         /// A Fetch or ListOffsets for this partition is in flight: it is never in two at once
         /// (after a leader change the old leader's answer could otherwise repeat records).
         var inFlight = false
@@ -86,7 +83,6 @@ public final class KafkaConsumer: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var closed = false
         var error: KafkaError?
-        var metadata: ClusterMetadata?
         var needMetadata = true
         /// Offset after the last record handed to the application, per partition.
         var delivered: [TopicPartition: Int64] = [:]

@@ -612,7 +612,7 @@ final class ProducerCore: Sendable {
             s.metadata = m
             var info: [String: TopicInfo] = [:]
             for (name, t) in m.topics where t.error == nil && !t.partitions.isEmpty {
-                info[name] = TopicInfo(partitionCount: Int32(t.partitions.count), available: t.partitions.compactMap { $0.leader >= 0 ? $0.partition : nil })
+                info[name] = TopicInfo(partitionCount: Int32(t.partitions.count), available: t.partitions.compactMap { $0.leader != nil ? $0.partition : nil })
             }
             s.topicInfo = info
             var any = false
@@ -689,7 +689,7 @@ final class ProducerCore: Sendable {
             guard !ready.isEmpty else { return [] }
             var byBroker: [Int32: [TopicPartition]] = [:]
             for tp in ready {
-                guard let leader = s.metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader, leader >= 0 else {
+                guard let leader = s.metadata?.topics[tp.topic]?.partitions.first(where: { $0.partition == tp.partition })?.leader ?? nil else {
                     s.wantMetadata.insert(tp.topic)
                     continue
                 }
