@@ -15,6 +15,8 @@ final class Cluster: Sendable {
     private let refresher = Mutex<Task<Void, Never>?>(nil)
     /// Metadata, leaders and epochs (`TopicRouter`), and the coalesced refreshes feeding them.
     let cache: MetadataCache
+    /// Group and transaction coordinators: where FindCoordinator is sent and answered.
+    let coordinatorDirectory = CoordinatorDirectory()
 
     private struct State {
         var links: [Int32: BrokerLink] = [:]

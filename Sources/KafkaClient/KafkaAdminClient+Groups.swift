@@ -100,7 +100,7 @@ extension KafkaAdminClient {
                 return [groupId: .done(.failure(KafkaError(.unsupportedVersion, "broker speaks OffsetFetch v1 only, which cannot list every partition; name the partitions", context: .init(broker: broker.address, apiKey: .offsetFetch, apiVersion: v))))]
             }
             let r = try await c.send(OffsetFetchRequest(groupId: groupId, topics: topics, requireStable: requireStable, version: v), version: v, timeout: timeout)
-            return [groupId: Self.committedOffsets(r, version: v, group: groupId, broker: broker)]
+            return [groupId: OffsetFetchAnswer.read(r, version: v, group: groupId, broker: broker.address)]
         }
         return try (results[groupId] ?? .failure(KafkaError(.decoding, "no result for group \(groupId)"))).get()
     }
@@ -185,7 +185,7 @@ extension KafkaAdminClient {
 
     /// The codes that mean "ask FindCoordinator again".
     static func isCoordinatorError(_ code: KafkaErrorCode) -> Bool {
-        code == .notCoordinator || code == .coordinatorNotAvailable || code == .coordinatorLoadInProgress
+        CoordinatorDirectory.isCoordinatorError(code)
     }
 
     /// A group-level error code as a step: retriable codes (the coordinator ones above, among
@@ -231,41 +231,5 @@ extension KafkaAdminClient {
         default:
             return .opaque(bytes)
         }
-    }
-
-    /// An OffsetFetch response (any version) as one group's step.
-    static func committedOffsets(_ r: OffsetFetchResponse, version: Int16, group: String, broker: ClusterMetadata.Broker) -> GroupStep<[TopicPartition: ConsumerGroupOffset]> {
-        typealias Row = (topic: String, partition: Int32, offset: Int64, epoch: Int32, metadata: String?, error: Int16)
-        var rows: [Row] = []
-        var groupError: Int16 = 0
-        if version >= 8 {
-            guard let g = r.groups.first(where: { $0.groupId == group }) else {
-                return .done(.failure(KafkaError(.decoding, "the OffsetFetch response did not mention group \(group)", context: .init(broker: broker.address, apiKey: .offsetFetch))))
-            }
-            groupError = g.errorCode
-            rows = g.topics.flatMap { t in t.partitions.map { (t.name, $0.partitionIndex, $0.committedOffset, $0.committedLeaderEpoch, $0.metadata, $0.errorCode) } }
-        } else {
-            groupError = r.errorCode
-            rows = r.topics.flatMap { t in t.partitions.map { (t.name, $0.partitionIndex, $0.committedOffset, $0.committedLeaderEpoch, $0.metadata, $0.errorCode) } }
-        }
-        let code = KafkaErrorCode(rawValue: groupError)
-        guard code.isSuccess else { return step(code, nil, group: group, broker: broker, api: .offsetFetch) }
-        var out: [TopicPartition: ConsumerGroupOffset] = [:]
-        for row in rows {
-            let code = KafkaErrorCode(rawValue: row.error)
-            // A topic deleted since the commit has no offsets worth reporting.
-            if code == .unknownTopicOrPartition { continue }
-            guard code.isSuccess else {
-                // v1 carries group-level errors (NOT_COORDINATOR…) on every partition;
-                // UNSTABLE_OFFSET_COMMIT clears once the transaction ends.
-                let e = KafkaError.broker(code, "group \(group): \(code.message)", context: .init(broker: broker.address, apiKey: .offsetFetch, topic: row.topic, partition: row.partition))
-                return code.isRetriable ? .retry(e) : .done(.failure(e))
-            }
-            guard row.offset >= 0 else { continue }
-            out[TopicPartition(topic: row.topic, partition: row.partition)] = ConsumerGroupOffset(
-                offset: row.offset, leaderEpoch: row.epoch >= 0 ? row.epoch : nil, metadata: row.metadata
-            )
-        }
-        return .done(.success(out))
     }
 }

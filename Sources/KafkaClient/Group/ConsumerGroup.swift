@@ -302,21 +302,12 @@ final class ConsumerGroup: Sendable {
         return r
     }
 
-    /// FindCoordinator for this group: one `key` up to v3, `coordinator_keys` from v4 (KIP-699).
-    private func findCoordinatorRequest(version: Int16) -> FindCoordinatorRequest {
-        var r = FindCoordinatorRequest()
-        if version >= 4 { r.coordinatorKeys = [groupId] } else { r.key = groupId }
-        return r
-    }
-
-    /// Asks any broker for this group's coordinator and makes it the coordinator link; a
-    /// broker error is thrown as `.broker(code)`.
+    /// Looks this group's coordinator up anew (the cluster's `CoordinatorDirectory`; the
+    /// group asks only when it has none or lost it, so never from the cache) and makes it the
+    /// coordinator link; a broker error is thrown as `.broker(code)`.
     private func lookUpCoordinator() async throws -> BrokerLink {
-        let response = try await cluster.sendToAny(findCoordinatorRequest)
-        var (code, node, host, port) = (response.errorCode, response.nodeId, response.host, response.port)
-        if let c = response.coordinators.first { (code, node, host, port) = (c.errorCode, c.nodeId, c.host, c.port) }
-        if code != 0 { throw KafkaError.broker(KafkaErrorCode(rawValue: code), context: .init(apiKey: .findCoordinator)) }
-        let link = try cluster.coordinatorLink(nodeId: node, host: host, port: port)
+        let c = try await cluster.coordinator(for: .group(groupId), fresh: true)
+        let link = try cluster.coordinatorLink(nodeId: c.nodeId, host: c.host, port: Int32(c.port))
         shared.withLock { $0.coordinator = link }
         return link
     }
@@ -488,32 +479,23 @@ final class ConsumerGroup: Sendable {
         // well before the session could expire.
         return try await cluster.withRetries("OffsetFetch for group \(groupId)", budget: budget) {
             // require_stable (v7+): wait out pending transactional commits instead of reading past them.
-            let response = try await coordinatorOrFind().send { [groupId] v in
-                OffsetFetchRequest(groupId: groupId, topics: topics, requireStable: v >= 7, version: v)
+            let link = try await coordinatorOrFind()
+            let c = try await link.connection()
+            let v = try c.version(for: OffsetFetchRequest.self)
+            let response = try await c.send(OffsetFetchRequest(groupId: groupId, topics: topics, requireStable: v >= 7, version: v), version: v, timeout: config.client.requestTimeout)
+            switch OffsetFetchAnswer.read(response, version: v, group: groupId, broker: c.remote) {
+            case let .done(.success(offsets)): return offsets.mapValues(\.offset)
+            case let .done(.failure(e)), let .retry(e): throw self.offsetFetchError(e)
             }
-            var out: [TopicPartition: Int64] = [:]
-            var entries: [(String, Int32, Int64, Int16)] = []
-            if let group = response.groups.first {
-                if group.errorCode != 0 { throw self.offsetFetchError(group.errorCode) }
-                for t in group.topics { for p in t.partitions { entries.append((t.name, p.partitionIndex, p.committedOffset, p.errorCode)) } }
-            } else {
-                if response.errorCode != 0 { throw self.offsetFetchError(response.errorCode) }
-                for t in response.topics { for p in t.partitions { entries.append((t.name, p.partitionIndex, p.committedOffset, p.errorCode)) } }
-            }
-            for (topic, partition, offset, code) in entries {
-                if code != 0 { throw self.offsetFetchError(code) }
-                if offset >= 0 { out[TopicPartition(topic: topic, partition: partition)] = offset }
-            }
-            return out
         }
     }
 
-    private func offsetFetchError(_ code: Int16) -> KafkaError {
-        let c = KafkaErrorCode(rawValue: code)
-        if c == .notCoordinator || c == .coordinatorNotAvailable {
+    /// An OffsetFetch error; a coordinator error makes the next call look the coordinator up.
+    private func offsetFetchError(_ e: KafkaError) -> KafkaError {
+        if let code = e.code, cluster.coordinatorDirectory.coordinatorFailed(.group(groupId), code: code) {
             shared.withLock { $0.coordinator = nil }
         }
-        return KafkaError.broker(c, context: .init(apiKey: .offsetFetch))
+        return e
     }
 
     /// The coordinator link, finding the coordinator first when unknown (for commits and
