@@ -20,7 +20,9 @@ public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, Custo
         self.rawValue = rawValue
     }
 
+    /// Whether `lhs` was enqueued before `rhs` (on the same producer).
     public static func < (lhs: MessageID, rhs: MessageID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// `#` and the number, as logs show it.
     public var description: String { "#\(rawValue)" }
 }

@@ -40,7 +40,9 @@ public struct ProducerRecord: Sendable {
 
 /// Where an acknowledged message was written.
 public struct RecordMetadata: Sendable, Equatable {
+    /// The topic written to.
     public var topic: String
+    /// The partition written to.
     public var partition: Int32
     /// The message's offset; nil when unknown: acks=0 (the broker does not answer), or a
     /// duplicate the broker recognised (an idempotent retry of a batch already written).
@@ -70,6 +72,7 @@ public struct RecordMetadata: Sendable, Equatable {
 /// batch may also hold `send`'s messages, which are not listed here; `onMessageDelivery` /
 /// `KafkaProducer.messageDeliveries` give each message its exact offset.
 public struct DeliveryReport: Sendable {
+    /// The partition the batch was written to (or meant for).
     public var topicPartition: TopicPartition
     /// The ids `enqueue` returned for these messages, in offset order.
     public var messageIds: [MessageID]
