@@ -22,7 +22,7 @@ func readmeExample() async throws {
     }
     let producer = try KafkaProducer(properties: ["bootstrap.servers": "localhost:9092", "linger.ms": "5"])
     let meta = try await producer.send(ProducerRecord(topic: "orders", key: "order-17", value: "{\"qty\": 2}"))
-    print("written to \(meta.topic)[\(meta.partition)] at offset \(meta.offset)")
+    print("written to \(meta.topic)[\(meta.partition)] at offset \(meta.offset.map(String.init) ?? "unknown (acks=0)")")
     // The fast path: no suspension per message; outcomes arrive as DeliveryReports.
     for i in 0 ..< 100_000 { try producer.enqueue(ProducerRecord(topic: "orders", key: nil, value: "event \(i)")) }
     try await producer.flush()
@@ -57,7 +57,7 @@ func readmeExample() async throws {
     let reporting = try KafkaProducer(properties: ["bootstrap.servers": "localhost:9092", "queue.buffering.max.messages": "100000"],
                                       onMessageDelivery: { d in
         switch d.result {
-        case let .success(m): print("message \(d.messageId) at \(m.topic)[\(m.partition)]@\(m.offset)")
+        case let .success(m): print("message \(d.messageId) at \(m.topic)[\(m.partition)]@\(m.offset.map(String.init) ?? "?")")
         case let .failure(e): print("message \(d.messageId) failed: \(e)")
         }
     })
