@@ -47,6 +47,9 @@ public enum PartitionAssignors {
     /// names such as "org.apache.kafka.clients.consumer.RangeAssignor" are accepted too, as
     /// `partition.assignment.strategy` values written for Java often use them). An unknown name
     /// throws `KafkaError(.configuration)` listing the valid names.
+    /// - Parameter name: An assignor name or Java class name.
+    /// - Returns: The assignor.
+    /// - Throws: `KafkaError(.configuration)` for an unknown name.
     public static func named(_ name: String) throws -> any PartitionAssignor {
         let key = name.trimmingASCIISpaces.lowercased()
         let javaPackage = "org.apache.kafka.clients.consumer."
