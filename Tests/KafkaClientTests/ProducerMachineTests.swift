@@ -20,7 +20,7 @@ import KafkaProtocol
     }
 
     @discardableResult
-    func enqueue(_ m: inout ProducerMachine, _ value: String = "v", partition: Int32 = 0, at t: ContinuousClock.Instant) throws -> UInt64 {
+    func enqueue(_ m: inout ProducerMachine, _ value: String = "v", partition: Int32 = 0, at t: ContinuousClock.Instant) throws -> MessageID {
         try m.enqueue(ProducerRecord(topic: "t", partition: partition, key: nil, value: value), timestamp: 1_700_000_000_000, now: t).id
     }
 
@@ -28,7 +28,7 @@ import KafkaProtocol
         actions.compactMap { if case let .send(p) = $0 { p } else { nil } }
     }
 
-    func completions(_ actions: [ProducerAction]) -> [(ProducerBatch, BatchOutcome)] {
+    func completions(_ actions: [ProducerAction]) -> [(ProducerBatch, BatchAnswer)] {
         actions.compactMap { if case let .complete(b, o) = $0 { (b, o) } else { nil } }
     }
 
@@ -49,7 +49,7 @@ import KafkaProtocol
         return r
     }
 
-    func kind(_ o: BatchOutcome) -> KafkaError.Kind? {
+    func kind(_ o: BatchAnswer) -> KafkaError.Kind? {
         if case let .failure(e) = o { return e.kind }
         return nil
     }

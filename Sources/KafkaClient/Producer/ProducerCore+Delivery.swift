@@ -6,8 +6,8 @@ import KafkaNet
 extension ProducerCore {
     /// Reports a batch's outcome to every message in it.
     /// (The machine already freed its message slots when it decided the outcome.)
-    func finish(_ batch: ProducerBatch, _ result: BatchOutcome) {
-        var ids: [UInt64] = []
+    func finish(_ batch: ProducerBatch, _ result: BatchAnswer) {
+        var ids: [MessageID] = []
         let tp = batch.topicPartition
         // Per-message outcomes only when someone asked for them.
         let messageSink = messageStream.withLock { $0?.sink }
@@ -15,38 +15,20 @@ extension ProducerCore {
         var deliveries: [MessageDelivery] = []
         // Messages that never got a partition (no metadata) carry -1: leave it out of errors.
         let where_ = KafkaError.Context(topic: tp.topic, partition: tp.partition >= 0 ? tp.partition : nil)
-        // The base offset is a wire value: one whose batch would run past Int64.max (a broken
-        // or hostile broker) is reported as unknown (-1) rather than trapping on `base + i`.
-        let result = result.map { r in (baseOffset: Self.usableBaseOffset(r.baseOffset, count: batch.completions.count), logAppendTime: r.logAppendTime) }
+        let result = result.map { BatchOutcome(wireBaseOffset: $0.baseOffset, wireLogAppendTime: $0.logAppendTime, count: batch.completions.count) }
         for (i, c) in batch.completions.enumerated() {
             switch c {
             case let .id(id, timestamp):
                 ids.append(id)
                 if perMessage {
-                    switch result {
-                    case let .success(r):
-                        let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1  // cannot overflow: see usableBaseOffset
-                        deliveries.append(MessageDelivery(messageId: id, result: .success(RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp))))
-                    case let .failure(e):
-                        deliveries.append(MessageDelivery(messageId: id, result: .failure(e.with(where_))))
-                    }
+                    deliveries.append(MessageDelivery(messageId: id, result: result.map { $0.metadata(tp, index: i, createTime: timestamp) }.mapError { $0.with(where_) }))
                 }
             case let .waiter(cont, timestamp):
-                switch result {
-                case let .success(r):
-                    let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1  // cannot overflow: see usableBaseOffset
-                    cont.resume(with: .success(RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp)))
-                case let .failure(e):
-                    cont.resume(with: .failure(e.with(where_)))
-                }
+                cont.resume(with: result.map { $0.metadata(tp, index: i, createTime: timestamp) }.mapError { $0.with(where_) as any Error })
             }
         }
         if !ids.isEmpty {
-            let report: DeliveryReport
-            switch result {
-            case let .success(r): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: r.baseOffset, error: nil)
-            case let .failure(e): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: -1, error: e.with(where_))
-            }
+            let report = DeliveryReport(topicPartition: tp, messageIds: ids, result: result.map(\.baseOffset).mapError { $0.with(where_) })
             onDelivery?(report)
             reportContinuation.yield(report)
         }
@@ -54,13 +36,6 @@ extension ProducerCore {
             onMessageDelivery?(d)
             messageSink?.yield(d)
         }
-    }
-
-    /// `baseOffset` when every one of `count` messages has an offset in range
-    /// (`baseOffset + count - 1 <= Int64.max`), else -1 ("unknown").
-    static func usableBaseOffset(_ baseOffset: Int64, count: Int) -> Int64 {
-        guard baseOffset >= 0 else { return -1 }
-        return baseOffset <= Int64.max - Int64(max(count - 1, 0)) ? baseOffset : -1
     }
 
     /// Fails a message that never reached a batch, reported as a one-message batch of

@@ -62,7 +62,7 @@ final class ProducerCore: Sendable {
     }
 
     /// See `KafkaProducer.enqueue`.
-    func enqueue(_ record: ProducerRecord) throws -> UInt64 {
+    func enqueue(_ record: ProducerRecord) throws -> MessageID {
         // Stamped here, outside the lock: the per-message outcome reports it when the broker
         // does not use log-append time.
         let timestamp = record.timestamp ?? Self.nowMillis()

@@ -1,8 +1,9 @@
 import KafkaProtocol
 import KafkaNet
 
-/// A batch's outcome: where it was written (-1: unknown, e.g. acks=0 or a duplicate), or why not.
-typealias BatchOutcome = Result<(baseOffset: Int64, logAppendTime: Int64), KafkaError>
+/// A batch's outcome in the broker's wire values (-1: unknown offset, e.g. acks=0 or a duplicate;
+/// -1: create time), or why it failed. `ProducerCore.finish` turns it into `BatchOutcome`.
+typealias BatchAnswer = Result<(baseOffset: Int64, logAppendTime: Int64), KafkaError>
 
 /// One Produce request the machine decided to send: its batches, in drain order.
 struct ProduceRequestPlan: Sendable {
@@ -43,7 +44,7 @@ enum ProducerAction: Sendable {
     /// Send this request to `plan.id.broker` (through its `ProducerSink`) and feed the outcome back.
     case send(ProduceRequestPlan)
     /// Report this outcome to every message of the batch.
-    case complete(ProducerBatch, BatchOutcome)
+    case complete(ProducerBatch, BatchAnswer)
     /// Fail a message that never reached a batch (no metadata for its topic).
     case failWaiting(MetadataWaitList.Entry, KafkaError)
     /// `flush`/`close`/`send` waiters may be done (the producer may be idle, or have room).
@@ -77,7 +78,7 @@ struct ProducerMachine: Sendable {
     private var nextSerial: UInt64 = 1
     /// Messages accepted and not yet completed: the `queue.buffering.max.messages` bound.
     private(set) var queuedMessages = 0
-    private(set) var nextMessageId: UInt64 = 1
+    private(set) var nextMessageId = MessageID(1)
     private(set) var producerId: Int64 = -1
     private(set) var producerEpoch: Int16 = -1
     /// The broker lost our sequence state, or batches with sequence numbers were dropped: the
@@ -153,13 +154,13 @@ struct ProducerMachine: Sendable {
 
     /// `enqueue`: checks `queue.buffering.max.messages`, appends and returns the message id and
     /// whether the sender should be woken.
-    mutating func enqueue(_ record: ProducerRecord, timestamp: Int64, now: @autoclosure () -> ContinuousClock.Instant) throws(KafkaError) -> (id: UInt64, wake: Bool) {
+    mutating func enqueue(_ record: ProducerRecord, timestamp: Int64, now: @autoclosure () -> ContinuousClock.Instant) throws(KafkaError) -> (id: MessageID, wake: Bool) {
         let id = nextMessageId
         if !closed && !closing && queuedMessages >= config.maxQueuedMessages {
             throw KafkaError(.queueFull, "producer queue is full (queue.buffering.max.messages \(config.maxQueuedMessages))", context: .init(topic: record.topic))
         }
         let wake = try append(record, timestamp: timestamp, completion: .id(id, timestamp: timestamp), ignoreLimit: false, now: now())
-        nextMessageId &+= 1
+        nextMessageId = MessageID(nextMessageId.rawValue &+ 1)
         queuedMessages += 1
         return (id, wake)
     }
@@ -266,7 +267,7 @@ struct ProducerMachine: Sendable {
     }
 
     /// Hands a finished batch to its completions (and frees its message slots).
-    mutating func complete(_ b: ProducerBatch, _ outcome: BatchOutcome, _ actions: inout [ProducerAction]) {
+    mutating func complete(_ b: ProducerBatch, _ outcome: BatchAnswer, _ actions: inout [ProducerAction]) {
         queuedMessages = max(0, queuedMessages - b.completions.count)
         actions.append(.complete(b, outcome))
     }
