@@ -86,6 +86,7 @@ import KafkaTestSupport
 
     @Test func commitRecordWithoutGroupIdIsAConfigurationError() async throws {
         let c = try KafkaConsumer(properties: ["bootstrap.servers": "127.0.0.1:1"])
+        #expect(c.memberId == nil && c.generationId == nil, "no group, no member id or generation")
         await #expect(throws: KafkaError.self) { try await c.commit(Self.record(0, 1)) }
         do {
             try await c.commit(Self.record(0, 1))

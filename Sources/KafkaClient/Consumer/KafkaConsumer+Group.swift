@@ -62,11 +62,19 @@ extension KafkaConsumer {
         group?.events ?? AsyncStream { $0.finish() }
     }
 
-    /// This member's id in the group ("" before the first join).
-    public var memberId: String { group?.memberId ?? "" }
+    /// This member's id in the group; nil before the coordinator gave one (first join) and
+    /// for a consumer without `group.id`.
+    public var memberId: String? {
+        guard let id = group?.memberId, !id.isEmpty else { return nil }  // "" is the protocol's "none yet"
+        return id
+    }
 
-    /// The group generation this member belongs to (-1 when not a member).
-    public var generationId: Int32 { group?.generation ?? -1 }
+    /// The group generation this member belongs to; nil when it is not a member (before the
+    /// first join completes, after leaving or being fenced, or without `group.id`).
+    public var generationId: Int32? {
+        guard let generation = group?.generation, generation >= 0 else { return nil }  // -1: the protocol's "no generation"
+        return generation
+    }
 
     // MARK: Commits
 
