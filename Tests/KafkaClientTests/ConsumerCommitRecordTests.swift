@@ -1,5 +1,6 @@
 import Testing
 @testable import KafkaClient
+import KafkaProtocol
 import KafkaTestSupport
 
 /// `commit(record)` / `commit(records)`: confluent-kafka's `commit(message=…)`, against a fake

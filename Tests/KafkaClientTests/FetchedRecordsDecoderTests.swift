@@ -29,8 +29,10 @@ struct FetchedRecordsDecoderTests {
         return (r.records.map(\.offset), r.records.map { $0.valueString ?? "null" }, r.next)
     }
 
+    // Qualified: KafkaClient's alias and KafkaProtocol's type are both in scope here, and the
+    // `(T).self` that @Test writes for a parameter type cannot choose between them.
     @Test(arguments: [RecordCompression.none, .lz4, .zstd])
-    func recordsBelowTheFetchOffsetInTheFirstBatchAreSkipped(compression: RecordCompression) throws {
+    func recordsBelowTheFetchOffsetInTheFirstBatchAreSkipped(compression: KafkaProtocol.RecordCompression) throws {
         // The broker answers whole batches: asked for offset 5, it sends the batch 0…9.
         let bytes = try Self.batch(base: 0, count: 10, compression: compression) + Self.batch(base: 10, count: 3, compression: compression)
         let r = try decode(bytes, from: 5)

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import KafkaClient
+import KafkaProtocol
 import KafkaTestSupport
 
 /// The group runtime against an in-process broker that injects coordinator errors.

@@ -1,4 +1,4 @@
-import KafkaProtocol
+public import KafkaProtocol
 
 /// One consumed message. `key` and `value` are views into the fetched buffer (no copy);
 /// `nil` is a null key or value, distinct from empty.

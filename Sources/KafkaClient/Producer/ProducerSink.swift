@@ -7,14 +7,14 @@ import KafkaNet
 struct ProducerSink: Sendable {
     let broker: Int32
     let cluster: Cluster
-    let acks: Int16
+    let acks: ProducerConfig.Acks
     let requestTimeout: Duration
 
     /// Sends `plan` and returns its outcome as an event (never throws: every failure is an event).
     func send(_ plan: ProduceRequestPlan) async -> ProducerEvent {
         var byTopic: [String: [ProduceRequest.Partition]] = [:]
         for (tp, bytes) in plan.batches { byTopic[tp.topic, default: []].append(.init(index: tp.partition, records: bytes)) }
-        let request = ProduceRequest(acks: acks, timeoutMs: requestTimeout.int32Milliseconds, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
+        let request = ProduceRequest(acks: acks.wireValue, timeoutMs: requestTimeout.int32Milliseconds, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
         // Until the connection has the request, nothing was written: the batches stay "not
         // in the log" and a retry is not "outcome unknown".
         var written = false
@@ -22,7 +22,7 @@ struct ProducerSink: Sendable {
             let connection = try await cluster.link(forNode: broker).connection()
             let version = try connection.version(for: ProduceRequest.self)
             written = true
-            if acks == 0 {
+            if acks == .none {
                 try await connection.sendWithoutResponse(request, version: version, timeout: requestTimeout)
                 return .writtenWithoutAnswer(plan.id)
             }
