@@ -72,7 +72,7 @@ import KafkaProtocol
         #expect(outcomes.filter { $0 == .appended(becameReady: true, firstInQueue: false) }.count >= 1)
         #expect(acc.readyPartitions(now: t0) == [tp])
         #expect(acc.queues[tp]!.batches.count >= 2)
-        #expect(acc.queues[tp]!.batches[0].builder == nil, "the full batch is sealed")
+        #expect(!acc.queues[tp]!.batches[0].isOpen, "the full batch is sealed")
     }
 
     @Test func bufferMemoryIsBoundedUnlessOvercommitted() throws {
