@@ -247,12 +247,7 @@ struct GroupFakeBrokerTests {
         let broker = try FakeBroker { req, b in
             switch req.header.apiKey {
             case .findCoordinator:
-                var r = FindCoordinatorResponse()
-                var c = FindCoordinatorResponse.Coordinator()
-                c.key = "g"; c.nodeId = b.nodeId; c.host = b.host; c.port = Int32(b.port)
-                r.coordinators = [c]
-                r.nodeId = b.nodeId; r.host = b.host; r.port = Int32(b.port)
-                return .respond(b.body(r, for: req))
+                return b.coordinatorIsSelf(req)
             case .joinGroup:
                 guard let j = try? req.decode(JoinGroupRequest.self) else { return .disconnect }
                 var r = JoinGroupResponse()

@@ -159,11 +159,18 @@ final class GroupExecutor {
     // MARK: Actions
 
     /// Runs `body` as a task a leave can cancel; not started at all once a leave is pending.
-    private func interruptibly<T: Sendable>(_ fallback: T, _ body: @escaping @Sendable () async -> T) async -> T {
+    /// `held`: the broker may hold the request (JoinGroup, SyncGroup). A broker answers one
+    /// connection's requests in order, so the LeaveGroup would wait behind it: interrupting
+    /// it also drops the coordinator connection (the link reconnects for the LeaveGroup).
+    private func interruptibly<T: Sendable>(_ fallback: T, held: Bool = false, _ body: @escaping @Sendable () async -> T) async -> T {
         let task = Task { await body() }
+        let group = self.group
         let started = group.inbox.withLock { ib -> Bool in
             if ib.leaving { return false }
-            ib.cancelCurrent = { task.cancel() }
+            ib.cancelCurrent = {
+                task.cancel()
+                if held { group.coordinator.withLock { $0 }?.disconnect() }
+            }
             return true
         }
         guard started else {
@@ -189,14 +196,14 @@ final class GroupExecutor {
             }
             let topics = matched.keys.sorted()
             let (owned, generation) = group.machine.withLock { (Array($0.owned), $0.generation) }
-            let (answer, response) = await interruptibly((GroupStateMachine.Event.coordinatorLost, nil)) {
+            let (answer, response) = await interruptibly((GroupStateMachine.Event.coordinatorLost, nil), held: true) {
                 await group.join(memberId: memberId, topics: topics, owned: owned, generation: generation)
             }
             if let response { lastJoin = response }
             answered(answer)
         case let .sync(generation, memberId, isLeader):
             let join = lastJoin
-            let answer = await interruptibly(GroupStateMachine.Event.coordinatorLost) {
+            let answer = await interruptibly(GroupStateMachine.Event.coordinatorLost, held: true) {
                 await group.sync(generation: generation, memberId: memberId, isLeader: isLeader, join: join)
             }
             answered(answer)
