@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (scripts/setup.sh; fails when something cannot
-# be had), builds everything (failing on any compiler warning), starts a local Tansu broker
+# be had), builds everything (failing on any compiler warning), checks the documentation
+# (scripts/docs.sh: undocumented public symbols, broken doc links, article code), starts a local Tansu broker
 # unless KAFKA_BOOTSTRAP already names one and the TLS/SASL rig unless KWIRE_SECURE_ENV names
 # one, runs `swift test` with the integration tests required (KWIRE_REQUIRE_INTEGRATION=1: a
 # missing prerequisite fails IntegrationPrerequisiteTests instead of skipping suites), and stops
@@ -35,6 +36,13 @@ if ! swift build --build-tests 2>&1 | tee "$log" >&2; then
 fi
 if grep -E '(^|/)[^ ]+\.swift:[0-9]+:[0-9]+: warning:' "$log" >&2; then
     echo "build has warnings (Swift 6 mode must build clean)" >&2
+    exit 1
+fi
+# The documentation check (scripts/docs.sh): undocumented public symbols, broken doc links and
+# article code that does not compile fail here, before the long test run.
+echo "== documentation check (scripts/docs.sh)" >&2
+if ! scripts/docs.sh --skip-build; then
+    echo "documentation check failed" >&2
     exit 1
 fi
 

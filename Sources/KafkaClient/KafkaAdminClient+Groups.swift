@@ -83,8 +83,14 @@ extension KafkaAdminClient {
     /// The group's committed offsets (OffsetFetch at its coordinator): every partition it has
     /// committed, or only `partitions`. Partitions without a committed offset are absent.
     ///
-    /// - Parameter requireStable: fail-and-retry partitions with pending transactional commits
-    ///   (OffsetFetch v7+, KIP-447) instead of returning the last stable offset.
+    /// - Parameters:
+    ///   - groupId: The group whose offsets to read.
+    ///   - partitions: The partitions to read; nil for every partition the group committed.
+    ///   - requireStable: fail-and-retry partitions with pending transactional commits
+    ///     (OffsetFetch v7+, KIP-447) instead of returning the last stable offset.
+    /// - Returns: The committed offset of each partition that has one.
+    /// - Throws: `KafkaError`: the coordinator's error for the group (after retrying retriable
+    ///   ones until `default.api.timeout.ms`), `.timeout`, or `.cancelled`.
     public func listConsumerGroupOffsets(_ groupId: String, partitions: [TopicPartition]? = nil, requireStable: Bool = false) async throws -> [TopicPartition: ConsumerGroupOffset] {
         let timeout = cluster.config.requestTimeout
         var topics: [(name: String, partitionIndexes: [Int32])]?

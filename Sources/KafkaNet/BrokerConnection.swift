@@ -22,7 +22,18 @@ public final class BrokerConnection: Sendable {
     /// `host:port`.
     public var remote: String { connection.remote }
 
-    /// Connects to `host:port` and negotiates versions.
+    /// Connects to `host:port`, negotiates versions (ApiVersions) and, when configured,
+    /// authenticates with SASL.
+    /// - Parameters:
+    ///   - host: The broker's host name or IP address.
+    ///   - port: The broker's port.
+    ///   - options: Connect timeout, frame limit, client id, version caps, TLS and SASL.
+    ///   - requestTimeout: How long to wait for each answer during the set-up.
+    ///   - loop: The I/O loop to register with; nil for the process-wide `EventLoop.shared()`.
+    /// - Returns: A connection ready for requests.
+    /// - Throws: `KafkaError`: `.connection` or `.timeout` when the broker cannot be reached,
+    ///   `.unsupportedVersion` when no ApiVersions version is common, `.authentication` when
+    ///   TLS or SASL fail, `.cancelled` when the task is cancelled.
     public static func connect(
         host: String, port: Int, options: ConnectionOptions = ConnectionOptions(),
         requestTimeout: Duration = .seconds(30), loop: EventLoop? = nil
@@ -89,16 +100,32 @@ public final class BrokerConnection: Sendable {
     }
 
     /// Highest version of `R` that both we and the broker speak (and within any cap).
+    /// - Parameter type: The request type.
+    /// - Returns: The version to send `R` at.
+    /// - Throws: `KafkaError(.unsupportedVersion)` when the broker lacks the API or no version is common.
     public func version<R: KafkaRequest>(for type: R.Type) throws -> Int16 {
         try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: versionCaps[R.apiKey], apiKey: R.apiKey, remote: remote)
     }
 
     /// Highest version of `R` that both sides speak, at most `cap`.
+    /// - Parameters:
+    ///   - type: The request type.
+    ///   - cap: The highest version the caller can use (e.g. to keep a field's old layout).
+    /// - Returns: The version to send `R` at.
+    /// - Throws: `KafkaError(.unsupportedVersion)` when no version up to `cap` is common.
     public func version<R: KafkaRequest>(for type: R.Type, cap: Int16) throws -> Int16 {
         try Self.selectVersion(ours: R.versions, broker: brokerRanges[R.apiKey.rawValue], cap: min(cap, versionCaps[R.apiKey] ?? Int16.max), apiKey: R.apiKey, remote: remote)
     }
 
     /// Pure version selection: highest common version, or a clear error when there is none.
+    /// - Parameters:
+    ///   - ours: The versions we speak.
+    ///   - broker: The versions the broker advertised; nil when it lacks the API.
+    ///   - cap: An upper bound on the result, if any.
+    ///   - apiKey: The API, for the error message.
+    ///   - remote: The broker's `host:port`, for the error context.
+    /// - Returns: The highest version in all ranges and at most `cap`.
+    /// - Throws: `KafkaError(.unsupportedVersion)` naming both ranges when none is common.
     public static func selectVersion(ours: ClosedRange<Int16>, broker: ClosedRange<Int16>?, cap: Int16?, apiKey: ApiKey, remote: String) throws -> Int16 {
         guard let broker else {
             throw KafkaError(.unsupportedVersion, "broker does not support \(apiKey.name) (we speak \(ours.lowerBound)...\(ours.upperBound))", context: .init(broker: remote, apiKey: apiKey))
@@ -112,10 +139,19 @@ public final class BrokerConnection: Sendable {
     }
 
     /// The broker's advertised range for `key`, if any.
+    /// - Parameter key: The API.
+    /// - Returns: The versions from the broker's ApiVersions answer; nil when it lacks the API.
     public func brokerRange(for key: ApiKey) -> ClosedRange<Int16>? { brokerRanges[key.rawValue] }
 
     /// Sends `request` at the negotiated version (or `version` if given) and decodes the answer.
     /// While a KIP-368 re-authentication runs, the request waits for it to finish.
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - version: The version to use; nil for the highest common one.
+    ///   - timeout: How long to wait for the answer.
+    /// - Returns: The decoded response.
+    /// - Throws: `KafkaError`: `.timeout`, `.connection`, `.encoding` (a field the version cannot
+    ///   carry), `.decoding`, `.unsupportedVersion`, or `.cancelled`.
     public func send<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration) async throws -> R.Response {
         await passReauthenticationGate()
         return try await sendNow(request, version: version, timeout: timeout)
@@ -135,6 +171,11 @@ public final class BrokerConnection: Sendable {
     }
 
     /// Sends a request that gets no response (Produce with acks=0).
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - version: The version to encode it at.
+    ///   - timeout: How long to wait for the frame to be queued.
+    /// - Throws: `KafkaError`: `.encoding`, `.connection`, `.timeout` or `.cancelled`.
     public func sendWithoutResponse<R: KafkaRequest>(_ request: R, version: Int16, timeout: Duration) async throws {
         await passReauthenticationGate()
         _ = try await Self.rawSend(connection, request, version: version, clientId: clientId, timeout: timeout, expectResponse: false)
@@ -228,6 +269,13 @@ public final class BrokerConnection: Sendable {
     // MARK: Framing helpers
 
     /// Encodes `request` as a complete frame with a placeholder correlation id.
+    /// - Parameters:
+    ///   - request: The request body.
+    ///   - version: The version to encode header and body at.
+    ///   - clientId: The header's client id.
+    ///   - correlationId: The header's correlation id (the connection overwrites it).
+    /// - Returns: Size prefix, request header and body.
+    /// - Throws: `ProtocolEncodingError` when a field cannot be carried at `version`.
     public static func frame<R: KafkaRequest>(_ request: R, version: Int16, clientId: String?, correlationId: Int32 = 0) throws -> [UInt8] {
         var w = ByteWriter(capacity: 256)
         let sizeAt = w.reserveInt32()
@@ -262,5 +310,6 @@ public final class BrokerConnection: Sendable {
 
 /// This library's version, sent as the client software version (KIP-511).
 public enum KafkaWireVersion {
+    /// The version as `major.minor.patch`.
     public static let string = "0.1.0"
 }

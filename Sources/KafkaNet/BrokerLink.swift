@@ -8,7 +8,9 @@ public import KafkaProtocol
 /// `reconnect.backoff.max.ms`); a successful one resets the backoff. A connection found closed
 /// is replaced on the next call.
 public final class BrokerLink: Sendable {
+    /// The broker's host name or address.
     public let host: String
+    /// The broker's port.
     public let port: Int
     /// The broker's node id when known from metadata (nil for bootstrap servers).
     public let nodeId: Int32?
@@ -25,6 +27,14 @@ public final class BrokerLink: Sendable {
         var closed = false
     }
 
+    /// A link that connects on first use.
+    /// - Parameters:
+    ///   - host: The broker's host name or address.
+    ///   - port: The broker's port.
+    ///   - nodeId: Its node id from metadata; nil for a bootstrap server.
+    ///   - options: Settings of every connection made (TLS, SASL, backoff, …).
+    ///   - requestTimeout: The default wait for an answer.
+    ///   - loop: The I/O loop; nil for `EventLoop.shared()`.
     public init(host: String, port: Int, nodeId: Int32? = nil, options: ConnectionOptions, requestTimeout: Duration, loop: EventLoop? = nil) {
         self.host = host
         self.port = port
@@ -44,6 +54,9 @@ public final class BrokerLink: Sendable {
     ///
     /// Honours cancellation: a cancelled caller stops waiting at once with `.cancelled`, while
     /// the shared connect attempt goes on for the other callers (and the next call).
+    /// - Returns: The current connection, or a new one.
+    /// - Throws: `KafkaError`: `.closed` after `close()`, the connect attempt's error
+    ///   (`.connection`, `.timeout`, `.authentication`, …), or `.cancelled`.
     public func connection() async throws -> BrokerConnection {
         enum Next { case ready(BrokerConnection), wait(Task<BrokerConnection, any Error>) }
         let next: Next = try state.withLock { s in
@@ -126,6 +139,12 @@ public final class BrokerLink: Sendable {
     }
 
     /// Sends `request` on the current connection (connecting first if needed).
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - version: The version to use; nil for the highest common one.
+    ///   - timeout: How long to wait for the answer; nil for the link's request timeout.
+    /// - Returns: The decoded response.
+    /// - Throws: `KafkaError` from connecting or from `BrokerConnection.send(_:version:timeout:)`.
     public func send<R: KafkaRequest>(_ request: R, version: Int16? = nil, timeout: Duration? = nil) async throws -> R.Response {
         let c = try await connection()
         return try await c.send(request, version: version, timeout: timeout ?? requestTimeout)
@@ -133,6 +152,11 @@ public final class BrokerLink: Sendable {
 
     /// Sends a request whose fields depend on the negotiated version (e.g. FindCoordinator's
     /// `key` up to v3, `coordinator_keys` from v4): `make` builds it for that version.
+    /// - Parameters:
+    ///   - timeout: How long to wait for the answer; nil for the link's request timeout.
+    ///   - make: Builds the request for the negotiated version.
+    /// - Returns: The decoded response.
+    /// - Throws: What `make` throws, or `KafkaError` from connecting or sending.
     public func send<R: KafkaRequest>(timeout: Duration? = nil, _ make: (Int16) throws -> R) async throws -> R.Response {
         let c = try await connection()
         let version = try c.version(for: R.self)

@@ -69,6 +69,14 @@ public final class Connection: EventHandler, Sendable {
     /// Resolves `host` and connects to the first address that accepts within the timeout.
     /// Cancelling the task ends every stage (TLS setup, name resolution, connect, handshake) at
     /// once with `.cancelled`.
+    /// - Parameters:
+    ///   - host: The host name or address to resolve.
+    ///   - port: The port.
+    ///   - options: Connect timeout, frame limit and TLS settings.
+    ///   - loop: The I/O loop; nil for `EventLoop.shared()`.
+    /// - Returns: An open connection (TLS handshake done, when configured).
+    /// - Throws: `KafkaError`: `.connection` (resolution or connect failed), `.timeout`,
+    ///   `.authentication` (TLS), or `.cancelled`.
     public static func connect(host: String, port: Int, options: ConnectionOptions = ConnectionOptions(), loop: EventLoop? = nil) async throws -> Connection {
         let loop = try loop ?? EventLoop.shared()
         let remote = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -229,6 +237,15 @@ public final class Connection: EventHandler, Sendable {
     /// `expectResponse: false` (Produce with acks=0) it returns `[]` once the frame is queued.
     /// A task cancelled before the frame is queued sends nothing; one cancelled later stops
     /// waiting (the request was written; its answer is dropped).
+    /// - Parameters:
+    ///   - frame: The whole request frame, size prefix included.
+    ///   - apiKey: The request's API, for error context.
+    ///   - apiVersion: The request's version, for error context.
+    ///   - expectResponse: False when the broker sends no answer.
+    ///   - timeout: How long to wait for the answer.
+    /// - Returns: The response payload, or `[]` without a response.
+    /// - Throws: `KafkaError`: `.connection` (closed or lost), `.timeout`, `.encoding` (a frame
+    ///   too short to hold a header), or `.cancelled`.
     public func send(frame: [UInt8], apiKey: ApiKey, apiVersion: Int16, expectResponse: Bool = true, timeout: Duration) async throws -> [UInt8] {
         guard frame.count >= 12 else { throw KafkaError(.encoding, "frame too short", context: .init(broker: remote, apiKey: apiKey, apiVersion: apiVersion)) }
         return try await submit(frame, apiKey: apiKey, apiVersion: apiVersion, expectResponse: expectResponse, raw: false, timeout: timeout)
@@ -237,6 +254,11 @@ public final class Connection: EventHandler, Sendable {
     /// Sends one bare SASL token as a size-prefixed frame without a request header and returns
     /// the broker's bare answer (possibly empty): the legacy exchange after SaslHandshake v0,
     /// for brokers without SaslAuthenticate (KIP-43; Kafka < 1.0). Nothing else may be in flight.
+    /// - Parameters:
+    ///   - token: The SASL token.
+    ///   - timeout: How long to wait for the answer.
+    /// - Returns: The broker's answer token.
+    /// - Throws: `KafkaError`: `.connection`, `.timeout` or `.cancelled`.
     public func sendRawSaslToken(_ token: [UInt8], timeout: Duration) async throws -> [UInt8] {
         var frame = [UInt8]()
         frame.reserveCapacity(4 + token.count)
@@ -501,6 +523,7 @@ public final class Connection: EventHandler, Sendable {
     /// Closes the connection, failing every request in flight with `error` (default: a
     /// retriable `.connection` error). Idempotent; callable from any thread. The descriptor
     /// itself is closed on the loop thread.
+    /// - Parameter error: What requests in flight fail with; nil for a `.connection` error.
     public func close(_ error: KafkaError? = nil) {
         let err = error ?? KafkaError(.connection, "connection to \(remote) closed", context: .init(broker: remote))
         var connectCont: CheckedContinuation<Void, any Error>?

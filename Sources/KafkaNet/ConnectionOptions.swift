@@ -16,5 +16,6 @@ public struct ConnectionOptions: Sendable {
     public var sasl: SaslConfiguration?
     /// TLS for the connection; nil for plaintext.
     public var tls: TLSConfiguration?
+    /// Options with the defaults above: plaintext, no SASL.
     public init() {}
 }

@@ -68,6 +68,8 @@ public final class EventLoop: Sendable {
 
     /// The process-wide loop shared by all clients, created on first use. Throws only when the
     /// process cannot create an epoll instance (out of descriptors).
+    /// - Returns: The shared loop.
+    /// - Throws: `SystemCallError` when epoll or eventfd cannot be created.
     public static func shared() throws -> EventLoop {
         try sharedLoop.withLock { slot in
             if let loop = slot { return loop }
@@ -78,6 +80,7 @@ public final class EventLoop: Sendable {
     }
 
     /// Creates a loop and starts its thread.
+    /// - Throws: `SystemCallError` when epoll or eventfd cannot be created.
     public init() throws {
         epfd = try Posix.epollCreate()
         do {

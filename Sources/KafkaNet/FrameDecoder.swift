@@ -20,6 +20,8 @@ public struct FrameDecoder: Sendable {
     private var current: [UInt8] = []
     private var currentSize = -1
 
+    /// A decoder between frames.
+    /// - Parameter maxFrameSize: Largest payload accepted (`receive.message.max.bytes`).
     public init(maxFrameSize: Int = 100 * 1024 * 1024) {
         self.maxFrameSize = maxFrameSize
         sizeBytes.reserveCapacity(4)
@@ -32,6 +34,11 @@ public struct FrameDecoder: Sendable {
     public var isIdle: Bool { sizeBytes.isEmpty && currentSize < 0 }
 
     /// Consumes `bytes`, calling `onFrame` for each completed payload.
+    /// - Parameters:
+    ///   - bytes: The next bytes of the stream, cut anywhere.
+    ///   - onFrame: Called with each payload (size prefix removed) as soon as it is complete.
+    /// - Throws: `KafkaError(.decoding)` for a size prefix outside `0...maxFrameSize`, or what
+    ///   `onFrame` throws.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, onFrame: ([UInt8]) throws -> Void) throws {
         var i = 0
         let n = bytes.count
@@ -69,6 +76,10 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Convenience for arrays.
+    /// - Parameters:
+    ///   - bytes: The next bytes of the stream.
+    ///   - onFrame: Called with each completed payload.
+    /// - Throws: As `feed(_:onFrame:)` with a buffer.
     public mutating func feed(_ bytes: [UInt8], onFrame: ([UInt8]) throws -> Void) throws {
         try bytes.withUnsafeBytes { try feed($0, onFrame: onFrame) }
     }

@@ -11,7 +11,9 @@ import CKafkaNetShims
 
 /// A failed system call: which one and its errno.
 public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    /// The call's name, e.g. `connect`.
     public let call: String
+    /// The errno it failed with.
     public let errno: Int32
     public var description: String {
         let text = Posix.cString(strerror(errno)) ?? "errno \(errno)"

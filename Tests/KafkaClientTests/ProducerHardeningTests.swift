@@ -69,7 +69,7 @@ import KafkaTestSupport
         let all = Mutex<[DeliveryReport]>([])
         func add(_ r: DeliveryReport) { all.withLock { $0.append(r) } }
         var list: [DeliveryReport] { all.withLock { $0 } }
-        func forIds(_ ids: [UInt64]) -> [DeliveryReport] { list.filter { !Set($0.messageIds).isDisjoint(with: ids) } }
+        func forIds(_ ids: [MessageID]) -> [DeliveryReport] { list.filter { !Set($0.messageIds).isDisjoint(with: ids) } }
     }
 
     func config(_ broker: FakeBroker, _ extra: [String: String] = [:]) throws -> ProducerConfig {
@@ -93,7 +93,7 @@ import KafkaTestSupport
             for i in 0 ..< 10 { g.addTask { try await producer.send(ProducerRecord(topic: "t", key: nil, value: "s\(i)")) } }
             return try await g.reduce(into: []) { $0.append($1) }
         }
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         for i in 0 ..< 10 { ids.append(try producer.enqueue(ProducerRecord(topic: "t", key: nil, value: "e\(i)"))) }
         try await producer.flush()
         #expect(metas.count == 10)
@@ -101,25 +101,25 @@ import KafkaTestSupport
         #expect(counts.contains(10), "a batch of 10 was sent: \(counts)")
         // Only a batch of exactly one message has a representable offset here.
         if counts.first == 10 {
-            #expect(metas.allSatisfy { $0.offset == -1 }, "\(metas.map(\.offset))")
+            #expect(metas.allSatisfy { $0.offset == nil }, "\(metas.map(\.offset))")
         } else {
-            #expect(metas.allSatisfy { $0.offset == -1 || $0.offset == .max }, "\(metas.map(\.offset))")
+            #expect(metas.allSatisfy { $0.offset == nil || $0.offset == .max }, "\(metas.map(\.offset))")
         }
         let mine = reports.forIds(ids)
         #expect(mine.allSatisfy { $0.error == nil })
         #expect(Set(mine.flatMap(\.messageIds)) == Set(ids))
-        for r in mine where r.messageIds.count > 1 { #expect(r.baseOffset == -1, "a base offset whose batch runs past Int64.max is unknown") }
+        for r in mine where r.messageIds.count > 1 { #expect(r.baseOffset == nil, "a base offset whose batch runs past Int64.max is unknown") }
         await producer.close()
     }
 
     @Test func usableBaseOffset() {
-        #expect(ProducerCore.usableBaseOffset(.max, count: 1) == .max)
-        #expect(ProducerCore.usableBaseOffset(.max, count: 2) == -1)
-        #expect(ProducerCore.usableBaseOffset(.max - 9, count: 10) == .max - 9)
-        #expect(ProducerCore.usableBaseOffset(.max - 8, count: 10) == -1)
-        #expect(ProducerCore.usableBaseOffset(-1, count: 10) == -1)
-        #expect(ProducerCore.usableBaseOffset(.min, count: 10) == -1)
-        #expect(ProducerCore.usableBaseOffset(5, count: 0) == 5)
+        #expect(BatchOutcome.usableBaseOffset(.max, count: 1) == Int64.max)
+        #expect(BatchOutcome.usableBaseOffset(.max, count: 2) == nil)
+        #expect(BatchOutcome.usableBaseOffset(.max - 9, count: 10) == Int64.max - 9)
+        #expect(BatchOutcome.usableBaseOffset(.max - 8, count: 10) == nil)
+        #expect(BatchOutcome.usableBaseOffset(-1, count: 10) == nil)
+        #expect(BatchOutcome.usableBaseOffset(.min, count: 10) == nil)
+        #expect(BatchOutcome.usableBaseOffset(5, count: 0) == 5)
     }
 
     @Test func lagSaturates() {
@@ -352,7 +352,7 @@ import KafkaTestSupport
         defer { broker.stop() }
         let reports = Reports()
         weak var weakProducer: KafkaProducer?
-        var written: UInt64 = 0, queued: UInt64 = 0
+        var written = MessageID(0), queued = MessageID(0)
         do {
             let producer = try KafkaProducer(config: config(broker, ["linger.ms": "0"])) { reports.add($0) }
             weakProducer = producer

@@ -19,7 +19,7 @@ import KafkaProtocol
     @discardableResult
     func add(_ acc: inout RecordAccumulator, _ tp: TopicPartition, _ i: Int, bytes: Int = 50, at t: ContinuousClock.Instant) throws -> RecordAccumulator.AppendOutcome {
         try acc.append(tp, timestamp: 1_700_000_000_000 + Int64(i), key: nil, value: [UInt8](repeating: UInt8(i & 0xFF), count: bytes),
-                       headers: [], completion: .id(UInt64(i), timestamp: 0), now: t)
+                       headers: [], completion: .id(MessageID(UInt64(i)), timestamp: 0), now: t)
     }
 
     @Test func lingerDecidesWhenAPartialBatchIsReady() throws {

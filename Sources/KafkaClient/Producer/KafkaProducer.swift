@@ -74,7 +74,7 @@ public final class KafkaProducer: Sendable {
     /// `DeliveryReport`. Throws `.queueFull` when `buffer.memory` is exhausted, `.closed` after
     /// `close()`, or `.configuration` for a message larger than `max.request.size`.
     @discardableResult
-    public func enqueue(_ record: ProducerRecord) throws -> UInt64 {
+    public func enqueue(_ record: ProducerRecord) throws -> MessageID {
         try core.enqueue(record)
     }
 

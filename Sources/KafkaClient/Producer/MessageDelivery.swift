@@ -4,9 +4,9 @@
 /// `DeliveryReport` is always there and costs nothing per message.
 public struct MessageDelivery: Sendable {
     /// The id `enqueue` returned for the message.
-    public var messageId: UInt64
+    public var messageId: MessageID
     /// Where the message was written, or why it was not (`.timeout`, `.outcomeUnknown`,
-    /// `.closed`, a broker error, …). `offset` is -1 when unknown (acks=0, or a duplicate the
+    /// `.closed`, a broker error, …). `offset` is nil when unknown (acks=0, or a duplicate the
     /// broker recognised).
     public var result: Result<RecordMetadata, KafkaError>
 
@@ -14,7 +14,7 @@ public struct MessageDelivery: Sendable {
     /// - Parameters:
     ///   - messageId: The id `enqueue` returned.
     ///   - result: The metadata on success, the error on failure.
-    public init(messageId: UInt64, result: Result<RecordMetadata, KafkaError>) {
+    public init(messageId: MessageID, result: Result<RecordMetadata, KafkaError>) {
         self.messageId = messageId
         self.result = result
     }

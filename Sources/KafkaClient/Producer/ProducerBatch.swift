@@ -5,7 +5,7 @@ import KafkaNet
 enum Completion: Sendable {
     /// `enqueue`: reported in the batch's `DeliveryReport` under this id (and, when asked
     /// for, in a `MessageDelivery` carrying the record's timestamp).
-    case id(UInt64, timestamp: Int64)
+    case id(MessageID, timestamp: Int64)
     /// `send`: resumes the awaiting caller with the message's metadata (a no-op when that
     /// caller was cancelled and already resumed).
     case waiter(OnceContinuation<RecordMetadata>, timestamp: Int64)

@@ -107,14 +107,14 @@ final class ProducerCore: Sendable {
     }
 
     /// See `KafkaProducer.enqueue`.
-    func enqueue(_ record: ProducerRecord) throws -> UInt64 {
+    func enqueue(_ record: ProducerRecord) throws -> MessageID {
         // Stamped here, outside the lock (append would stamp it anyway): the per-message
         // outcome reports it when the broker does not use log-append time.
         var record = record
         let timestamp = record.timestamp ?? Self.nowMillis()
         record.timestamp = timestamp
-        let (id, wake) = try state.withLock { s -> (UInt64, Bool) in
-            let id = s.nextId
+        let (id, wake) = try state.withLock { s -> (MessageID, Bool) in
+            let id = MessageID(s.nextId)
             if !s.closed && !s.closing && s.queuedMessages >= config.maxQueuedMessages {
                 throw KafkaError(.queueFull, "producer queue is full (queue.buffering.max.messages \(config.maxQueuedMessages))", context: .init(topic: record.topic))
             }
@@ -391,7 +391,7 @@ final class ProducerCore: Sendable {
     private func finish(_ batch: ProducerBatch, _ result: Result<(baseOffset: Int64, logAppendTime: Int64), KafkaError>) {
         // One lock per batch (not per message); room waiters are woken by the caller's wakeAll.
         state.withLock { s in s.queuedMessages = max(0, s.queuedMessages - batch.completions.count) }
-        var ids: [UInt64] = []
+        var ids: [MessageID] = []
         let tp = batch.topicPartition
         // Per-message outcomes only when someone asked for them.
         let messageSink = messageStream.withLock { $0?.sink }
@@ -399,38 +399,20 @@ final class ProducerCore: Sendable {
         var deliveries: [MessageDelivery] = []
         // Messages that never got a partition (no metadata) carry -1: leave it out of errors.
         let where_ = KafkaError.Context(topic: tp.topic, partition: tp.partition >= 0 ? tp.partition : nil)
-        // The base offset is a wire value: one whose batch would run past Int64.max (a broken
-        // or hostile broker) is reported as unknown (-1) rather than trapping on `base + i`.
-        let result = result.map { r in (baseOffset: Self.usableBaseOffset(r.baseOffset, count: batch.completions.count), logAppendTime: r.logAppendTime) }
+        let result = result.map { BatchOutcome(wireBaseOffset: $0.baseOffset, wireLogAppendTime: $0.logAppendTime, count: batch.completions.count) }
         for (i, c) in batch.completions.enumerated() {
             switch c {
             case let .id(id, timestamp):
                 ids.append(id)
                 if perMessage {
-                    switch result {
-                    case let .success(r):
-                        let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1  // cannot overflow: see usableBaseOffset
-                        deliveries.append(MessageDelivery(messageId: id, result: .success(RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp))))
-                    case let .failure(e):
-                        deliveries.append(MessageDelivery(messageId: id, result: .failure(e.with(where_))))
-                    }
+                    deliveries.append(MessageDelivery(messageId: id, result: result.map { $0.metadata(tp, index: i, createTime: timestamp) }.mapError { $0.with(where_) }))
                 }
             case let .waiter(cont, timestamp):
-                switch result {
-                case let .success(r):
-                    let offset = r.baseOffset >= 0 ? r.baseOffset + Int64(i) : -1  // cannot overflow: see usableBaseOffset
-                    cont.resume(with: .success(RecordMetadata(topic: tp.topic, partition: tp.partition, offset: offset, timestamp: r.logAppendTime >= 0 ? r.logAppendTime : timestamp)))
-                case let .failure(e):
-                    cont.resume(with: .failure(e.with(where_)))
-                }
+                cont.resume(with: result.map { $0.metadata(tp, index: i, createTime: timestamp) }.mapError { $0.with(where_) as any Error })
             }
         }
         if !ids.isEmpty {
-            let report: DeliveryReport
-            switch result {
-            case let .success(r): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: r.baseOffset, error: nil)
-            case let .failure(e): report = DeliveryReport(topicPartition: tp, messageIds: ids, baseOffset: -1, error: e.with(where_))
-            }
+            let report = DeliveryReport(topicPartition: tp, messageIds: ids, result: result.map(\.baseOffset).mapError { $0.with(where_) })
             onDelivery?(report)
             reportContinuation.yield(report)
         }
@@ -438,13 +420,6 @@ final class ProducerCore: Sendable {
             onMessageDelivery?(d)
             messageSink?.yield(d)
         }
-    }
-
-    /// `baseOffset` when every one of `count` messages has an offset in range
-    /// (`baseOffset + count - 1 <= Int64.max`), else -1 ("unknown").
-    static func usableBaseOffset(_ baseOffset: Int64, count: Int) -> Int64 {
-        guard baseOffset >= 0 else { return -1 }
-        return baseOffset <= Int64.max - Int64(max(count - 1, 0)) ? baseOffset : -1
     }
 
     private func finishWaiting(_ w: Waiting, _ error: KafkaError) {

@@ -40,12 +40,15 @@ public struct ProducerRecord: Sendable {
 
 /// Where an acknowledged message was written.
 public struct RecordMetadata: Sendable, Equatable {
+    /// The topic written to.
     public var topic: String
+    /// The partition written to.
     public var partition: Int32
-    /// The message's offset; -1 when unknown (acks=0, or a duplicate the broker recognised).
-    public var offset: Int64
-    /// The message timestamp (create time, or the broker's log-append time when so configured);
-    /// -1 when unknown.
+    /// The message's offset; nil when unknown: acks=0 (the broker does not answer), or a
+    /// duplicate the broker recognised (an idempotent retry of a batch already written).
+    public var offset: Int64?
+    /// The message timestamp in milliseconds since the epoch: the broker's log-append time
+    /// when the topic uses it, else the create time the record carried.
     public var timestamp: Int64
 
     /// Metadata with every field given: for faking `send` results and delivery outcomes in
@@ -53,9 +56,9 @@ public struct RecordMetadata: Sendable, Equatable {
     /// - Parameters:
     ///   - topic: The topic written to.
     ///   - partition: The partition written to.
-    ///   - offset: The message's offset; -1 when unknown.
-    ///   - timestamp: The message timestamp in milliseconds since the epoch; -1 when unknown.
-    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64 = -1) {
+    ///   - offset: The message's offset; nil when unknown.
+    ///   - timestamp: The message timestamp in milliseconds since the epoch.
+    public init(topic: String, partition: Int32, offset: Int64?, timestamp: Int64) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
@@ -69,28 +72,42 @@ public struct RecordMetadata: Sendable, Equatable {
 /// batch may also hold `send`'s messages, which are not listed here; `onMessageDelivery` /
 /// `KafkaProducer.messageDeliveries` give each message its exact offset.
 public struct DeliveryReport: Sendable {
+    /// The partition the batch was written to (or meant for).
     public var topicPartition: TopicPartition
     /// The ids `enqueue` returned for these messages, in offset order.
-    public var messageIds: [UInt64]
-    /// Offset of the first message; -1 when unknown (acks=0) or on failure.
-    public var baseOffset: Int64
-    /// nil on success.
-    public var error: KafkaError?
+    public var messageIds: [MessageID]
+    /// The batch's outcome: on success the offset of its first message (nil when unknown:
+    /// acks=0, a duplicate the broker recognised, or offsets the broker gave out of range),
+    /// else why every message of the batch failed.
+    public var result: Result<Int64?, KafkaError>
 
-    /// Success or failure of the whole batch.
-    public var isSuccess: Bool { error == nil }
+    /// Whether the whole batch was written.
+    public var isSuccess: Bool {
+        if case .success = result { return true }
+        return false
+    }
+
+    /// Offset of the first message: nil on failure or when unknown (see `result`).
+    public var baseOffset: Int64? {
+        if case let .success(offset) = result { return offset }
+        return nil
+    }
+
+    /// Why the batch failed; nil on success.
+    public var error: KafkaError? {
+        if case let .failure(error) = result { return error }
+        return nil
+    }
 
     /// A report with every field given: for faking delivery outcomes in tests (the producer
     /// builds its own when a batch completes).
     /// - Parameters:
     ///   - topicPartition: The partition the batch was for.
     ///   - messageIds: The ids `enqueue` returned for its messages, in offset order.
-    ///   - baseOffset: Offset of the first message; -1 when unknown or on failure.
-    ///   - error: nil on success, else why the whole batch failed.
-    public init(topicPartition: TopicPartition, messageIds: [UInt64], baseOffset: Int64 = -1, error: KafkaError? = nil) {
+    ///   - result: The first message's offset (nil when unknown) on success, else the error.
+    public init(topicPartition: TopicPartition, messageIds: [MessageID], result: Result<Int64?, KafkaError>) {
         self.topicPartition = topicPartition
         self.messageIds = messageIds
-        self.baseOffset = baseOffset
-        self.error = error
+        self.result = result
     }
 }

@@ -18,13 +18,20 @@ public protocol HashFunction: Sendable {
     /// The state before any input.
     static var initialState: State { get }
     /// Absorbs one block of `blockSize` bytes.
+    /// - Parameters:
+    ///   - state: The state to update.
+    ///   - block: `blockSize` bytes.
     static func compress(_ state: inout State, _ block: UnsafeRawPointer)
     /// The state as the big-endian digest.
+    /// - Parameter state: The final state.
+    /// - Returns: `digestSize` bytes.
     static func digest(_ state: State) -> [UInt8]
 }
 
 extension HashFunction {
     /// The digest of `data`.
+    /// - Parameter data: The message.
+    /// - Returns: `digestSize` bytes.
     public static func hash(_ data: [UInt8]) -> [UInt8] { finish(initialState, data, absorbed: 0) }
 
     /// Continues from `state`, which has absorbed `absorbed` bytes (whole blocks), with `data`;
@@ -79,6 +86,10 @@ public enum SHA256: HashFunction {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// SHA-256's compression function: absorbs one block.
+    /// - Parameters:
+    ///   - s: The eight working words, updated in place.
+    ///   - block: 64 bytes of input.
     public static func compress(_ s: inout State, _ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
             let w = schedule.baseAddress!
@@ -105,6 +116,9 @@ public enum SHA256: HashFunction {
         }
     }
 
+    /// The SHA-256 state as the big-endian digest.
+    /// - Parameter s: The final state.
+    /// - Returns: The digest bytes.
     public static func digest(_ s: State) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(32)
@@ -146,6 +160,10 @@ public enum SHA512: HashFunction {
         0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
     ]
 
+    /// SHA-512's compression function: absorbs one block.
+    /// - Parameters:
+    ///   - s: The eight working words, updated in place.
+    ///   - block: 128 bytes of input.
     public static func compress(_ s: inout State, _ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 80) { schedule in
             let w = schedule.baseAddress!
@@ -172,6 +190,9 @@ public enum SHA512: HashFunction {
         }
     }
 
+    /// The SHA-512 state as the big-endian digest.
+    /// - Parameter s: The final state.
+    /// - Returns: The digest bytes.
     public static func digest(_ s: State) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -210,6 +231,11 @@ struct HMACKey<H: HashFunction> {
 
 /// HMAC (RFC 2104) over a hash function.
 public enum HMAC<H: HashFunction> {
+    /// The message authentication code of `message`.
+    /// - Parameters:
+    ///   - message: The message.
+    ///   - key: The secret key (hashed first when longer than a block).
+    /// - Returns: `H.digestSize` bytes.
     public static func authenticate(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
         HMACKey<H>(key).authenticate(message)
     }
@@ -217,6 +243,12 @@ public enum HMAC<H: HashFunction> {
 
 /// PBKDF2 (RFC 8018) with HMAC-H, producing one block (dkLen = digest size), as SCRAM's Hi().
 public enum PBKDF2<H: HashFunction> {
+    /// The derived key: SCRAM's `SaltedPassword := Hi(password, salt, iterations)`.
+    /// - Parameters:
+    ///   - password: The normalized password.
+    ///   - salt: The server's salt.
+    ///   - iterations: The server's iteration count.
+    /// - Returns: `H.digestSize` bytes.
     public static func deriveKey(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
         let mac = HMACKey<H>(password)
         var u = mac.authenticate(salt + [0, 0, 0, 1])

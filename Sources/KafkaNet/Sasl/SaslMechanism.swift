@@ -2,9 +2,13 @@ import KafkaProtocol
 
 /// The SASL mechanisms KafkaWire speaks.
 public enum SaslMechanism: String, Sendable, CaseIterable {
+    /// User name and password in clear text (RFC 4616): use it over TLS only.
     case plain = "PLAIN"
+    /// Salted challenge-response with SHA-256 (RFC 5802, RFC 7677); the password is never sent.
     case scramSHA256 = "SCRAM-SHA-256"
+    /// Salted challenge-response with SHA-512.
     case scramSHA512 = "SCRAM-SHA-512"
+    /// A bearer token from a provider (RFC 7628, KIP-255).
     case oauthBearer = "OAUTHBEARER"
 }
 
@@ -20,6 +24,11 @@ public struct OAuthBearerToken: Sendable, CustomStringConvertible, CustomDebugSt
     /// SASL extensions sent with the token (KIP-342), e.g. `["logicalCluster": "lkc-123"]`.
     public var extensions: [String: String]
 
+    /// A token.
+    /// - Parameters:
+    ///   - value: The compact-serialized token.
+    ///   - expiresAt: When it expires; nil for never.
+    ///   - extensions: SASL extensions to send with it (KIP-342).
     public init(value: String, expiresAt: ContinuousClock.Instant? = nil, extensions: [String: String] = [:]) {
         self.value = value
         self.expiresAt = expiresAt
@@ -41,6 +50,7 @@ public struct OAuthBearerToken: Sendable, CustomStringConvertible, CustomDebugSt
 ///
 /// Credentials are never included in descriptions, reflection (`dump`), errors or logs.
 public struct SaslConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The mechanism (`sasl.mechanism`).
     public var mechanism: SaslMechanism
     /// PLAIN/SCRAM user name.
     public var username: String
@@ -57,6 +67,12 @@ public struct SaslConfiguration: Sendable, CustomStringConvertible, CustomDebugS
     /// SCRAM's salted passwords, shared by copies of this value (one client's connections).
     package let scramKeys = ScramKeyCache()
 
+    /// A SASL configuration.
+    /// - Parameters:
+    ///   - mechanism: The mechanism.
+    ///   - username: PLAIN/SCRAM user name.
+    ///   - password: PLAIN/SCRAM password.
+    ///   - tokenProvider: OAUTHBEARER token source (see `tokenProvider`).
     public init(mechanism: SaslMechanism, username: String = "", password: String = "", tokenProvider: (@Sendable () async throws -> OAuthBearerToken)? = nil) {
         self.mechanism = mechanism
         self.username = username

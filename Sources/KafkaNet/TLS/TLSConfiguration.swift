@@ -21,6 +21,7 @@ public struct TLSConfiguration: Sendable, CustomStringConvertible, CustomDebugSt
     /// every connection of a client) and rebuilt only when the settings differ.
     public let contextCache = TLSContextCache()
 
+    /// The defaults: system trust store, both verifications on, no client certificate.
     public init() {}
 
     public var description: String {

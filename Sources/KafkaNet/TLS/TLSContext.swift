@@ -100,6 +100,7 @@ public final class TLSContextCache: Sendable {
     private let built = Mutex<(key: Key, context: TLSContext)?>(nil)
     private static let queue = DispatchQueue(label: "kafkawire.tls-context")
 
+    /// An empty cache: the context is built on first use.
     public init() {}
 
     /// Times a context was built (for tests).

@@ -10,6 +10,7 @@
 
 /// Asks a broker which API versions it supports.
 public struct ApiVersionsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = ApiVersionsResponse
     public static let apiKey = ApiKey.apiVersions
     public static let versions: ClosedRange<Int16> = 0 ... 4
@@ -19,9 +20,15 @@ public struct ApiVersionsRequest: KafkaRequest, Equatable {
     public var clientSoftwareName = ""
     /// v3+: the client library's version.
     public var clientSoftwareVersion = ""
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - clientSoftwareName: v3+: the client library's name (letters, digits, `.`, `-`).
+    ///   - clientSoftwareVersion: v3+: the client library's version.
     public init(clientSoftwareName: String, clientSoftwareVersion: String) {
         self.clientSoftwareName = clientSoftwareName
         self.clientSoftwareVersion = clientSoftwareVersion
@@ -43,11 +50,21 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
 
     /// One API and the version range the broker supports for it.
     public struct ApiVersion: ProtocolStruct, Equatable {
+        /// `api_key`: the API key (see `ApiKey`).
         public var apiKey: Int16 = 0
+        /// `min_version`: the lowest supported version.
         public var minVersion: Int16 = 0
+        /// `max_version`: the highest supported version.
         public var maxVersion: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - apiKey: the API key (see `ApiKey`) (`api_key`).
+        ///   - minVersion: the lowest supported version (`min_version`).
+        ///   - maxVersion: the highest supported version (`max_version`).
         public init(apiKey: Int16, minVersion: Int16, maxVersion: Int16) {
             self.apiKey = apiKey
             self.minVersion = minVersion
@@ -63,10 +80,15 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
 
     /// A feature the broker supports (tagged, v3+).
     public struct SupportedFeature: ProtocolStruct, Equatable {
+        /// `name`: the feature name.
         public var name = ""
+        /// `min_version`: the lowest supported version.
         public var minVersion: Int16 = 0
+        /// `max_version`: the highest supported version.
         public var maxVersion: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&name, "name", compact: true)
@@ -78,10 +100,15 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
 
     /// A cluster-wide finalized feature (tagged, v3+).
     public struct FinalizedFeature: ProtocolStruct, Equatable {
+        /// `name`: the feature name.
         public var name = ""
+        /// `max_version_level`: the highest finalized version level.
         public var maxVersionLevel: Int16 = 0
+        /// `min_version_level`: the lowest finalized version level.
         public var minVersionLevel: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&name, "name", compact: true)
@@ -91,7 +118,9 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `api_keys`: every API the broker speaks, with its version range.
     public var apiKeys: [ApiVersion] = []
     /// v1+.
     public var throttleTimeMs: Int32 = 0
@@ -103,8 +132,10 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
     public var finalizedFeatures: [FinalizedFeature]?
     /// Tag 3 (v3+): set by a KRaft controller ready for ZK migration.
     public var zkMigrationReady: Bool?
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -123,6 +154,8 @@ public struct ApiVersionsResponse: KafkaMessage, Equatable {
     }
 
     /// The range for `key`, if the broker listed it.
+    /// - Parameter key: The API.
+    /// - Returns: Its advertised versions; nil when the broker lacks it.
     public func range(for key: ApiKey) -> ClosedRange<Int16>? {
         guard let e = apiKeys.first(where: { $0.apiKey == key.rawValue }), e.minVersion <= e.maxVersion else { return nil }
         return e.minVersion ... e.maxVersion

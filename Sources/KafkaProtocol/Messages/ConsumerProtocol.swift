@@ -15,9 +15,16 @@ public struct ConsumerProtocolSubscription: ProtocolStruct, Equatable {
 
     /// Partitions of one topic the member owns (v1+). Schema struct `TopicPartition`.
     public struct TopicPartition: ProtocolStruct, Equatable {
+        /// `topic`: the topic name.
         public var topic = ""
+        /// `partitions`: the partition indexes.
         public var partitions: [Int32] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - topic: the topic name (`topic`).
+        ///   - partitions: the partition indexes (`partitions`).
         public init(topic: String, partitions: [Int32]) {
             self.topic = topic
             self.partitions = partitions
@@ -39,7 +46,15 @@ public struct ConsumerProtocolSubscription: ProtocolStruct, Equatable {
     /// v3+: the consumer's rack, for rack-aware assignment.
     public var rackId: String?
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - topics: The subscribed topics.
+    ///   - userData: Assignor-specific data.
+    ///   - ownedPartitions: v1+: the partitions the member owns now (cooperative rebalancing).
+    ///   - generationId: the group generation the member belongs to; v2+: the generation the owned partitions belong to; -1 when unknown (`generation_id`).
+    ///   - rackId: v3+: the consumer's rack, for rack-aware assignment.
     public init(topics: [String], userData: [UInt8]? = nil, ownedPartitions: [TopicPartition] = [], generationId: Int32 = -1, rackId: String? = nil) {
         self.topics = topics
         self.userData = userData
@@ -60,17 +75,25 @@ public struct ConsumerProtocolSubscription: ProtocolStruct, Equatable {
     ///
     /// Note: this shadows `ProtocolStruct.encoded(version:)` (which writes the body alone, without
     /// the version prefix) for this concrete type.
+    /// - Parameter version: The payload version (0–3).
+    /// - Returns: The bytes for a group protocol's metadata or assignment.
+    /// - Throws: `ProtocolEncodingError` when a field set here cannot be carried at `version`.
     public func encoded(version: Int16) throws -> [UInt8] {
         try ConsumerProtocolPayload.encode(self, version: version, name: "ConsumerProtocolSubscription")
     }
 
     /// Decodes a payload, whatever its version (see `decode(_:)`).
+    /// - Parameter bytes: The payload, version prefix included.
+    /// - Throws: `ProtocolDecodingError` for truncated or malformed bytes.
     public init(decoding bytes: [UInt8]) throws {
         self = try Self.decode(bytes).value
     }
 
     /// Decodes a payload and returns it with the version it was written at. A version above 3 is
     /// decoded as v3 with any trailing bytes ignored; at v0–3 every byte must be consumed.
+    /// - Parameter bytes: The payload, version prefix included.
+    /// - Returns: The value and the version it was written at.
+    /// - Throws: `ProtocolDecodingError` for truncated or malformed bytes, or bytes left over.
     public static func decode(_ bytes: [UInt8]) throws -> (value: Self, version: Int16) {
         try ConsumerProtocolPayload.decode(bytes, name: "ConsumerProtocolSubscription")
     }
@@ -83,9 +106,16 @@ public struct ConsumerProtocolAssignment: ProtocolStruct, Equatable {
 
     /// Partitions of one topic assigned to the member. Schema struct `TopicPartition`.
     public struct TopicPartition: ProtocolStruct, Equatable {
+        /// `topic`: the topic name.
         public var topic = ""
+        /// `partitions`: the partition indexes.
         public var partitions: [Int32] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - topic: the topic name (`topic`).
+        ///   - partitions: the partition indexes (`partitions`).
         public init(topic: String, partitions: [Int32]) {
             self.topic = topic
             self.partitions = partitions
@@ -96,11 +126,17 @@ public struct ConsumerProtocolAssignment: ProtocolStruct, Equatable {
         }
     }
 
+    /// `assigned_partitions`: the partitions assigned to this member, per topic.
     public var assignedPartitions: [TopicPartition] = []
     /// Assignor-specific data.
     public var userData: [UInt8]?
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - assignedPartitions: the partitions assigned to this member, per topic (`assigned_partitions`).
+    ///   - userData: Assignor-specific data.
     public init(assignedPartitions: [TopicPartition], userData: [UInt8]? = nil) {
         self.assignedPartitions = assignedPartitions
         self.userData = userData
@@ -115,17 +151,25 @@ public struct ConsumerProtocolAssignment: ProtocolStruct, Equatable {
     ///
     /// Note: this shadows `ProtocolStruct.encoded(version:)` (which writes the body alone, without
     /// the version prefix) for this concrete type.
+    /// - Parameter version: The payload version (0–3).
+    /// - Returns: The bytes for a group protocol's metadata or assignment.
+    /// - Throws: `ProtocolEncodingError` when a field set here cannot be carried at `version`.
     public func encoded(version: Int16) throws -> [UInt8] {
         try ConsumerProtocolPayload.encode(self, version: version, name: "ConsumerProtocolAssignment")
     }
 
     /// Decodes a payload, whatever its version (see `decode(_:)`).
+    /// - Parameter bytes: The payload, version prefix included.
+    /// - Throws: `ProtocolDecodingError` for truncated or malformed bytes.
     public init(decoding bytes: [UInt8]) throws {
         self = try Self.decode(bytes).value
     }
 
     /// Decodes a payload and returns it with the version it was written at. A version above 3 is
     /// decoded as v3 with any trailing bytes ignored; at v0–3 every byte must be consumed.
+    /// - Parameter bytes: The payload, version prefix included.
+    /// - Returns: The value and the version it was written at.
+    /// - Throws: `ProtocolDecodingError` for truncated or malformed bytes, or bytes left over.
     public static func decode(_ bytes: [UInt8]) throws -> (value: Self, version: Int16) {
         try ConsumerProtocolPayload.decode(bytes, name: "ConsumerProtocolAssignment")
     }

@@ -8,6 +8,7 @@
 
 /// Creates topics.
 public struct CreateTopicsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = CreateTopicsResponse
     public static let apiKey = ApiKey.createTopics
     public static let versions: ClosedRange<Int16> = 2 ... 7
@@ -15,10 +16,18 @@ public struct CreateTopicsRequest: KafkaRequest, Equatable {
 
     /// A manual assignment of one partition's replicas.
     public struct Assignment: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `broker_ids`: the broker ids of the new partition's replicas, preferred leader first.
         public var brokerIds: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - brokerIds: the broker ids of the new partition's replicas, preferred leader first (`broker_ids`).
         public init(partitionIndex: Int32, brokerIds: [Int32]) {
             self.partitionIndex = partitionIndex
             self.brokerIds = brokerIds
@@ -32,10 +41,18 @@ public struct CreateTopicsRequest: KafkaRequest, Equatable {
 
     /// A topic configuration entry.
     public struct Config: ProtocolStruct, Equatable {
+        /// `name`: the configuration key.
         public var name = ""
+        /// `value`: the configuration value, or null.
         public var value: String?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the configuration key (`name`).
+        ///   - value: the configuration value, or null (`value`).
         public init(name: String, value: String?) {
             self.name = name
             self.value = value
@@ -49,15 +66,26 @@ public struct CreateTopicsRequest: KafkaRequest, Equatable {
 
     /// One topic to create.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
         /// -1 for the broker default (v4+), or when `assignments` are given.
         public var numPartitions: Int32 = -1
         /// -1 for the broker default (v4+), or when `assignments` are given.
         public var replicationFactor: Int16 = -1
+        /// `assignments`: manual replica assignments, one per partition (empty: let the broker decide).
         public var assignments: [Assignment] = []
+        /// `configs`: topic configuration entries.
         public var configs: [Config] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - numPartitions: -1 for the broker default (v4+), or when `assignments` are given.
+        ///   - replicationFactor: -1 for the broker default (v4+), or when `assignments` are given.
+        ///   - configs: topic configuration entries (`configs`).
         public init(name: String, numPartitions: Int32, replicationFactor: Int16, configs: [Config] = []) {
             self.name = name
             self.numPartitions = numPartitions
@@ -75,13 +103,16 @@ public struct CreateTopicsRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
     /// How long the broker waits for the creation to finish (default 60 000).
     public var timeoutMs: Int32 = 60000
     /// v1+: check without creating.
     public var validateOnly = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -101,12 +132,19 @@ public struct CreateTopicsResponse: KafkaMessage, Equatable {
 
     /// A configuration of the created topic (v5+).
     public struct Config: ProtocolStruct, Equatable {
+        /// `name`: the configuration key.
         public var name = ""
+        /// `value`: the configuration value, or null.
         public var value: String?
+        /// `read_only`: whether the value cannot be changed.
         public var readOnly = false
+        /// `config_source`: where the value comes from (-1 unknown, 1 topic, 4 static broker, 5 default, …).
         public var configSource: Int8 = -1
+        /// `is_sensitive`: whether the value is secret (the broker sends null for it).
         public var isSensitive = false
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&name, "name", compact: true)
@@ -118,10 +156,13 @@ public struct CreateTopicsResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// One topic's outcome.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
         /// v7+.
         public var topicId = KafkaUUID.zero
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
         /// v1+.
         public var errorMessage: String?
@@ -133,7 +174,9 @@ public struct CreateTopicsResponse: KafkaMessage, Equatable {
         public var replicationFactor: Int16 = -1
         /// v5+; nil when the configs could not be returned.
         public var configs: [Config]? = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 5
@@ -154,9 +197,12 @@ public struct CreateTopicsResponse: KafkaMessage, Equatable {
 
     /// v2+.
     public var throttleTimeMs: Int32 = 0
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

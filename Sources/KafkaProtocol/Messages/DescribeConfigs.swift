@@ -7,6 +7,7 @@
 
 /// Describes the configuration of topics, brokers and other resources.
 public struct DescribeConfigsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = DescribeConfigsResponse
     public static let apiKey = ApiKey.describeConfigs
     public static let versions: ClosedRange<Int16> = 1 ... 4
@@ -27,8 +28,15 @@ public struct DescribeConfigsRequest: KafkaRequest, Equatable {
         public var resourceName = ""
         /// The config names to describe; nil = all.
         public var configurationKeys: [String]? = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - resourceType: `DescribeConfigsRequest.topicResourceType`, ….
+        ///   - resourceName: The topic name, or the broker id as a string (empty = the default broker config).
+        ///   - configurationKeys: The config names to describe; nil = all.
         public init(resourceType: Int8, resourceName: String, configurationKeys: [String]? = nil) {
             self.resourceType = resourceType
             self.resourceName = resourceName
@@ -43,14 +51,22 @@ public struct DescribeConfigsRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `resources`: the resources whose configuration is asked for.
     public var resources: [Resource] = []
     /// Return each config's synonyms.
     public var includeSynonyms = false
     /// v3+: return each config's documentation.
     public var includeDocumentation = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - resources: the resources whose configuration is asked for (`resources`).
+    ///   - includeSynonyms: Return each config's synonyms.
+    ///   - includeDocumentation: v3+: return each config's documentation.
     public init(resources: [Resource], includeSynonyms: Bool = false, includeDocumentation: Bool = false) {
         self.resources = resources
         self.includeSynonyms = includeSynonyms
@@ -74,11 +90,15 @@ public struct DescribeConfigsResponse: KafkaMessage, Equatable {
 
     /// Where else a config's value is set. Schema struct `DescribeConfigsSynonym`.
     public struct Synonym: ProtocolStruct, Equatable {
+        /// `name`: the configuration key.
         public var name = ""
+        /// `value`: the value from this source, or null.
         public var value: String? = ""
         /// The `config_source` of this synonym.
         public var source: Int8 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 4
@@ -91,21 +111,27 @@ public struct DescribeConfigsResponse: KafkaMessage, Equatable {
 
     /// One config of a resource. Schema struct `DescribeConfigsResourceResult`.
     public struct Config: ProtocolStruct, Equatable {
+        /// `name`: the configuration key.
         public var name = ""
         /// nil for sensitive configs.
         public var value: String? = ""
+        /// `read_only`: whether the value cannot be changed.
         public var readOnly = false
         /// 1 = dynamic topic, 2 = dynamic broker, 3 = dynamic default broker, 4 = static broker,
         /// 5 = default, 6 = dynamic broker logger, 7 = client metrics, 8 = group; -1 unknown.
         public var configSource: Int8 = -1
+        /// `is_sensitive`: whether the value is secret (the broker sends null for it).
         public var isSensitive = false
+        /// `synonyms`: the other values of this key by source, highest priority first.
         public var synonyms: [Synonym] = []
         /// v3+: 1 = boolean, 2 = string, 3 = int, 4 = short, 5 = long, 6 = double, 7 = list,
         /// 8 = class, 9 = password; 0 unknown.
         public var configType: Int8 = 0
         /// v3+.
         public var documentation: String? = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 4
@@ -123,12 +149,19 @@ public struct DescribeConfigsResponse: KafkaMessage, Equatable {
 
     /// The configs of one resource. Schema struct `DescribeConfigsResult`.
     public struct Result: ProtocolStruct, Equatable {
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// `error_message`: the broker's explanation of the error, or null.
         public var errorMessage: String? = ""
+        /// `resource_type`: the resource type (2 topic, 4 broker, 8 broker logger).
         public var resourceType: Int8 = 0
+        /// `resource_name`: the resource's name (a topic name or a broker id).
         public var resourceName = ""
+        /// `configs`: the resource's configuration entries.
         public var configs: [Config] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 4
@@ -141,10 +174,14 @@ public struct DescribeConfigsResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
+    /// `results`: one result per resource.
     public var results: [Result] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

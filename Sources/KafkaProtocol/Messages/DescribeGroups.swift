@@ -6,6 +6,7 @@
 
 /// Describes classic groups: state, protocol and members.
 public struct DescribeGroupsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = DescribeGroupsResponse
     public static let apiKey = ApiKey.describeGroups
     public static let versions: ClosedRange<Int16> = 0 ... 6
@@ -15,9 +16,15 @@ public struct DescribeGroupsRequest: KafkaRequest, Equatable {
     public var groups: [String] = []
     /// v3+: return each group's `authorized_operations`.
     public var includeAuthorizedOperations = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - groups: The group ids to describe.
+    ///   - includeAuthorizedOperations: v3+: return each group's `authorized_operations`.
     public init(groups: [String], includeAuthorizedOperations: Bool = false) {
         self.groups = groups
         self.includeAuthorizedOperations = includeAuthorizedOperations
@@ -39,16 +46,21 @@ public struct DescribeGroupsResponse: KafkaMessage, Equatable {
 
     /// One member of a group. Schema struct `DescribedGroupMember`.
     public struct Member: ProtocolStruct, Equatable {
+        /// `member_id`: the member's id.
         public var memberId = ""
         /// v4+.
         public var groupInstanceId: String?
+        /// `client_id`: the member's `client.id`.
         public var clientId = ""
+        /// `client_host`: the host the member connected from.
         public var clientHost = ""
         /// The member's protocol metadata (only when the group is Stable).
         public var memberMetadata: [UInt8] = []
         /// The member's assignment (only when the group is Stable).
         public var memberAssignment: [UInt8] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 5
@@ -64,19 +76,25 @@ public struct DescribeGroupsResponse: KafkaMessage, Equatable {
 
     /// One group.
     public struct DescribedGroup: ProtocolStruct, Equatable {
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
         /// v6+.
         public var errorMessage: String?
+        /// `group_id`: the consumer group id.
         public var groupId = ""
         /// `Stable`, `PreparingRebalance`, `CompletingRebalance`, `Empty` or `Dead`.
         public var groupState = ""
+        /// `protocol_type`: the group's protocol type (`consumer` for consumer groups; empty for simple groups).
         public var protocolType = ""
         /// The chosen protocol (assignor) name (only when the group is Stable).
         public var protocolData = ""
+        /// `members`: the group's members.
         public var members: [Member] = []
         /// v3+: a bit field of the ACL operations allowed; Int32.min when not requested.
         public var authorizedOperations: Int32 = Int32.min
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 5
@@ -94,9 +112,12 @@ public struct DescribeGroupsResponse: KafkaMessage, Equatable {
 
     /// v1+.
     public var throttleTimeMs: Int32 = 0
+    /// `groups`: the groups.
     public var groups: [DescribedGroup] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -17,6 +17,7 @@
 
 /// Reads records from partition logs.
 public struct FetchRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = FetchResponse
     public static let apiKey = ApiKey.fetch
     public static let versions: ClosedRange<Int16> = 4 ... 17
@@ -28,8 +29,14 @@ public struct FetchRequest: KafkaRequest, Equatable {
         public var replicaId: Int32 = -1
         /// -1 when unknown.
         public var replicaEpoch: Int64 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - replicaId: -1 for consumers.
+        ///   - replicaEpoch: -1 when unknown.
         public init(replicaId: Int32, replicaEpoch: Int64) {
             self.replicaId = replicaId
             self.replicaEpoch = replicaEpoch
@@ -43,9 +50,11 @@ public struct FetchRequest: KafkaRequest, Equatable {
 
     /// One partition to fetch from.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition`: the partition index.
         public var partition: Int32 = 0
         /// v9+: the leader epoch the fetcher knows, for fencing (KIP-320); -1 when unknown.
         public var currentLeaderEpoch: Int32 = -1
+        /// `fetch_offset`: the offset to fetch from.
         public var fetchOffset: Int64 = 0
         /// v12+: the epoch of the last fetched record, for divergence detection; -1 when unknown.
         public var lastFetchedEpoch: Int32 = -1
@@ -55,8 +64,17 @@ public struct FetchRequest: KafkaRequest, Equatable {
         public var partitionMaxBytes: Int32 = 0
         /// Tag 0 (v17+): the follower's directory id (brokers only); nil when absent.
         public var replicaDirectoryId: KafkaUUID?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partition: the partition index (`partition`).
+        ///   - fetchOffset: the offset to fetch from (`fetch_offset`).
+        ///   - partitionMaxBytes: The most bytes to return for this partition.
+        ///   - currentLeaderEpoch: v9+: the leader epoch the fetcher knows, for fencing (KIP-320); -1 when unknown.
+        ///   - lastFetchedEpoch: v12+: the epoch of the last fetched record, for divergence detection; -1 when unknown.
         public init(partition: Int32, fetchOffset: Int64, partitionMaxBytes: Int32, currentLeaderEpoch: Int32 = -1, lastFetchedEpoch: Int32 = -1) {
             self.partition = partition
             self.fetchOffset = fetchOffset
@@ -87,9 +105,17 @@ public struct FetchRequest: KafkaRequest, Equatable {
         public var topic = ""
         /// v13+.
         public var topicId = KafkaUUID.zero
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - topic: v4–12.
+        ///   - topicId: the topic's UUID (zero when unknown); v13+ (`topic_id`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(topic: String, topicId: KafkaUUID = .zero, partitions: [Partition]) {
             self.topic = topic
             self.topicId = topicId
@@ -110,9 +136,17 @@ public struct FetchRequest: KafkaRequest, Equatable {
         public var topic = ""
         /// v13+.
         public var topicId = KafkaUUID.zero
+        /// `partitions`: the partition indexes to remove from the fetch session.
         public var partitions: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - topic: v7–12.
+        ///   - topicId: the topic's UUID (zero when unknown); v13+ (`topic_id`).
+        ///   - partitions: the partition indexes to remove from the fetch session (`partitions`).
         public init(topic: String, topicId: KafkaUUID = .zero, partitions: [Int32]) {
             self.topic = topic
             self.topicId = topicId
@@ -146,13 +180,16 @@ public struct FetchRequest: KafkaRequest, Equatable {
     public var sessionId: Int32 = 0
     /// v7+: the fetch session epoch; -1 for a full fetch without a session.
     public var sessionEpoch: Int32 = -1
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
     /// v7+: partitions to drop from the fetch session.
     public var forgottenTopicsData: [ForgottenTopic] = []
     /// v11+: the consumer's rack, for fetching from the closest replica (KIP-392).
     public var rackId = ""
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -186,10 +223,18 @@ public struct FetchResponse: KafkaMessage, Equatable {
 
     /// Where the fetcher's log diverges from the leader's (v12+, KRaft).
     public struct EpochEndOffset: ProtocolStruct, Equatable {
+        /// `epoch`: the largest leader epoch not after the fetched one.
         public var epoch: Int32 = -1
+        /// `end_offset`: the end offset of that epoch.
         public var endOffset: Int64 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - epoch: the largest leader epoch not after the fetched one (`epoch`).
+        ///   - endOffset: the end offset of that epoch (`end_offset`).
         public init(epoch: Int32, endOffset: Int64) {
             self.epoch = epoch
             self.endOffset = endOffset
@@ -207,8 +252,14 @@ public struct FetchResponse: KafkaMessage, Equatable {
         public var leaderId: Int32 = -1
         /// -1 when unknown.
         public var leaderEpoch: Int32 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - leaderId: -1 when unknown.
+        ///   - leaderEpoch: -1 when unknown.
         public init(leaderId: Int32, leaderEpoch: Int32) {
             self.leaderId = leaderId
             self.leaderEpoch = leaderEpoch
@@ -222,10 +273,18 @@ public struct FetchResponse: KafkaMessage, Equatable {
 
     /// The snapshot a KRaft follower must fetch instead (v12+).
     public struct SnapshotId: ProtocolStruct, Equatable {
+        /// `end_offset`: the snapshot's end offset.
         public var endOffset: Int64 = -1
+        /// `epoch`: the snapshot's epoch.
         public var epoch: Int32 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - endOffset: the snapshot's end offset (`end_offset`).
+        ///   - epoch: the snapshot's epoch (`epoch`).
         public init(endOffset: Int64, epoch: Int32) {
             self.endOffset = endOffset
             self.epoch = epoch
@@ -239,11 +298,18 @@ public struct FetchResponse: KafkaMessage, Equatable {
 
     /// An aborted transaction in the returned range (read committed only).
     public struct AbortedTransaction: ProtocolStruct, Equatable {
+        /// `producer_id`: the producer id (-1 for none).
         public var producerId: Int64 = 0
         /// The first offset of the aborted transaction.
         public var firstOffset: Int64 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - producerId: the producer id (-1 for none) (`producer_id`).
+        ///   - firstOffset: The first offset of the aborted transaction.
         public init(producerId: Int64, firstOffset: Int64) {
             self.producerId = producerId
             self.firstOffset = firstOffset
@@ -258,8 +324,11 @@ public struct FetchResponse: KafkaMessage, Equatable {
 
     /// The data for one partition.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// `high_watermark`: the offset after the last committed (fully replicated) record.
         public var highWatermark: Int64 = 0
         /// The last stable offset (end of the committed transactions); -1 when unknown.
         public var lastStableOffset: Int64 = -1
@@ -277,7 +346,9 @@ public struct FetchResponse: KafkaMessage, Equatable {
         public var preferredReadReplica: Int32 = -1
         /// Encoded record batches (the `records` type).
         public var records: [UInt8]?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 12
@@ -309,8 +380,11 @@ public struct FetchResponse: KafkaMessage, Equatable {
         public var topic = ""
         /// v13+.
         public var topicId = KafkaUUID.zero
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 12
@@ -323,12 +397,24 @@ public struct FetchResponse: KafkaMessage, Equatable {
 
     /// A broker named in a `current_leader` (v16+, KIP-951).
     public struct NodeEndpoint: ProtocolStruct, Equatable {
+        /// `node_id`: the broker's node id.
         public var nodeId: Int32 = 0
+        /// `host`: the broker's host name.
         public var host = ""
+        /// `port`: the broker's port.
         public var port: Int32 = 0
+        /// `rack`: the broker's rack, or null.
         public var rack: String?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - nodeId: the broker's node id (`node_id`).
+        ///   - host: the broker's host name (`host`).
+        ///   - port: the broker's port (`port`).
+        ///   - rack: the broker's rack, or null (`rack`).
         public init(nodeId: Int32, host: String, port: Int32, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host
@@ -344,16 +430,20 @@ public struct FetchResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
     /// v7+: a top-level error (fetch session errors).
     public var errorCode: Int16 = 0
     /// v7+: the fetch session id, 0 when there is none.
     public var sessionId: Int32 = 0
+    /// `responses`: the fetched data, per topic.
     public var responses: [Topic] = []
     /// Tag 0 (v16+): endpoints of the leaders named in `current_leader`; nil when absent.
     public var nodeEndpoints: [NodeEndpoint]?
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -7,6 +7,7 @@
 
 /// Finds the coordinator of a consumer group, transaction or share group.
 public struct FindCoordinatorRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = FindCoordinatorResponse
     public static let apiKey = ApiKey.findCoordinator
     public static let versions: ClosedRange<Int16> = 0 ... 6
@@ -25,11 +26,17 @@ public struct FindCoordinatorRequest: KafkaRequest, Equatable {
     public var keyType: Int8 = 0
     /// v4+: the keys to look up.
     public var coordinatorKeys: [String] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     /// Looks up `keys`, filling whichever field `version` uses (v0–3 take exactly one key).
+    /// - Parameters:
+    ///   - keys: Group ids or transactional ids (`key` up to v3, `coordinator_keys` from v4).
+    ///   - keyType: 0 for groups, 1 for transactions (`key_type`, v1+).
+    ///   - version: The version the request will be sent at.
     public init(keys: [String], keyType: Int8 = 0, version: Int16) {
         if version >= 4 { coordinatorKeys = keys } else { key = keys.first ?? "" }
         self.keyType = keyType
@@ -56,14 +63,30 @@ public struct FindCoordinatorResponse: KafkaMessage, Equatable {
 
     /// The coordinator for one key (v4+).
     public struct Coordinator: ProtocolStruct, Equatable {
+        /// `key`: the coordinator key (the group id or transactional id).
         public var key = ""
+        /// `node_id`: the broker's node id.
         public var nodeId: Int32 = 0
+        /// `host`: the broker's host name.
         public var host = ""
+        /// `port`: the broker's port.
         public var port: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// `error_message`: the broker's explanation of the error, or null.
         public var errorMessage: String? = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - key: the coordinator key (the group id or transactional id) (`key`).
+        ///   - nodeId: the broker's node id (`node_id`).
+        ///   - host: the broker's host name (`host`).
+        ///   - port: the broker's port (`port`).
+        ///   - errorCode: the error code, 0 for none (see `KafkaErrorCode`) (`error_code`).
+        ///   - errorMessage: the broker's explanation of the error, or null (`error_message`).
         public init(key: String, nodeId: Int32, host: String, port: Int32, errorCode: Int16 = 0, errorMessage: String? = nil) {
             self.key = key
             self.nodeId = nodeId
@@ -97,8 +120,10 @@ public struct FindCoordinatorResponse: KafkaMessage, Equatable {
     public var port: Int32 = 0
     /// v4+.
     public var coordinators: [Coordinator] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -115,6 +140,8 @@ public struct FindCoordinatorResponse: KafkaMessage, Equatable {
 
     /// The answer for `key` whatever the version: the matching `coordinators` entry (v4+), or the
     /// top-level fields when `coordinators` is empty (v0–3).
+    /// - Parameter key: The group id or transactional id asked for.
+    /// - Returns: Its coordinator entry; nil when the answer does not name it.
     public func coordinator(for key: String) -> Coordinator? {
         if !coordinators.isEmpty { return coordinators.first { $0.key == key } }
         return Coordinator(key: key, nodeId: nodeId, host: host, port: port, errorCode: errorCode, errorMessage: errorMessage)

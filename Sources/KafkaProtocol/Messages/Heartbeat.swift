@@ -4,19 +4,31 @@
 
 /// Keeps a classic group member alive and learns of rebalances.
 public struct HeartbeatRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = HeartbeatResponse
     public static let apiKey = ApiKey.heartbeat
     public static let versions: ClosedRange<Int16> = 0 ... 4
     public static let flexibleFrom: Int16? = 4
 
+    /// `group_id`: the consumer group id.
     public var groupId = ""
+    /// `generation_id`: the group generation the member belongs to.
     public var generationId: Int32 = 0
+    /// `member_id`: the member id the coordinator assigned (empty when joining for the first time).
     public var memberId = ""
     /// v3+: the static member id, nil for dynamic membership.
     public var groupInstanceId: String?
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - groupId: the consumer group id (`group_id`).
+    ///   - generationId: the group generation the member belongs to (`generation_id`).
+    ///   - memberId: the member id the coordinator assigned (empty when joining for the first time) (`member_id`).
+    ///   - groupInstanceId: the static member id (KIP-345), null for dynamic members; v3+: the static member id, nil for dynamic membership (`group_instance_id`).
     public init(groupId: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil) {
         self.groupId = groupId
         self.generationId = generationId
@@ -42,9 +54,12 @@ public struct HeartbeatResponse: KafkaMessage, Equatable {
 
     /// v1+.
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -7,6 +7,7 @@
 
 /// Obtains a producer id and epoch, for idempotent or transactional producing.
 public struct InitProducerIdRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = InitProducerIdResponse
     public static let apiKey = ApiKey.initProducerId
     public static let versions: ClosedRange<Int16> = 0 ... 5
@@ -21,9 +22,17 @@ public struct InitProducerIdRequest: KafkaRequest, Equatable {
     public var producerId: Int64 = -1
     /// v3+: the current producer epoch; -1 for a new producer.
     public var producerEpoch: Int16 = -1
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - transactionalId: The transactional id, nil for an idempotent-only producer (nil here; the schema's default is "").
+    ///   - transactionTimeoutMs: How long the coordinator waits before aborting an idle transaction.
+    ///   - producerId: the producer id (-1 for none); v3+: the current producer id, to bump its epoch; -1 for a new producer (`producer_id`).
+    ///   - producerEpoch: the producer epoch, which fences older instances of the same producer; v3+: the current producer epoch; -1 for a new producer (`producer_epoch`).
     public init(transactionalId: String?, transactionTimeoutMs: Int32, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
         self.transactionalId = transactionalId
         self.transactionTimeoutMs = transactionTimeoutMs
@@ -47,12 +56,18 @@ public struct InitProducerIdResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 5
     public static let flexibleFrom: Int16? = 2
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `producer_id`: the producer id (-1 for none).
     public var producerId: Int64 = -1
+    /// `producer_epoch`: the producer epoch, which fences older instances of the same producer.
     public var producerEpoch: Int16 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

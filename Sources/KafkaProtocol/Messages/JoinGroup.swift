@@ -9,6 +9,7 @@
 
 /// Joins (or rejoins) a classic consumer group.
 public struct JoinGroupRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = JoinGroupResponse
     public static let apiKey = ApiKey.joinGroup
     public static let versions: ClosedRange<Int16> = 0 ... 9
@@ -19,9 +20,16 @@ public struct JoinGroupRequest: KafkaRequest, Equatable {
     public struct GroupProtocol: ProtocolStruct, Equatable {
         /// The assignor name (`range`, `cooperative-sticky`, …).
         public var name = ""
+        /// `metadata`: the protocol's member metadata (for consumers a `ConsumerProtocolSubscription`).
         public var metadata: [UInt8] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: The assignor name (`range`, `cooperative-sticky`, …).
+        ///   - metadata: the protocol's member metadata (for consumers a `ConsumerProtocolSubscription`) (`metadata`).
         public init(name: String, metadata: [UInt8]) {
             self.name = name
             self.metadata = metadata
@@ -34,7 +42,9 @@ public struct JoinGroupRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `group_id`: the consumer group id.
     public var groupId = ""
+    /// `session_timeout_ms`: how long the coordinator waits for a heartbeat before removing the member, in ms.
     public var sessionTimeoutMs: Int32 = 0
     /// v1+: how long the coordinator waits for members to rejoin; -1 = use the session timeout.
     public var rebalanceTimeoutMs: Int32 = -1
@@ -44,12 +54,25 @@ public struct JoinGroupRequest: KafkaRequest, Equatable {
     public var groupInstanceId: String?
     /// `consumer` for consumer groups.
     public var protocolType = ""
+    /// `protocols`: the protocols (assignors) the member supports, in preference order, each with its metadata.
     public var protocols: [GroupProtocol] = []
     /// v8+: why the member is (re)joining.
     public var reason: String?
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - groupId: the consumer group id (`group_id`).
+    ///   - sessionTimeoutMs: how long the coordinator waits for a heartbeat before removing the member, in ms (`session_timeout_ms`).
+    ///   - rebalanceTimeoutMs: v1+: how long the coordinator waits for members to rejoin; -1 = use the session timeout.
+    ///   - memberId: Empty when joining for the first time.
+    ///   - groupInstanceId: the static member id (KIP-345), null for dynamic members; v5+: the static member id, nil for dynamic membership (`group_instance_id`).
+    ///   - protocolType: `consumer` for consumer groups.
+    ///   - protocols: the protocols (assignors) the member supports, in preference order, each with its metadata (`protocols`).
+    ///   - reason: v8+: why the member is (re)joining.
     public init(
         groupId: String, sessionTimeoutMs: Int32, rebalanceTimeoutMs: Int32, memberId: String,
         groupInstanceId: String? = nil, protocolType: String = "consumer", protocols: [GroupProtocol], reason: String? = nil
@@ -86,13 +109,21 @@ public struct JoinGroupResponse: KafkaMessage, Equatable {
 
     /// A group member, as sent to the leader. Schema struct `JoinGroupResponseMember`.
     public struct Member: ProtocolStruct, Equatable {
+        /// `member_id`: the member's id.
         public var memberId = ""
         /// v5+.
         public var groupInstanceId: String?
         /// The member's metadata for the chosen protocol.
         public var metadata: [UInt8] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - memberId: the member's id (`member_id`).
+        ///   - groupInstanceId: the static member id (KIP-345), null for dynamic members; v5+ (`group_instance_id`).
+        ///   - metadata: The member's metadata for the chosen protocol.
         public init(memberId: String, groupInstanceId: String? = nil, metadata: [UInt8]) {
             self.memberId = memberId
             self.groupInstanceId = groupInstanceId
@@ -109,7 +140,9 @@ public struct JoinGroupResponse: KafkaMessage, Equatable {
 
     /// v2+.
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `generation_id`: the group generation the member belongs to.
     public var generationId: Int32 = -1
     /// v7+.
     public var protocolType: String?
@@ -123,8 +156,10 @@ public struct JoinGroupResponse: KafkaMessage, Equatable {
     public var memberId = ""
     /// Every member, for the leader; empty for followers.
     public var members: [Member] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

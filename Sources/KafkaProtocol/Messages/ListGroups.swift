@@ -5,6 +5,7 @@
 
 /// Lists the groups a broker coordinates.
 public struct ListGroupsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = ListGroupsResponse
     public static let apiKey = ApiKey.listGroups
     public static let versions: ClosedRange<Int16> = 0 ... 5
@@ -14,9 +15,15 @@ public struct ListGroupsRequest: KafkaRequest, Equatable {
     public var statesFilter: [String] = []
     /// v5+: only groups of these types (`classic`, `consumer`, `share`); empty = all.
     public var typesFilter: [String] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - statesFilter: v4+: only groups in these states (`Stable`, `Empty`, …); empty = all.
+    ///   - typesFilter: v5+: only groups of these types (`classic`, `consumer`, `share`); empty = all.
     public init(statesFilter: [String] = [], typesFilter: [String] = []) {
         self.statesFilter = statesFilter
         self.typesFilter = typesFilter
@@ -46,6 +53,7 @@ public struct ListGroupsResponse: KafkaMessage, Equatable {
 
     /// One group.
     public struct ListedGroup: ProtocolStruct, Equatable {
+        /// `group_id`: the consumer group id.
         public var groupId = ""
         /// `consumer` for classic consumer groups.
         public var protocolType = ""
@@ -53,8 +61,16 @@ public struct ListGroupsResponse: KafkaMessage, Equatable {
         public var groupState = ""
         /// v5+.
         public var groupType = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - groupId: the consumer group id (`group_id`).
+        ///   - protocolType: `consumer` for classic consumer groups.
+        ///   - groupState: v4+.
+        ///   - groupType: v5+.
         public init(groupId: String, protocolType: String, groupState: String = "", groupType: String = "") {
             self.groupId = groupId
             self.protocolType = protocolType
@@ -73,10 +89,14 @@ public struct ListGroupsResponse: KafkaMessage, Equatable {
 
     /// v1+.
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `groups`: the groups.
     public var groups: [ListedGroup] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

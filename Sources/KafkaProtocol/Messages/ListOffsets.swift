@@ -13,6 +13,7 @@
 
 /// Looks up offsets by timestamp (or the special timestamps below) for partitions.
 public struct ListOffsetsRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = ListOffsetsResponse
     public static let apiKey = ApiKey.listOffsets
     public static let versions: ClosedRange<Int16> = 1 ... 10
@@ -31,13 +32,21 @@ public struct ListOffsetsRequest: KafkaRequest, Equatable {
 
     /// One partition to look up.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
         /// v4+: the leader epoch the client knows, for fencing; -1 when unknown.
         public var currentLeaderEpoch: Int32 = -1
         /// A timestamp in ms, or one of the special timestamps (`latestTimestamp`, …).
         public var timestamp: Int64 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - timestamp: A timestamp in ms, or one of the special timestamps (`latestTimestamp`, …).
+        ///   - currentLeaderEpoch: v4+: the leader epoch the client knows, for fencing; -1 when unknown.
         public init(partitionIndex: Int32, timestamp: Int64, currentLeaderEpoch: Int32 = -1) {
             self.partitionIndex = partitionIndex
             self.timestamp = timestamp
@@ -54,10 +63,18 @@ public struct ListOffsetsRequest: KafkaRequest, Equatable {
 
     /// One topic to look up.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
@@ -74,12 +91,20 @@ public struct ListOffsetsRequest: KafkaRequest, Equatable {
     public var replicaId: Int32 = -1
     /// v2+: 0 = read uncommitted, 1 = read committed.
     public var isolationLevel: Int8 = 0
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
     /// v10+: how long the broker may wait for remote (tiered) offset lookups.
     public var timeoutMs: Int32 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - isolationLevel: v2+: 0 = read uncommitted, 1 = read committed.
+    ///   - topics: one entry per topic (`topics`).
+    ///   - timeoutMs: how long the broker may wait for the operation to complete, in ms; v10+: how long the broker may wait for remote (tiered) offset lookups (`timeout_ms`).
     public init(isolationLevel: Int8 = 0, topics: [Topic], timeoutMs: Int32 = 0) {
         self.isolationLevel = isolationLevel
         self.topics = topics
@@ -104,7 +129,9 @@ public struct ListOffsetsResponse: KafkaMessage, Equatable {
 
     /// The offset found for one partition.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
         /// The timestamp of the offset found; -1 when not applicable.
         public var timestamp: Int64 = -1
@@ -112,7 +139,9 @@ public struct ListOffsetsResponse: KafkaMessage, Equatable {
         public var offset: Int64 = -1
         /// v4+; -1 when unknown.
         public var leaderEpoch: Int32 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 6
@@ -127,9 +156,13 @@ public struct ListOffsetsResponse: KafkaMessage, Equatable {
 
     /// The offsets found for one topic.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 6
@@ -141,9 +174,12 @@ public struct ListOffsetsResponse: KafkaMessage, Equatable {
 
     /// v2+.
     public var throttleTimeMs: Int32 = 0
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -8,6 +8,7 @@
 
 /// Asks for brokers, controller and topic/partition leadership.
 public struct MetadataRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = MetadataResponse
     public static let apiKey = ApiKey.metadata
     public static let versions: ClosedRange<Int16> = 0 ... 13
@@ -19,8 +20,13 @@ public struct MetadataRequest: KafkaRequest, Equatable {
         public var topicId = KafkaUUID.zero
         /// Nullable from v10 (when asking by id).
         public var name: String? = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: Nullable from v10 (when asking by id).
         public init(name: String) { self.name = name }
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.uuid(&topicId, "topic_id", present: version >= 10, ignorable: true)
@@ -37,10 +43,15 @@ public struct MetadataRequest: KafkaRequest, Equatable {
     public var includeClusterAuthorizedOperations = false
     /// v8+.
     public var includeTopicAuthorizedOperations = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
     /// A request for `topics` (nil = all topics).
+    /// - Parameters:
+    ///   - topics: The topic names; nil asks for every topic.
+    ///   - allowAutoTopicCreation: Let the broker create unknown topics (`allow_auto_topic_creation`, v4+).
     public init(topics: [String]?, allowAutoTopicCreation: Bool = false) {
         self.topics = topics?.map(Topic.init(name:))
         self.allowAutoTopicCreation = allowAutoTopicCreation
@@ -62,14 +73,26 @@ public struct MetadataResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 13
     public static let flexibleFrom: Int16? = 9
 
+    /// One live broker.
     public struct Broker: ProtocolStruct, Equatable {
+        /// `node_id`: the broker's node id.
         public var nodeId: Int32 = 0
+        /// `host`: the broker's host name.
         public var host = ""
+        /// `port`: the broker's port.
         public var port: Int32 = 0
         /// v1+.
         public var rack: String?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - nodeId: the broker's node id (`node_id`).
+        ///   - host: the broker's host name (`host`).
+        ///   - port: the broker's port (`port`).
+        ///   - rack: the broker's rack, or null; v1+ (`rack`).
         public init(nodeId: Int32, host: String, port: Int32, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host
@@ -86,17 +109,25 @@ public struct MetadataResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// One partition: its leader, replicas and error.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `leader_id`: the leader's broker id (-1 when there is none).
         public var leaderId: Int32 = 0
         /// v7+; -1 when unknown.
         public var leaderEpoch: Int32 = -1
+        /// `replica_nodes`: the broker ids of all replicas.
         public var replicaNodes: [Int32] = []
+        /// `isr_nodes`: the broker ids of the in-sync replicas.
         public var isrNodes: [Int32] = []
         /// v5+.
         public var offlineReplicas: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 9
@@ -115,7 +146,9 @@ public struct MetadataResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// One topic: its id, partitions and error.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
         /// Nullable from v12 (unknown topic asked for by id).
         public var name: String? = ""
@@ -123,10 +156,13 @@ public struct MetadataResponse: KafkaMessage, Equatable {
         public var topicId = KafkaUUID.zero
         /// v1+.
         public var isInternal = false
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
         /// v8+.
         public var topicAuthorizedOperations: Int32 = Int32.min
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 9
@@ -142,18 +178,22 @@ public struct MetadataResponse: KafkaMessage, Equatable {
 
     /// v3+.
     public var throttleTimeMs: Int32 = 0
+    /// `brokers`: every live broker.
     public var brokers: [Broker] = []
     /// v2+.
     public var clusterId: String?
     /// v1+; -1 when unknown.
     public var controllerId: Int32 = -1
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
     /// v8–10.
     public var clusterAuthorizedOperations: Int32 = Int32.min
     /// v13+.
     public var errorCode: Int16 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -11,6 +11,7 @@
 
 /// Commits consumer offsets for a group.
 public struct OffsetCommitRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = OffsetCommitResponse
     public static let apiKey = ApiKey.offsetCommit
     public static let versions: ClosedRange<Int16> = 2 ... 9
@@ -18,14 +19,24 @@ public struct OffsetCommitRequest: KafkaRequest, Equatable {
 
     /// The offset to commit for one partition.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `committed_offset`: the offset to commit: the next record to read.
         public var committedOffset: Int64 = 0
         /// v6+: the leader epoch of the last consumed record; -1 when unknown.
         public var committedLeaderEpoch: Int32 = -1
         /// Client metadata stored with the offset.
         public var committedMetadata: String? = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - committedOffset: the offset to commit: the next record to read (`committed_offset`).
+        ///   - committedLeaderEpoch: v6+: the leader epoch of the last consumed record; -1 when unknown.
+        ///   - committedMetadata: Client metadata stored with the offset.
         public init(partitionIndex: Int32, committedOffset: Int64, committedLeaderEpoch: Int32 = -1, committedMetadata: String? = "") {
             self.partitionIndex = partitionIndex
             self.committedOffset = committedOffset
@@ -44,10 +55,18 @@ public struct OffsetCommitRequest: KafkaRequest, Equatable {
 
     /// The offsets to commit for one topic.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
@@ -60,6 +79,7 @@ public struct OffsetCommitRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `group_id`: the consumer group id.
     public var groupId = ""
     /// The generation (classic groups) or member epoch (KIP-848 groups); -1 for a simple
     /// (non-member) commit.
@@ -70,10 +90,20 @@ public struct OffsetCommitRequest: KafkaRequest, Equatable {
     public var groupInstanceId: String?
     /// v2–4: how long to keep the offsets; -1 = the broker default.
     public var retentionTimeMs: Int64 = -1
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - groupId: the consumer group id (`group_id`).
+    ///   - generationIdOrMemberEpoch: The generation (classic groups) or member epoch (KIP-848 groups); -1 for a simple (non-member) commit.
+    ///   - memberId: Empty for a simple (non-member) commit.
+    ///   - groupInstanceId: the static member id (KIP-345), null for dynamic members; v7+: the static member id, nil for dynamic membership (`group_instance_id`).
+    ///   - topics: one entry per topic (`topics`).
     public init(groupId: String, generationIdOrMemberEpoch: Int32 = -1, memberId: String = "", groupInstanceId: String? = nil, topics: [Topic]) {
         self.groupId = groupId
         self.generationIdOrMemberEpoch = generationIdOrMemberEpoch
@@ -102,10 +132,18 @@ public struct OffsetCommitResponse: KafkaMessage, Equatable {
 
     /// The outcome for one partition.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - errorCode: the error code, 0 for none (see `KafkaErrorCode`) (`error_code`).
         public init(partitionIndex: Int32, errorCode: Int16) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
@@ -120,10 +158,18 @@ public struct OffsetCommitResponse: KafkaMessage, Equatable {
 
     /// The outcome for one topic.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
@@ -138,9 +184,12 @@ public struct OffsetCommitResponse: KafkaMessage, Equatable {
 
     /// v3+.
     public var throttleTimeMs: Int32 = 0
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

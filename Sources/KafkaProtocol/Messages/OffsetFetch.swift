@@ -11,6 +11,7 @@
 
 /// Fetches committed offsets for one group (v1–7) or several (v8+).
 public struct OffsetFetchRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = OffsetFetchResponse
     public static let apiKey = ApiKey.offsetFetch
     public static let versions: ClosedRange<Int16> = 1 ... 9
@@ -18,10 +19,18 @@ public struct OffsetFetchRequest: KafkaRequest, Equatable {
 
     /// The partitions of one topic to fetch offsets for (v1–7). Schema struct `OffsetFetchRequestTopic`.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partition_indexes`: the partition indexes.
         public var partitionIndexes: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitionIndexes: the partition indexes (`partition_indexes`).
         public init(name: String, partitionIndexes: [Int32]) {
             self.name = name
             self.partitionIndexes = partitionIndexes
@@ -37,10 +46,18 @@ public struct OffsetFetchRequest: KafkaRequest, Equatable {
     /// The partitions of one topic to fetch offsets for, within a group (v8+). Schema struct
     /// `OffsetFetchRequestTopics`.
     public struct GroupTopic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partition_indexes`: the partition indexes.
         public var partitionIndexes: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitionIndexes: the partition indexes (`partition_indexes`).
         public init(name: String, partitionIndexes: [Int32]) {
             self.name = name
             self.partitionIndexes = partitionIndexes
@@ -54,6 +71,7 @@ public struct OffsetFetchRequest: KafkaRequest, Equatable {
 
     /// One group to fetch offsets for (v8+). Schema struct `OffsetFetchRequestGroup`.
     public struct Group: ProtocolStruct, Equatable {
+        /// `group_id`: the consumer group id.
         public var groupId = ""
         /// v9+: the member id (KIP-848 groups), nil otherwise.
         public var memberId: String?
@@ -61,8 +79,16 @@ public struct OffsetFetchRequest: KafkaRequest, Equatable {
         public var memberEpoch: Int32 = -1
         /// nil = every topic.
         public var topics: [GroupTopic]? = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - groupId: the consumer group id (`group_id`).
+        ///   - memberId: the member id the coordinator assigned (empty when joining for the first time); v9+: the member id (KIP-848 groups), nil otherwise (`member_id`).
+        ///   - memberEpoch: v9+: the member epoch (KIP-848 groups), -1 otherwise.
+        ///   - topics: nil = every topic.
         public init(groupId: String, memberId: String? = nil, memberEpoch: Int32 = -1, topics: [GroupTopic]?) {
             self.groupId = groupId
             self.memberId = memberId
@@ -86,12 +112,19 @@ public struct OffsetFetchRequest: KafkaRequest, Equatable {
     public var groups: [Group] = []
     /// v7+: fail partitions with pending transactional commits (UNSTABLE_OFFSET_COMMIT).
     public var requireStable = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     /// Fetches the offsets of `groupId` for `topics` (nil = every topic), filling whichever
     /// fields `version` uses.
+    /// - Parameters:
+    ///   - groupId: The group (`group_id` up to v7, one `groups` entry from v8).
+    ///   - topics: The partitions to read, per topic; nil for every committed partition.
+    ///   - requireStable: Fail partitions with pending transactional commits (`require_stable`, v7+).
+    ///   - version: The version the request will be sent at.
     public init(groupId: String, topics: [(name: String, partitionIndexes: [Int32])]?, requireStable: Bool = false, version: Int16) {
         if version >= 8 {
             groups = [Group(groupId: groupId, topics: topics?.map { GroupTopic(name: $0.name, partitionIndexes: $0.partitionIndexes) })]
@@ -124,14 +157,19 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
 
     /// The committed offset of one partition (v1–7). Schema struct `OffsetFetchResponsePartition`.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
         /// -1 when there is no committed offset.
         public var committedOffset: Int64 = 0
         /// v5+; -1 when unknown.
         public var committedLeaderEpoch: Int32 = -1
+        /// `metadata`: application metadata committed with the offset, or null.
         public var metadata: String? = ""
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 6
@@ -146,9 +184,13 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
 
     /// The committed offsets of one topic (v1–7). Schema struct `OffsetFetchResponseTopic`.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 6
@@ -161,14 +203,19 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
     /// The committed offset of one partition within a group (v8+). Schema struct
     /// `OffsetFetchResponsePartitions`.
     public struct GroupPartition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
         /// -1 when there is no committed offset.
         public var committedOffset: Int64 = 0
         /// -1 when unknown.
         public var committedLeaderEpoch: Int32 = -1
+        /// `metadata`: application metadata committed with the offset, or null.
         public var metadata: String? = ""
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.int32(&partitionIndex, "partition_index")
@@ -182,9 +229,13 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
 
     /// The committed offsets of one topic within a group (v8+). Schema struct `OffsetFetchResponseTopics`.
     public struct GroupTopic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [GroupPartition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&name, "name", compact: true)
@@ -195,11 +246,15 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
 
     /// The committed offsets of one group (v8+). Schema struct `OffsetFetchResponseGroup`.
     public struct Group: ProtocolStruct, Equatable {
+        /// `group_id`: the consumer group id.
         public var groupId = ""
+        /// `topics`: the committed offsets, per topic.
         public var topics: [GroupTopic] = []
         /// A group-level error.
         public var errorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&groupId, "group_id", compact: true)
@@ -217,8 +272,10 @@ public struct OffsetFetchResponse: KafkaMessage, Equatable {
     public var errorCode: Int16 = 0
     /// v8+.
     public var groups: [Group] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -13,6 +13,7 @@
 
 /// Appends record batches to partition logs.
 public struct ProduceRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = ProduceResponse
     public static let apiKey = ApiKey.produce
     public static let versions: ClosedRange<Int16> = 3 ... 12
@@ -24,8 +25,14 @@ public struct ProduceRequest: KafkaRequest, Equatable {
         public var index: Int32 = 0
         /// Encoded record batches (the `records` type); nil is sent as a null.
         public var records: [UInt8]?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - index: The partition index.
+        ///   - records: Encoded record batches (the `records` type); nil is sent as a null.
         public init(index: Int32, records: [UInt8]?) {
             self.index = index
             self.records = records
@@ -40,10 +47,18 @@ public struct ProduceRequest: KafkaRequest, Equatable {
 
     /// The data for one topic.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partition_data`: the partitions to write, each with its records.
         public var partitionData: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitionData: the partitions to write, each with its records (`partition_data`).
         public init(name: String, partitionData: [Partition]) {
             self.name = name
             self.partitionData = partitionData
@@ -64,10 +79,19 @@ public struct ProduceRequest: KafkaRequest, Equatable {
     /// How long the broker may wait for the acknowledgements asked for (30 000 here; the
     /// schema's default is 0).
     public var timeoutMs: Int32 = 30000
+    /// `topic_data`: the topics to write, each with its partitions.
     public var topicData: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - transactionalId: The transactional id, or nil when not producing transactionally.
+    ///   - acks: 0 = no acknowledgement (and no response), 1 = leader only, -1 = all in-sync replicas (-1 here; the schema's default is 0).
+    ///   - timeoutMs: How long the broker may wait for the acknowledgements asked for (30 000 here; the schema's default is 0).
+    ///   - topicData: the topics to write, each with its partitions (`topic_data`).
     public init(transactionalId: String? = nil, acks: Int16, timeoutMs: Int32, topicData: [Topic]) {
         self.transactionalId = transactionalId
         self.acks = acks
@@ -93,10 +117,18 @@ public struct ProduceResponse: KafkaMessage, Equatable {
 
     /// A batch-relative record index that caused the whole batch to be dropped (v8+).
     public struct BatchIndexAndErrorMessage: ProtocolStruct, Equatable {
+        /// `batch_index`: the index of the record in its batch that caused the error.
         public var batchIndex: Int32 = 0
+        /// `batch_index_error_message`: why that record was rejected, or null.
         public var batchIndexErrorMessage: String?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - batchIndex: the index of the record in its batch that caused the error (`batch_index`).
+        ///   - batchIndexErrorMessage: why that record was rejected, or null (`batch_index_error_message`).
         public init(batchIndex: Int32, batchIndexErrorMessage: String?) {
             self.batchIndex = batchIndex
             self.batchIndexErrorMessage = batchIndexErrorMessage
@@ -115,8 +147,14 @@ public struct ProduceResponse: KafkaMessage, Equatable {
         public var leaderId: Int32 = -1
         /// -1 when unknown.
         public var leaderEpoch: Int32 = -1
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - leaderId: -1 when unknown.
+        ///   - leaderEpoch: -1 when unknown.
         public init(leaderId: Int32, leaderEpoch: Int32) {
             self.leaderId = leaderId
             self.leaderEpoch = leaderEpoch
@@ -130,7 +168,9 @@ public struct ProduceResponse: KafkaMessage, Equatable {
 
     /// The outcome for one partition.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `index`: the partition index.
         public var index: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
         /// Offset of the first record appended.
         public var baseOffset: Int64 = 0
@@ -144,7 +184,9 @@ public struct ProduceResponse: KafkaMessage, Equatable {
         public var errorMessage: String?
         /// Tag 0 (v10+); nil when absent.
         public var currentLeader: LeaderIdAndEpoch?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 9
@@ -166,9 +208,13 @@ public struct ProduceResponse: KafkaMessage, Equatable {
 
     /// The outcome for one topic.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partition_responses`: one result per partition.
         public var partitionResponses: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 9
@@ -180,12 +226,24 @@ public struct ProduceResponse: KafkaMessage, Equatable {
 
     /// A broker named in a `current_leader` (v10+, KIP-951).
     public struct NodeEndpoint: ProtocolStruct, Equatable {
+        /// `node_id`: the broker's node id.
         public var nodeId: Int32 = 0
+        /// `host`: the broker's host name.
         public var host = ""
+        /// `port`: the broker's port.
         public var port: Int32 = 0
+        /// `rack`: the broker's rack, or null.
         public var rack: String?
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - nodeId: the broker's node id (`node_id`).
+        ///   - host: the broker's host name (`host`).
+        ///   - port: the broker's port (`port`).
+        ///   - rack: the broker's rack, or null (`rack`).
         public init(nodeId: Int32, host: String, port: Int32, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host
@@ -201,12 +259,16 @@ public struct ProduceResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `responses`: one result per topic.
     public var responses: [Topic] = []
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
     /// Tag 0 (v10+): endpoints of the leaders named in `current_leader`; nil when absent.
     public var nodeEndpoints: [NodeEndpoint]?
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -6,6 +6,7 @@
 
 /// Chooses a SASL mechanism.
 public struct SaslHandshakeRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = SaslHandshakeResponse
     public static let apiKey = ApiKey.saslHandshake
     public static let versions: ClosedRange<Int16> = 0 ... 1
@@ -14,7 +15,11 @@ public struct SaslHandshakeRequest: KafkaRequest, Equatable {
     /// E.g. `PLAIN`, `SCRAM-SHA-512`, `OAUTHBEARER`.
     public var mechanism = ""
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - mechanism: E.g. `PLAIN`, `SCRAM-SHA-512`, `OAUTHBEARER`.
     public init(mechanism: String) { self.mechanism = mechanism }
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -28,9 +33,12 @@ public struct SaslHandshakeResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 1
     public static let flexibleFrom: Int16? = nil
 
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `mechanisms`: the SASL mechanisms the broker enables.
     public var mechanisms: [String] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -41,15 +49,22 @@ public struct SaslHandshakeResponse: KafkaMessage, Equatable {
 
 /// One SASL token from the client.
 public struct SaslAuthenticateRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = SaslAuthenticateResponse
     public static let apiKey = ApiKey.saslAuthenticate
     public static let versions: ClosedRange<Int16> = 0 ... 2
     public static let flexibleFrom: Int16? = 2
 
+    /// `auth_bytes`: the SASL mechanism's bytes (the client's token in the request, the broker's answer in the response).
     public var authBytes: [UInt8] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - authBytes: the SASL mechanism's bytes (the client's token in the request, the broker's answer in the response) (`auth_bytes`).
     public init(authBytes: [UInt8]) { self.authBytes = authBytes }
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -64,13 +79,18 @@ public struct SaslAuthenticateResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 2
     public static let flexibleFrom: Int16? = 2
 
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// `error_message`: the broker's explanation of the error, or null.
     public var errorMessage: String?
+    /// `auth_bytes`: the SASL mechanism's bytes (the client's token in the request, the broker's answer in the response).
     public var authBytes: [UInt8] = []
     /// v1+: after this many ms the client must re-authenticate (0 = never).
     public var sessionLifetimeMs: Int64 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

@@ -6,6 +6,7 @@
 
 /// Ends a rebalance: the leader sends the assignments, every member receives its own.
 public struct SyncGroupRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = SyncGroupResponse
     public static let apiKey = ApiKey.syncGroup
     public static let versions: ClosedRange<Int16> = 0 ... 5
@@ -14,10 +15,18 @@ public struct SyncGroupRequest: KafkaRequest, Equatable {
     /// One member's assignment (for consumers, an encoded `ConsumerProtocolAssignment`).
     /// Schema struct `SyncGroupRequestAssignment`.
     public struct Assignment: ProtocolStruct, Equatable {
+        /// `member_id`: the member id the coordinator assigned (empty when joining for the first time).
         public var memberId = ""
+        /// `assignment`: the member's assignment, in the protocol's format (for consumers a `ConsumerProtocolAssignment`).
         public var assignment: [UInt8] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - memberId: the member id the coordinator assigned (empty when joining for the first time) (`member_id`).
+        ///   - assignment: the member's assignment, in the protocol's format (for consumers a `ConsumerProtocolAssignment`) (`assignment`).
         public init(memberId: String, assignment: [UInt8]) {
             self.memberId = memberId
             self.assignment = assignment
@@ -30,8 +39,11 @@ public struct SyncGroupRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `group_id`: the consumer group id.
     public var groupId = ""
+    /// `generation_id`: the group generation the member belongs to.
     public var generationId: Int32 = 0
+    /// `member_id`: the member id the coordinator assigned (empty when joining for the first time).
     public var memberId = ""
     /// v3+: the static member id, nil for dynamic membership.
     public var groupInstanceId: String?
@@ -41,9 +53,20 @@ public struct SyncGroupRequest: KafkaRequest, Equatable {
     public var protocolName: String?
     /// The assignments (leader only; empty for followers).
     public var assignments: [Assignment] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - groupId: the consumer group id (`group_id`).
+    ///   - generationId: the group generation the member belongs to (`generation_id`).
+    ///   - memberId: the member id the coordinator assigned (empty when joining for the first time) (`member_id`).
+    ///   - groupInstanceId: the static member id (KIP-345), null for dynamic members; v3+: the static member id, nil for dynamic membership (`group_instance_id`).
+    ///   - protocolType: the group's protocol type (`consumer` for consumer groups; empty for simple groups); v5+: the group's protocol type (`consumer`) (`protocol_type`).
+    ///   - protocolName: v5+: the chosen protocol (assignor) name.
+    ///   - assignments: The assignments (leader only; empty for followers).
     public init(
         groupId: String, generationId: Int32, memberId: String, groupInstanceId: String? = nil,
         protocolType: String? = nil, protocolName: String? = nil, assignments: [Assignment] = []
@@ -78,6 +101,7 @@ public struct SyncGroupResponse: KafkaMessage, Equatable {
 
     /// v1+.
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
     /// v5+.
     public var protocolType: String?
@@ -85,8 +109,10 @@ public struct SyncGroupResponse: KafkaMessage, Equatable {
     public var protocolName: String?
     /// The member's assignment (for consumers, an encoded `ConsumerProtocolAssignment`).
     public var assignment: [UInt8] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {

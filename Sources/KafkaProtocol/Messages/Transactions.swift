@@ -23,6 +23,7 @@
 
 /// Adds partitions to a transaction (clients: v0–3; brokers verifying: v4+).
 public struct AddPartitionsToTxnRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = AddPartitionsToTxnResponse
     public static let apiKey = ApiKey.addPartitionsToTxn
     public static let versions: ClosedRange<Int16> = 0 ... 5
@@ -30,10 +31,18 @@ public struct AddPartitionsToTxnRequest: KafkaRequest, Equatable {
 
     /// The partitions of one topic to add. Schema struct `AddPartitionsToTxnTopic`.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Int32] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(name: String, partitions: [Int32]) {
             self.name = name
             self.partitions = partitions
@@ -48,13 +57,19 @@ public struct AddPartitionsToTxnRequest: KafkaRequest, Equatable {
 
     /// One transaction's partitions (v4+). Schema struct `AddPartitionsToTxnTransaction`.
     public struct Transaction: ProtocolStruct, Equatable {
+        /// `transactional_id`: the transactional id of the producer.
         public var transactionalId = ""
+        /// `producer_id`: the producer id (-1 for none).
         public var producerId: Int64 = 0
+        /// `producer_epoch`: the producer epoch, which fences older instances of the same producer.
         public var producerEpoch: Int16 = 0
         /// Only check that the partitions are already in the transaction.
         public var verifyOnly = false
+        /// `topics`: the topics and partitions to add.
         public var topics: [Topic] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&transactionalId, "transactional_id", compact: true)
@@ -76,10 +91,17 @@ public struct AddPartitionsToTxnRequest: KafkaRequest, Equatable {
     public var v3AndBelowProducerEpoch: Int16 = 0
     /// v0–3.
     public var v3AndBelowTopics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
     /// A client request (v0–3).
+    /// - Parameters:
+    ///   - transactionalId: The producer's transactional id (`v3_and_below_transactional_id`).
+    ///   - producerId: Its producer id.
+    ///   - producerEpoch: Its producer epoch.
+    ///   - topics: The partitions to add to the transaction, per topic.
     public init(transactionalId: String, producerId: Int64, producerEpoch: Int16, topics: [Topic]) {
         v3AndBelowTransactionalId = transactionalId
         v3AndBelowProducerId = producerId
@@ -106,10 +128,18 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
 
     /// The outcome for one partition. Schema struct `AddPartitionsToTxnPartitionResult`.
     public struct PartitionResult: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `partition_error_code`: the partition's error code, 0 for none.
         public var partitionErrorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - partitionErrorCode: the partition's error code, 0 for none (`partition_error_code`).
         public init(partitionIndex: Int32, partitionErrorCode: Int16) {
             self.partitionIndex = partitionIndex
             self.partitionErrorCode = partitionErrorCode
@@ -124,10 +154,18 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
 
     /// The outcome for one topic. Schema struct `AddPartitionsToTxnTopicResult`.
     public struct TopicResult: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `results_by_partition`: one result per partition.
         public var resultsByPartition: [PartitionResult] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - resultsByPartition: one result per partition (`results_by_partition`).
         public init(name: String, resultsByPartition: [PartitionResult]) {
             self.name = name
             self.resultsByPartition = resultsByPartition
@@ -142,9 +180,13 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
 
     /// The outcome for one transaction (v4+). Schema struct `AddPartitionsToTxnResult`.
     public struct TransactionResult: ProtocolStruct, Equatable {
+        /// `transactional_id`: the transactional id of the producer.
         public var transactionalId = ""
+        /// `topic_results`: one result per topic.
         public var topicResults: [TopicResult] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             try c.string(&transactionalId, "transactional_id", compact: true)
@@ -153,6 +195,7 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
     /// v4+: a request-level error.
     public var errorCode: Int16 = 0
@@ -160,8 +203,10 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
     public var resultsByTransaction: [TransactionResult] = []
     /// v0–3.
     public var resultsByTopicV3AndBelow: [TopicResult] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -178,18 +223,31 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Equatable {
 
 /// Adds a consumer group's offsets to a transaction (before TxnOffsetCommit).
 public struct AddOffsetsToTxnRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = AddOffsetsToTxnResponse
     public static let apiKey = ApiKey.addOffsetsToTxn
     public static let versions: ClosedRange<Int16> = 0 ... 4
     public static let flexibleFrom: Int16? = 3
 
+    /// `transactional_id`: the transactional id of the producer.
     public var transactionalId = ""
+    /// `producer_id`: the producer id (-1 for none).
     public var producerId: Int64 = 0
+    /// `producer_epoch`: the producer epoch, which fences older instances of the same producer.
     public var producerEpoch: Int16 = 0
+    /// `group_id`: the consumer group id.
     public var groupId = ""
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - transactionalId: the transactional id of the producer (`transactional_id`).
+    ///   - producerId: the producer id (-1 for none) (`producer_id`).
+    ///   - producerEpoch: the producer epoch, which fences older instances of the same producer (`producer_epoch`).
+    ///   - groupId: the consumer group id (`group_id`).
     public init(transactionalId: String, producerId: Int64, producerEpoch: Int16, groupId: String) {
         self.transactionalId = transactionalId
         self.producerId = producerId
@@ -213,10 +271,14 @@ public struct AddOffsetsToTxnResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 4
     public static let flexibleFrom: Int16? = 3
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -231,19 +293,31 @@ public struct AddOffsetsToTxnResponse: KafkaMessage, Equatable {
 
 /// Commits or aborts a transaction.
 public struct EndTxnRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = EndTxnResponse
     public static let apiKey = ApiKey.endTxn
     public static let versions: ClosedRange<Int16> = 0 ... 5
     public static let flexibleFrom: Int16? = 3
 
+    /// `transactional_id`: the transactional id of the producer.
     public var transactionalId = ""
+    /// `producer_id`: the producer id (-1 for none).
     public var producerId: Int64 = 0
+    /// `producer_epoch`: the producer epoch, which fences older instances of the same producer.
     public var producerEpoch: Int16 = 0
     /// True to commit, false to abort.
     public var committed = false
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
+    /// A value with these fields set (the others at their defaults).
+    /// - Parameters:
+    ///   - transactionalId: the transactional id of the producer (`transactional_id`).
+    ///   - producerId: the producer id (-1 for none) (`producer_id`).
+    ///   - producerEpoch: the producer epoch, which fences older instances of the same producer (`producer_epoch`).
+    ///   - committed: True to commit, false to abort.
     public init(transactionalId: String, producerId: Int64, producerEpoch: Int16, committed: Bool) {
         self.transactionalId = transactionalId
         self.producerId = producerId
@@ -267,14 +341,18 @@ public struct EndTxnResponse: KafkaMessage, Equatable {
     public static let versions: ClosedRange<Int16> = 0 ... 5
     public static let flexibleFrom: Int16? = 3
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
+    /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
     public var errorCode: Int16 = 0
     /// v5+: the producer id to use next (KIP-890 part 2); -1 when not returned.
     public var producerId: Int64 = -1
     /// v5+: the (bumped) producer epoch to use next; -1 when not returned.
     public var producerEpoch: Int16 = -1
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -291,6 +369,7 @@ public struct EndTxnResponse: KafkaMessage, Equatable {
 
 /// Commits consumer offsets as part of a transaction.
 public struct TxnOffsetCommitRequest: KafkaRequest, Equatable {
+    /// The response to this request.
     public typealias Response = TxnOffsetCommitResponse
     public static let apiKey = ApiKey.txnOffsetCommit
     public static let versions: ClosedRange<Int16> = 0 ... 5
@@ -298,13 +377,24 @@ public struct TxnOffsetCommitRequest: KafkaRequest, Equatable {
 
     /// The offset to commit for one partition. Schema struct `TxnOffsetCommitRequestPartition`.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `committed_offset`: the offset to commit: the next record to read.
         public var committedOffset: Int64 = 0
         /// v2+: the leader epoch of the last consumed record; -1 when unknown.
         public var committedLeaderEpoch: Int32 = -1
+        /// `committed_metadata`: application metadata stored with the offset, or null.
         public var committedMetadata: String? = ""
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - partitionIndex: the partition index (`partition_index`).
+        ///   - committedOffset: the offset to commit: the next record to read (`committed_offset`).
+        ///   - committedLeaderEpoch: v2+: the leader epoch of the last consumed record; -1 when unknown.
+        ///   - committedMetadata: application metadata stored with the offset, or null (`committed_metadata`).
         public init(partitionIndex: Int32, committedOffset: Int64, committedLeaderEpoch: Int32 = -1, committedMetadata: String? = "") {
             self.partitionIndex = partitionIndex
             self.committedOffset = committedOffset
@@ -323,10 +413,18 @@ public struct TxnOffsetCommitRequest: KafkaRequest, Equatable {
 
     /// The offsets to commit for one topic. Schema struct `TxnOffsetCommitRequestTopic`.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
+        /// A value with these fields set (the others at their defaults).
+        /// - Parameters:
+        ///   - name: the topic name (`name`).
+        ///   - partitions: one entry per partition (`partitions`).
         public init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
@@ -339,9 +437,13 @@ public struct TxnOffsetCommitRequest: KafkaRequest, Equatable {
         }
     }
 
+    /// `transactional_id`: the transactional id of the producer.
     public var transactionalId = ""
+    /// `group_id`: the consumer group id.
     public var groupId = ""
+    /// `producer_id`: the producer id (-1 for none).
     public var producerId: Int64 = 0
+    /// `producer_epoch`: the producer epoch, which fences older instances of the same producer.
     public var producerEpoch: Int16 = 0
     /// v3+: the consumer's generation, for fencing; -1 when unknown.
     public var generationId: Int32 = -1
@@ -349,9 +451,12 @@ public struct TxnOffsetCommitRequest: KafkaRequest, Equatable {
     public var memberId = ""
     /// v3+: the static member id, nil for dynamic membership.
     public var groupInstanceId: String?
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
@@ -376,9 +481,13 @@ public struct TxnOffsetCommitResponse: KafkaMessage, Equatable {
 
     /// The outcome for one partition. Schema struct `TxnOffsetCommitResponsePartition`.
     public struct Partition: ProtocolStruct, Equatable {
+        /// `partition_index`: the partition index.
         public var partitionIndex: Int32 = 0
+        /// `error_code`: the error code, 0 for none (see `KafkaErrorCode`).
         public var errorCode: Int16 = 0
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 3
@@ -390,9 +499,13 @@ public struct TxnOffsetCommitResponse: KafkaMessage, Equatable {
 
     /// The outcome for one topic. Schema struct `TxnOffsetCommitResponseTopic`.
     public struct Topic: ProtocolStruct, Equatable {
+        /// `name`: the topic name.
         public var name = ""
+        /// `partitions`: one entry per partition.
         public var partitions: [Partition] = []
+        /// Tagged fields this version does not define, kept so that re-encoding is lossless.
         public var unknownTaggedFields: [TaggedField] = []
+        /// A value with every field at its default.
         public init() {}
         public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
             let flex = version >= 3
@@ -402,10 +515,14 @@ public struct TxnOffsetCommitResponse: KafkaMessage, Equatable {
         }
     }
 
+    /// `throttle_time_ms`: how long the broker throttled this request for a quota, in ms (0: not throttled).
     public var throttleTimeMs: Int32 = 0
+    /// `topics`: one entry per topic.
     public var topics: [Topic] = []
+    /// Tagged fields this version does not define, kept so that re-encoding is lossless.
     public var unknownTaggedFields: [TaggedField] = []
 
+    /// A value with every field at its default.
     public init() {}
 
     public mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws {
