@@ -4,6 +4,7 @@ import KafkaProtocol
 /// through `KafkaConsumer.groupErrors` (and logged as a warning) instead of being dropped.
 /// Fatal group errors are thrown by `poll` / `records` instead.
 public struct ConsumerGroupError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The failures reported this way.
     public enum Kind: Sendable, Equatable {
         /// An automatic commit (`enable.auto.commit`: the periodic one, or the one after a
         /// revocation) failed. The next one tries again; until one succeeds, a restart re-reads
@@ -32,6 +33,7 @@ public struct ConsumerGroupError: Error, Sendable, Equatable, CustomStringConver
         self.underlying = underlying
     }
 
+    /// What happened, the generation and the cause, as the warning in the log says it.
     public var description: String {
         let generation = generationId.map { " (generation \($0))" } ?? ""
         switch kind {
@@ -41,6 +43,9 @@ public struct ConsumerGroupError: Error, Sendable, Equatable, CustomStringConver
     }
 
     /// Equal when kind, generation and the cause's text agree (`KafkaError` is not `Equatable`).
+    /// - Parameters:
+    ///   - a: One error.
+    ///   - b: The other.
     public static func == (a: ConsumerGroupError, b: ConsumerGroupError) -> Bool {
         a.kind == b.kind && a.generationId == b.generationId && a.underlying.description == b.underlying.description
     }
