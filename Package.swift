@@ -36,6 +36,9 @@ let package = Package(
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),
         .testTarget(name: "KafkaNetTests", dependencies: ["KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient", "KafkaNet", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
+        // The client API as a user sees it: depends on KafkaClient ALONE (compiles README's example,
+        // checks that `import KafkaClient` does not show the lower layers' types).
+        .testTarget(name: "KafkaClientAPITests", dependencies: ["KafkaClient"], swiftSettings: strict),
         // Units of the CLI itself (`@testable import kwire`); the CLI as a user runs it is in KafkaClientTests.
         .testTarget(name: "KwireTests", dependencies: ["kwire"], swiftSettings: strict),
     ],

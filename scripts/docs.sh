@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MODULES=(KafkaProtocol KafkaNet KafkaClient)
-COVERED="${KWIRE_DOCS_COVERED-KafkaNet}"
+COVERED="${KWIRE_DOCS_COVERED-KafkaProtocol,KafkaNet}"
 
 skip_build=""
 if [ "${1:-}" = "--skip-build" ]; then skip_build=1; fi

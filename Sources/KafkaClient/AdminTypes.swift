@@ -2,6 +2,7 @@ public import KafkaProtocol
 
 /// A topic to create.
 public struct NewTopic: Sendable, Equatable {
+    /// The topic name.
     public var name: String
     /// Number of partitions; nil for the broker default.
     public var partitions: Int32?
@@ -13,6 +14,13 @@ public struct NewTopic: Sendable, Equatable {
     /// Topic configuration, e.g. `["cleanup.policy": "compact"]`.
     public var configs: [String: String]
 
+    /// A topic to create.
+    /// - Parameters:
+    ///   - name: The topic name.
+    ///   - partitions: Number of partitions; nil for the broker default.
+    ///   - replicationFactor: Replication factor; nil for the broker default.
+    ///   - replicaAssignment: Partition → broker ids, instead of `partitions` and `replicationFactor`.
+    ///   - configs: Topic configuration entries.
     public init(name: String, partitions: Int32? = nil, replicationFactor: Int16? = nil, replicaAssignment: [Int32: [Int32]] = [:], configs: [String: String] = [:]) {
         self.name = name
         self.partitions = partitions
@@ -24,6 +32,7 @@ public struct NewTopic: Sendable, Equatable {
 
 /// What the broker reported for a created (or validated) topic.
 public struct CreatedTopic: Sendable, Equatable {
+    /// The topic name.
     public var name: String
     /// Zero when the broker did not say (versions < 7).
     public var topicId: KafkaUUID
@@ -35,14 +44,19 @@ public struct CreatedTopic: Sendable, Equatable {
 
 /// A topic in a listing.
 public struct TopicListing: Sendable, Equatable {
+    /// The topic name.
     public var name: String
+    /// The topic's id (zero when the broker did not report one).
     public var topicId: KafkaUUID
+    /// True for Kafka's own topics (`__consumer_offsets`, `__transaction_state`).
     public var isInternal: Bool
+    /// Number of partitions.
     public var partitionCount: Int
 }
 
 /// The cluster as described by `describeCluster()`.
 public struct ClusterDescription: Sendable, Equatable {
+    /// The cluster id; nil when the broker did not report one.
     public var clusterId: String?
     /// nil when unknown.
     public var controller: ClusterMetadata.Broker?

@@ -43,8 +43,13 @@ public struct ClientConfig: PropertyConfigurable {
 
     /// `security.protocol`: how connections are secured.
     public enum SecurityProtocol: String, Sendable {
-        case plaintext, ssl
+        /// No encryption, no authentication.
+        case plaintext
+        /// TLS.
+        case ssl
+        /// SASL authentication without encryption.
         case saslPlaintext = "sasl_plaintext"
+        /// SASL authentication over TLS.
         case saslSSL = "sasl_ssl"
     }
     /// `security.protocol`. Default: plaintext.
@@ -60,19 +65,24 @@ public struct ClientConfig: PropertyConfigurable {
     /// TLS settings used when `security.protocol` is ssl or sasl_ssl (`ssl.*` properties).
     public var tls = TLSConfiguration()
 
+    /// Every setting at its default (no bootstrap servers yet).
     public init() {}
 
     /// A configuration with the given bootstrap servers and defaults for everything else.
+    /// - Parameter bootstrapServers: `host:port` pairs.
     public init(bootstrapServers: [String]) {
         self.bootstrapServers = bootstrapServers
     }
 
     /// A configuration from Kafka property names.
+    /// - Parameter properties: Property names and values, e.g. `["bootstrap.servers": "localhost:9092"]`.
+    /// - Throws: `KafkaError(.configuration)` for an unknown key or a bad value.
     public init(properties: [String: String]) throws {
         try set(properties)
     }
 
     /// Checks the configuration is usable: servers present and parseable.
+    /// - Throws: `KafkaError(.configuration)` naming what is missing or inconsistent.
     public func validate() throws {
         guard !bootstrapServers.isEmpty else {
             throw KafkaError(.configuration, "bootstrap.servers is empty: give at least one host:port")

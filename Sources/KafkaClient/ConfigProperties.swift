@@ -93,6 +93,10 @@ public protocol PropertyConfigurable: Sendable {
 
 extension PropertyConfigurable {
     /// Sets one property by its Kafka name. Unknown keys and bad values throw `.configuration`.
+    /// - Parameters:
+    ///   - key: A property name, e.g. `linger.ms`.
+    ///   - value: Its value as text.
+    /// - Throws: `KafkaError(.configuration)` naming the key (with a suggestion for a misspelt one) or the bad value.
     public mutating func set(_ key: String, _ value: String) throws {
         let k = key.trimmingSpaces
         guard let p = Self.properties.first(where: { $0.key == k }) else {
@@ -103,6 +107,8 @@ extension PropertyConfigurable {
     }
 
     /// Sets every property in `properties`.
+    /// - Parameter properties: Property names and values.
+    /// - Throws: `KafkaError(.configuration)` for the first unknown key or bad value.
     public mutating func set(_ properties: [String: String]) throws {
         for (k, v) in properties.sorted(by: { $0.key < $1.key }) { try set(k, v) }
     }

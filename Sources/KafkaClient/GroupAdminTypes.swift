@@ -26,6 +26,7 @@ public struct ConsumerGroupState: RawRepresentable, Hashable, Sendable, CustomSt
 
     /// A known state whose name matches `name` ignoring case (`stable` → `.stable`), else `name`
     /// as given. Kafka compares states case-insensitively in ListGroups' filter too.
+    /// - Parameter name: A state name in any case.
     public init(parsing name: String) {
         self = Self.known.first { $0.rawValue.lowercased() == name.lowercased() } ?? ConsumerGroupState(rawValue: name)
     }
@@ -35,6 +36,7 @@ public struct ConsumerGroupState: RawRepresentable, Hashable, Sendable, CustomSt
 
 /// One group in `listGroups()`.
 public struct ConsumerGroupListing: Sendable, Equatable {
+    /// The group id.
     public var groupId: String
     /// `consumer` for consumer groups; empty for groups that only commit offsets ("simple" groups).
     public var protocolType: String
@@ -48,6 +50,13 @@ public struct ConsumerGroupListing: Sendable, Equatable {
     /// True for a group without a membership protocol (offsets committed by an assign()-only client).
     public var isSimpleConsumerGroup: Bool { protocolType.isEmpty }
 
+    /// A listing.
+    /// - Parameters:
+    ///   - groupId: The group id.
+    ///   - protocolType: `consumer`, or empty for a simple group.
+    ///   - state: Its state, if reported.
+    ///   - type: Its type, if reported.
+    ///   - coordinatorId: The broker that listed it.
     public init(groupId: String, protocolType: String, state: ConsumerGroupState? = nil, type: String? = nil, coordinatorId: Int32) {
         self.groupId = groupId
         self.protocolType = protocolType
@@ -100,9 +109,11 @@ public enum GroupMemberPayload<Value: Sendable & Equatable>: Sendable, Equatable
 
 /// One member of a described group.
 public struct ConsumerGroupMemberDescription: Sendable, Equatable {
+    /// The member id the coordinator gave it.
     public var memberId: String
     /// The static member id (`group.instance.id`, DescribeGroups v4+), nil for dynamic members.
     public var groupInstanceId: String?
+    /// The member's `client.id`.
     public var clientId: String
     /// The member's host as the coordinator saw it (Kafka writes `/10.0.0.5`).
     public var host: String
@@ -121,7 +132,9 @@ public struct ConsumerGroupMemberDescription: Sendable, Equatable {
 
 /// A group as DescribeGroups returned it.
 public struct ConsumerGroupDescription: Sendable, Equatable {
+    /// The group id.
     public var groupId: String
+    /// The group's state.
     public var state: ConsumerGroupState
     /// `consumer` for consumer groups; empty for simple groups (and for unknown groups on some
     /// brokers).
@@ -129,6 +142,7 @@ public struct ConsumerGroupDescription: Sendable, Equatable {
     /// The chosen protocol, for consumer groups the assignor (`range`, `cooperative-sticky`…);
     /// empty unless the group is Stable.
     public var protocolName: String
+    /// The members (empty unless the group has members).
     public var members: [ConsumerGroupMemberDescription]
     /// The coordinator that answered.
     public var coordinator: ClusterMetadata.Broker?
@@ -150,6 +164,11 @@ public struct ConsumerGroupOffset: Sendable, Equatable {
     /// Metadata the committer stored with the offset (nil or empty when none).
     public var metadata: String?
 
+    /// An offset to commit (`alterConsumerGroupOffsets`).
+    /// - Parameters:
+    ///   - offset: The next offset the group will read.
+    ///   - leaderEpoch: The leader epoch of the last consumed record, if known.
+    ///   - metadata: Text to store with the offset.
     public init(offset: Int64, leaderEpoch: Int32? = nil, metadata: String? = nil) {
         self.offset = offset
         self.leaderEpoch = leaderEpoch
@@ -159,6 +178,7 @@ public struct ConsumerGroupOffset: Sendable, Equatable {
 
 /// How far a group is behind on one partition.
 public struct ConsumerGroupPartitionLag: Sendable {
+    /// The partition.
     public var topicPartition: TopicPartition
     /// The group's committed offset.
     public var committedOffset: Int64
@@ -175,6 +195,7 @@ public struct ConsumerGroupPartitionLag: Sendable {
 
 /// A group's lag on every partition it has committed offsets for.
 public struct ConsumerGroupLag: Sendable {
+    /// The group id.
     public var groupId: String
     /// Sorted by topic, then partition.
     public var partitions: [ConsumerGroupPartitionLag]

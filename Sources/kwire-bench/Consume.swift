@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KafkaClient
+import KafkaProtocol
 
 /// `kwire-bench consume`: reads `messages` records with `KafkaConsumer.records` and prints one
 /// JSON line (msgs/s, MB/s, client CPU µs per message, peak RSS). Without `--topic` it first

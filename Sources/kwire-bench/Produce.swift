@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KafkaClient
+import KafkaProtocol
 
 /// `kwire-bench produce`: end-to-end producer throughput against a real broker, with the
 /// client's own CPU time per message and peak RSS (getrusage), as one JSON line.

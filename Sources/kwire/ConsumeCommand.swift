@@ -236,7 +236,7 @@ enum ConsumeCommand {
                 case .offset: out += Array(String(r.offset).utf8)
                 case .key: if let k = r.key { out += k }
                 case .value: if let v = r.value { out += v }
-                case .timestamp: out += Array(String(r.timestamp).utf8)
+                case .timestamp: out += Array(String(r.timestamp ?? -1).utf8)  // kcat prints -1 for none
                 case .headers:
                     for (i, h) in r.headers.enumerated() {
                         if i > 0 { out.append(UInt8(ascii: ",")) }

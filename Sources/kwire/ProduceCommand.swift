@@ -34,7 +34,7 @@ enum ProduceCommand {
         }
         if let a = try args.value("--acks") {
             try config.set("acks", a)
-            if config.acks != -1 { config.enableIdempotence = false }
+            if config.acks != .all { config.enableIdempotence = false }
         }
         if let c = try args.value("--compression") { try config.set("compression.type", c) }
         if let l = try args.value("--linger-ms") { try config.set("linger.ms", l) }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import KafkaClient
+import KafkaNet
+import KafkaProtocol
 import KafkaTestSupport
 
 /// Batches that *we* build and compress, produced to a real broker, must be read back exactly by

@@ -1,5 +1,6 @@
 import Testing
 @testable import KafkaClient
+import KafkaProtocol
 import KafkaTestSupport
 
 /// `commit(record)` / `commit(records)`: confluent-kafka's `commit(message=…)`, against a fake
@@ -86,6 +87,7 @@ import KafkaTestSupport
 
     @Test func commitRecordWithoutGroupIdIsAConfigurationError() async throws {
         let c = try KafkaConsumer(properties: ["bootstrap.servers": "127.0.0.1:1"])
+        #expect(c.memberId == nil && c.generationId == nil, "no group, no member id or generation")
         await #expect(throws: KafkaError.self) { try await c.commit(Self.record(0, 1)) }
         do {
             try await c.commit(Self.record(0, 1))

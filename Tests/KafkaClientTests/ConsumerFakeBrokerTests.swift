@@ -438,8 +438,10 @@ enum FakeLog {
         #expect(cluster.fetches.allSatisfy { $0.isolationLevel == (isolation == "read_committed" ? 1 : 0) })
     }
 
+    // Qualified: KafkaClient's alias and KafkaProtocol's type are both in scope here, and the
+    // `(T).self` that @Test writes for a parameter type cannot choose between them.
     @Test(.timeLimit(.minutes(1)), arguments: [RecordCompression.none, .lz4])
-    func startingInsideABatchSkipsItsEarlierRecords(compression: RecordCompression) async throws {
+    func startingInsideABatchSkipsItsEarlierRecords(compression: KafkaProtocol.RecordCompression) async throws {
         let cluster = FakeCluster()
         let broker = try cluster.startBroker(nodeId: 1)
         defer { broker.stop() }

@@ -29,8 +29,10 @@ struct FetchedRecordsDecoderTests {
         return (r.records.map(\.offset), r.records.map { $0.valueString ?? "null" }, r.next)
     }
 
+    // Qualified: KafkaClient's alias and KafkaProtocol's type are both in scope here, and the
+    // `(T).self` that @Test writes for a parameter type cannot choose between them.
     @Test(arguments: [RecordCompression.none, .lz4, .zstd])
-    func recordsBelowTheFetchOffsetInTheFirstBatchAreSkipped(compression: RecordCompression) throws {
+    func recordsBelowTheFetchOffsetInTheFirstBatchAreSkipped(compression: KafkaProtocol.RecordCompression) throws {
         // The broker answers whole batches: asked for offset 5, it sends the batch 0…9.
         let bytes = try Self.batch(base: 0, count: 10, compression: compression) + Self.batch(base: 10, count: 3, compression: compression)
         let r = try decode(bytes, from: 5)
@@ -132,5 +134,23 @@ struct FetchedRecordsDecoderTests {
         #expect(last.offsets == [Int64.max - 3, Int64.max - 2, Int64.max - 1] && last.next == Int64.max)
         let legacy = try decode(Self.legacyMessage(offset: Int64.max - 1, value: [1]), from: 0)
         #expect(legacy.offsets == [Int64.max - 1] && legacy.next == Int64.max)
+    }
+
+    /// The wire's -1 ("no timestamp", "no leader epoch") becomes nil in `ConsumerRecord`; real
+    /// values pass through. A magic 1 message has a timestamp but never a leader epoch.
+    @Test func wireSentinelsBecomeNil() throws {
+        func records(_ bytes: [UInt8]) throws -> [ConsumerRecord] {
+            try FetchedRecordsDecoder.decode(bytes, abortedTransactions: [], topic: "t", partition: 0, from: 0,
+                                             readCommitted: false, verifyCRC: true, decompress: Self.decompress).records
+        }
+        var unknown = RecordBatchBuilder(baseOffset: 0)
+        try unknown.append(timestamp: -1, key: nil, value: [1])
+        var known = RecordBatchBuilder(baseOffset: 1, partitionLeaderEpoch: 4)
+        try known.append(timestamp: 1234, key: nil, value: [2])
+        let got = try records(unknown.build() + known.build())
+        #expect(got.map(\.timestamp) == [nil, 1234])
+        #expect(got.map(\.leaderEpoch) == [nil, 4])
+        let legacy = try records(Self.legacyMessage(offset: 0, value: [1]))
+        #expect(legacy.map(\.timestamp) == [1000] && legacy.map(\.leaderEpoch) == [nil])
     }
 }

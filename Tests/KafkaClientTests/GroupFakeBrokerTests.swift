@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import KafkaClient
+import KafkaProtocol
 import KafkaTestSupport
 
 /// The group runtime against an in-process broker that injects coordinator errors.
@@ -152,12 +153,14 @@ struct GroupFakeBrokerTests {
                                                "session.timeout.ms": "6000", "retry.backoff.ms": "20", "auto.offset.reset": "earliest"]) { e in
             box.list.withLock { $0.append(e) }
         }
+        #expect(c.memberId == nil && c.generationId == nil, "no member id or generation before the first join")
         try c.subscribe(topics: [topic])
         let tp0 = TopicPartition(topic: topic, partition: 0), tp1 = TopicPartition(topic: topic, partition: 1)
         let deadline = ContinuousClock.now + .seconds(20)
         while script.count(.heartbeat) < 4, ContinuousClock.now < deadline {
             _ = try await c.poll(timeout: .milliseconds(50))
         }
+        #expect(c.memberId == "m-1" && c.generationId == 2, "the coordinator's member id and the real join's generation")
         // Committed offset for p0, auto.offset.reset for p1.
         #expect(c.position(tp0) == 5)
         #expect(box.list.withLock { $0 } == [.assigned([tp0, tp1])])

@@ -316,7 +316,7 @@ import KafkaTestSupport
         let unknown = DeliveryReport(topicPartition: TopicPartition(topic: "t", partition: 2), messageIds: [MessageID(4)], result: .success(nil))
         #expect(unknown.isSuccess && unknown.baseOffset == nil)
         let record = ConsumerRecord(topic: "t", partition: 1, offset: 5, key: ArraySlice("k".utf8), value: ArraySlice("v".utf8))
-        #expect(record.keyString == "k" && record.valueString == "v" && record.leaderEpoch == -1 && record.timestampType == .createTime)
+        #expect(record.keyString == "k" && record.valueString == "v" && record.leaderEpoch == nil && record.timestamp == nil && record.timestampType == .createTime)
         #expect(record.topicPartition == TopicPartition(topic: "t", partition: 1))
         let delivery = MessageDelivery(messageId: MessageID(4), result: .success(meta))
         #expect((try? delivery.result.get()) == meta)

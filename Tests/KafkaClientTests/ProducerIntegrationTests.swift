@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import KafkaClient
+import KafkaProtocol
 import KafkaTestSupport
 
 /// The producer against a real broker; what it wrote is read back by confluent-kafka.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import KafkaClient
+import KafkaProtocol
 import KafkaNet
 import KafkaTestSupport
 

@@ -227,7 +227,9 @@ enum FailingClient: String, CaseIterable, Sendable, CustomTestStringConvertible 
         configure(&client)
         let start = ContinuousClock.now
         func failed(_ error: any Error) throws -> (KafkaError, Duration) {
-            let e = try #require(error as? KafkaError, "\(error)")
+            // Qualified: both KafkaClient's alias and KafkaProtocol's type are in scope, and
+            // the `(T).self` #require writes cannot choose between them.
+            let e = try #require(error as? KafkaProtocol.KafkaError, "\(error)")
             return (e, ContinuousClock.now - start)
         }
         switch self {

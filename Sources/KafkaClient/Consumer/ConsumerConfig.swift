@@ -4,14 +4,19 @@ import KafkaProtocol
 public struct ConsumerConfig: PropertyConfigurable {
     /// Where to start when a partition has no valid position (`auto.offset.reset`).
     public enum OffsetReset: String, Sendable {
-        case earliest, latest
+        /// The first offset still in the log.
+        case earliest
+        /// The end of the log: only records written from now on.
+        case latest
         /// Fail with `.broker(.offsetOutOfRange)` instead of resetting.
         case none
     }
 
     /// Whether transactional records of aborted transactions are visible (`isolation.level`).
     public enum IsolationLevel: Int8, Sendable {
+        /// Every record, including those of open and aborted transactions.
         case readUncommitted = 0
+        /// Committed records only, up to the last stable offset.
         case readCommitted = 1
     }
 
@@ -69,16 +74,24 @@ public struct ConsumerConfig: PropertyConfigurable {
     /// `client.rack`: sent in the subscription for rack-aware assignors.
     public var clientRack: String?
 
+    /// Every setting at its default (no bootstrap servers yet).
     public init() {}
 
+    /// Defaults, with these bootstrap servers.
+    /// - Parameter bootstrapServers: `host:port` pairs.
     public init(bootstrapServers: [String]) {
         client.bootstrapServers = bootstrapServers
     }
 
+    /// Settings from Kafka property names (client and consumer properties).
+    /// - Parameter properties: Property names and values, e.g. `["group.id": "billing"]`.
+    /// - Throws: `KafkaError(.configuration)` for an unknown key or a bad value.
     public init(properties: [String: String]) throws {
         try set(properties)
     }
 
+    /// Checks the settings work together (the client settings, fetch sizes, group timeouts).
+    /// - Throws: `KafkaError(.configuration)` naming the problem.
     public func validate() throws {
         try client.validate()
         guard maxPollRecords >= 1 else { throw KafkaError(.configuration, "max.poll.records must be at least 1") }

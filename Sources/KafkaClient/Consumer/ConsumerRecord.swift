@@ -1,19 +1,28 @@
-import KafkaProtocol
+public import KafkaProtocol
 
 /// One consumed message. `key` and `value` are views into the fetched buffer (no copy);
 /// `nil` is a null key or value, distinct from empty.
 public struct ConsumerRecord: Sendable {
+    /// The topic it was read from.
     public var topic: String
+    /// The partition it was read from.
     public var partition: Int32
+    /// Its offset in the partition.
     public var offset: Int64
-    /// Milliseconds since the epoch.
-    public var timestamp: Int64
+    /// Milliseconds since the epoch; nil when the record carries none (a magic 0 message, or
+    /// a producer that wrote -1, Kafka's "no timestamp").
+    public var timestamp: Int64?
+    /// Whether `timestamp` is the producer's create time or the broker's log-append time.
     public var timestampType: TimestampType
+    /// The key bytes; nil for a null key.
     public var key: ArraySlice<UInt8>?
+    /// The value bytes; nil for a null value.
     public var value: ArraySlice<UInt8>?
+    /// The record headers, in order.
     public var headers: [RecordHeader]
-    /// The partition leader epoch of the batch, -1 when unknown.
-    public var leaderEpoch: Int32
+    /// The partition leader epoch of the batch; nil when unknown (legacy message sets, or a
+    /// batch written without one).
+    public var leaderEpoch: Int32?
 
     /// A record with every field given: for faking consumed records in tests (the consumer
     /// builds its own from fetched batches).
@@ -21,15 +30,15 @@ public struct ConsumerRecord: Sendable {
     ///   - topic: The topic it was read from.
     ///   - partition: The partition it was read from.
     ///   - offset: Its offset in the partition.
-    ///   - timestamp: Milliseconds since the epoch; -1 when unknown.
+    ///   - timestamp: Milliseconds since the epoch; nil when the record carries none.
     ///   - timestampType: Whether `timestamp` is the producer's create time or the broker's
     ///     log-append time.
     ///   - key: The key bytes; nil for a null key.
     ///   - value: The value bytes; nil for a null value.
     ///   - headers: The record headers, in order.
-    ///   - leaderEpoch: The partition leader epoch of its batch; -1 when unknown.
-    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64 = -1, timestampType: TimestampType = .createTime,
-                key: ArraySlice<UInt8>? = nil, value: ArraySlice<UInt8>?, headers: [RecordHeader] = [], leaderEpoch: Int32 = -1) {
+    ///   - leaderEpoch: The partition leader epoch of its batch; nil when unknown.
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64? = nil, timestampType: TimestampType = .createTime,
+                key: ArraySlice<UInt8>? = nil, value: ArraySlice<UInt8>?, headers: [RecordHeader] = [], leaderEpoch: Int32? = nil) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

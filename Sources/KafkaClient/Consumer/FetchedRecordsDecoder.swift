@@ -66,13 +66,14 @@ enum FetchedRecordsDecoder {
                 if b.lastOffset < from { continue }
                 if readCommitted && b.isTransactional && abortedProducers.contains(b.producerId) { continue }
                 var records = try b.records(decompress: decompress)
-                let epoch = b.partitionLeaderEpoch, type = b.timestampType
+                // The wire says -1 for "none"; the public record says nil (converted once per batch).
+                let epoch: Int32? = b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : nil, type = b.timestampType
                 while let r = try records.next() {
                     guard r.offset >= b.baseOffset, r.offset <= b.lastOffset else {
                         throw InvalidOffset(what: "record at offset \(r.offset) in the batch \(b.baseOffset)...\(b.lastOffset)")
                     }
                     if r.offset < from { continue }
-                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
+                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp >= 0 ? r.timestamp : nil,
                                               timestampType: type, key: r.key, value: r.value, headers: r.headers, leaderEpoch: epoch))
                 }
             case let .legacy(m):
@@ -81,8 +82,8 @@ enum FetchedRecordsDecoder {
                 for r in try m.records(decompress: decompress) {
                     guard r.offset >= 0, r.offset < Int64.max else { throw InvalidOffset(what: "legacy inner message at offset \(r.offset)") }
                     guard r.offset >= from else { continue }
-                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp,
-                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: -1))
+                    out.append(ConsumerRecord(topic: topic, partition: partition, offset: r.offset, timestamp: r.timestamp >= 0 ? r.timestamp : nil,
+                                              timestampType: .createTime, key: r.key, value: r.value, headers: r.headers, leaderEpoch: nil))
                     next = r.offset + 1
                 }
             }

@@ -1,4 +1,4 @@
-import KafkaProtocol
+public import KafkaProtocol
 
 /// Consumer groups: subscriptions, offset commits, rebalance events.
 extension KafkaConsumer {
@@ -70,11 +70,19 @@ extension KafkaConsumer {
         group?.errors ?? AsyncStream { $0.finish() }
     }
 
-    /// This member's id in the group ("" before the first join).
-    public var memberId: String { group?.memberId ?? "" }
+    /// This member's id in the group; nil before the coordinator gave one (first join) and
+    /// for a consumer without `group.id`.
+    public var memberId: String? {
+        guard let id = group?.memberId, !id.isEmpty else { return nil }  // "" is the protocol's "none yet"
+        return id
+    }
 
-    /// The group generation this member belongs to (-1 when not a member).
-    public var generationId: Int32 { group?.generation ?? -1 }
+    /// The group generation this member belongs to; nil when it is not a member (before the
+    /// first join completes, after leaving or being fenced, or without `group.id`).
+    public var generationId: Int32? {
+        guard let generation = group?.generation, generation >= 0 else { return nil }  // -1: the protocol's "no generation"
+        return generation
+    }
 
     // MARK: Commits
 
@@ -130,20 +138,37 @@ extension KafkaConsumer {
         return out
     }
 
-    /// Starts a commit of everything delivered so far and returns at once; `completion` (if any)
-    /// gets the outcome.
+    /// Starts a commit of everything delivered so far and returns at once.
+    ///
+    /// - Parameter completion: Gets the outcome (nil on success). Without it, a failure is not
+    ///   lost: it is logged (context `cgrp`, through `logHandler` or standard error) and
+    ///   yielded on `partitionErrors`.
     public func commitAsync(completion: (@Sendable (KafkaError?) -> Void)? = nil) {
         let offsets = committablePositions(processedOnly: false, partitions: nil)
         Task {
+            let failure: KafkaError?
             do {
                 try await commit(offsets)
-                completion?(nil)
+                failure = nil
             } catch let e as KafkaError {
-                completion?(e)
+                failure = e
             } catch {
-                completion?(KafkaError(.connection, "\(error)"))
+                failure = KafkaError(.connection, "\(error)")
+            }
+            if let completion {
+                completion(failure)
+            } else if let failure {
+                commitAsyncFailed(failure, offsets: offsets)
             }
         }
+    }
+
+    /// A `commitAsync` without a completion failed: the application asked for no callback, so
+    /// the error goes where the consumer's other unsolicited failures go, rather than nowhere.
+    private func commitAsyncFailed(_ error: KafkaError, offsets: [TopicPartition: Int64]) {
+        let partitions = offsets.keys.map(\.description).sorted().joined(separator: ", ")
+        config.client.warn("cgrp", "commitAsync of [\(partitions)] failed: \(error)")
+        partitionErrorSink.yield(error)
     }
 
     /// The group's committed offsets for `partitions` (nil: nothing committed).

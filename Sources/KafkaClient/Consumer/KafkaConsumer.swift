@@ -1,5 +1,5 @@
 import Synchronization
-import KafkaProtocol
+public import KafkaProtocol
 import KafkaNet
 
 /// Reads messages from manually assigned partitions.
@@ -167,7 +167,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Every failure confined to one partition (decoding, a non-retriable error, an offset out
     /// of range with `auto.offset.reset=none`), each naming its topic and partition: the
-    /// partition is retried with backoff while the others go on. Ends when the consumer
+    /// partition is retried with backoff while the others go on. Also the failures of
+    /// `commitAsync()` calls made without a completion. Ends when the consumer
     /// closes. Like `rebalanceEvents`, one sequence: iterate it from one task. The newest 1024
     /// are kept when nobody reads them.
     public var partitionErrors: AsyncStream<KafkaError> { partitionErrorStream }

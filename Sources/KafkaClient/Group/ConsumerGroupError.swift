@@ -1,4 +1,4 @@
-import KafkaProtocol
+public import KafkaProtocol
 
 /// A consumer-group failure the member recovers from by itself, told to the application
 /// through `KafkaConsumer.groupErrors` (and logged as a warning) instead of being dropped.

@@ -18,6 +18,7 @@ import KafkaProtocol
 /// partition whose claimants tied, and one claimed by a member no longer subscribed to its topic:
 /// every claimant revokes it first.
 public struct CooperativeStickyAssignor: PartitionAssignor {
+    /// The assignor (it has no settings).
     public init() {}
     public var name: String { "cooperative-sticky" }
     public var rebalanceProtocol: RebalanceProtocol { .cooperative }
@@ -25,6 +26,10 @@ public struct CooperativeStickyAssignor: PartitionAssignor {
     /// The Java client's cooperative-sticky user data (`COOPERATIVE_STICKY_ASSIGNOR_USER_DATA_V0`):
     /// the generation as one big-endian Int32. A Java leader reads the generation from here when
     /// a subscription is older than v2; librdkafka and kafka-python leaders ignore it.
+    /// - Parameters:
+    ///   - ownedPartitions: Not used (the subscription carries them).
+    ///   - generationId: The generation the owned partitions were assigned in.
+    /// - Returns: 4 bytes.
     public func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]? {
         let g = UInt32(bitPattern: generationId)
         return [UInt8(g >> 24), UInt8(g >> 16 & 0xFF), UInt8(g >> 8 & 0xFF), UInt8(g & 0xFF)]

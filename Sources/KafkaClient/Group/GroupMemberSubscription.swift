@@ -20,6 +20,15 @@ public struct GroupMemberSubscription: Sendable, Equatable {
     /// Assignor-specific data (e.g. the cooperative-sticky generation); nil when absent.
     public var userData: [UInt8]?
 
+    /// A subscription, for assignor tests and custom assignors.
+    /// - Parameters:
+    ///   - memberId: The member id.
+    ///   - groupInstanceId: Its static id, if any.
+    ///   - topics: Its topics.
+    ///   - ownedPartitions: The partitions it owns now.
+    ///   - generationId: Their generation; -1 when unknown.
+    ///   - rackId: Its rack, if any.
+    ///   - userData: Assignor-specific bytes.
     public init(memberId: String, groupInstanceId: String? = nil, topics: [String], ownedPartitions: [TopicPartition] = [], generationId: Int32 = -1, rackId: String? = nil, userData: [UInt8]? = nil) {
         self.memberId = memberId
         self.groupInstanceId = groupInstanceId

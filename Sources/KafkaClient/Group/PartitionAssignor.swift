@@ -19,9 +19,17 @@ public protocol PartitionAssignor: Sendable {
     /// The rebalance protocol this assignor needs.
     var rebalanceProtocol: RebalanceProtocol { get }
     /// The user_data this member puts in its subscription (nil for none).
+    /// - Parameters:
+    ///   - ownedPartitions: The partitions this member owns now.
+    ///   - generationId: The generation they were assigned in; -1 when none.
+    /// - Returns: The bytes, or nil for none.
     func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]?
     /// memberId -> partitions. Every member in `members` has an entry (possibly empty).
     /// `partitionsPerTopic`: topic -> partition count (topics absent from metadata are omitted).
+    /// - Parameters:
+    ///   - members: Every member's subscription.
+    ///   - partitionsPerTopic: Topic → partition count.
+    /// - Returns: Member id → its partitions.
     func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]]
 }
 
@@ -34,6 +42,9 @@ public enum PartitionAssignors {
     /// names such as "org.apache.kafka.clients.consumer.RangeAssignor" are accepted too, as
     /// `partition.assignment.strategy` values written for Java often use them). An unknown name
     /// throws `KafkaError(.configuration)` listing the valid names.
+    /// - Parameter name: An assignor name or Java class name.
+    /// - Returns: The assignor.
+    /// - Throws: `KafkaError(.configuration)` for an unknown name.
     public static func named(_ name: String) throws -> any PartitionAssignor {
         let key = name.trimmingASCIISpaces.lowercased()
         let javaPackage = "org.apache.kafka.clients.consumer."

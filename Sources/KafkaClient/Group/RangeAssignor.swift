@@ -7,6 +7,7 @@
 /// topic (the well-known imbalance of range, kept for compatibility: co-partitioned topics land
 /// on the same member). Eager protocol.
 public struct RangeAssignor: PartitionAssignor {
+    /// The assignor (it has no settings).
     public init() {}
     public var name: String { "range" }
     public var rebalanceProtocol: RebalanceProtocol { .eager }

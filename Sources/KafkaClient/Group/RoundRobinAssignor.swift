@@ -7,6 +7,7 @@
 /// exactly as Java's `CircularIterator` walk). With identical subscriptions the counts differ by
 /// at most one; with uneven subscriptions they may not. Eager protocol.
 public struct RoundRobinAssignor: PartitionAssignor {
+    /// The assignor (it has no settings).
     public init() {}
     public var name: String { "roundrobin" }
     public var rebalanceProtocol: RebalanceProtocol { .eager }

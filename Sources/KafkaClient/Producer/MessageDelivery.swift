@@ -1,3 +1,5 @@
+public import KafkaProtocol
+
 /// The outcome of one message given to `KafkaProducer.enqueue`: confluent-kafka's per-message
 /// delivery callback `on_delivery(err, msg)`. Produced only when asked for (the
 /// `onMessageDelivery` callback or the `messageDeliveries` stream); the per-batch

@@ -21,6 +21,10 @@ public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     }
 
     /// Whether `lhs` was enqueued before `rhs` (on the same producer).
+    /// - Parameters:
+    ///   - lhs: An id.
+    ///   - rhs: Another id of the same producer.
+    /// - Returns: True when `lhs` is the earlier one.
     public static func < (lhs: MessageID, rhs: MessageID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// `#` and the number, as logs show it.

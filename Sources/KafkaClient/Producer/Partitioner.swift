@@ -27,11 +27,15 @@ public enum Partitioner: Sendable {
 /// where the default partitioner puts a keyed record.
 public enum Murmur2 {
     /// The hash of `data`, signed like Java's `int`.
+    /// - Parameter data: The key bytes.
+    /// - Returns: The hash.
     public static func hash(_ data: [UInt8]) -> Int32 {
         data.withUnsafeBufferPointer { hash($0) }
     }
 
     /// The hash of `data`, signed like Java's `int`.
+    /// - Parameter data: The key bytes.
+    /// - Returns: The hash.
     public static func hash(_ data: UnsafeBufferPointer<UInt8>) -> Int32 {
         let m: UInt32 = 0x5BD1_E995
         let count = data.count
@@ -61,12 +65,18 @@ public enum Murmur2 {
     }
 
     /// Java's `Utils.toPositive`: clears the sign bit (not the absolute value).
+    /// - Parameter value: A hash.
+    /// - Returns: `value & 0x7fffffff`.
     public static func toPositive(_ value: Int32) -> Int32 {
         value & 0x7FFF_FFFF
     }
 
     /// The default partitioner's partition for a non-null `key`: `toPositive(murmur2(key)) % partitionCount`.
     /// A non-positive `partitionCount` (no topic has one) yields 0 rather than trapping.
+    /// - Parameters:
+    ///   - key: The record's key.
+    ///   - partitionCount: The topic's partition count.
+    /// - Returns: The partition index.
     public static func partition(forKey key: [UInt8], partitionCount: Int32) -> Int32 {
         guard partitionCount > 0 else { return 0 }
         return toPositive(hash(key)) % partitionCount
@@ -108,6 +118,13 @@ public struct PartitionChooser: Sendable {
     /// leader, as the Java client does, so that a key always maps to the same partition.
     /// Entries of `available` outside `0 ..< partitionCount` are ignored. A non-positive
     /// `partitionCount` (no topic has one; the producer never asks) yields 0 rather than trapping.
+    /// - Parameters:
+    ///   - topic: The record's topic.
+    ///   - key: Its key; nil for a null key.
+    ///   - size: Its size in bytes (the sticky partitioner counts them).
+    ///   - partitionCount: The topic's partition count.
+    ///   - available: The partitions that have a leader now.
+    /// - Returns: The partition index.
     public mutating func partition(topic: String, key: [UInt8]?, size: Int, partitionCount: Int32, available: [Int32]) -> Int32 {
         guard partitionCount > 0 else { return 0 }
         switch partitioner {
@@ -133,6 +150,9 @@ public struct PartitionChooser: Sendable {
     /// Called when a batch for `topic`/`partition` was sealed (sent/full): if that is the topic's
     /// sticky partition, the next null-key record goes to another one. Stale calls (the sticky
     /// partition already moved on) change nothing.
+    /// - Parameters:
+    ///   - topic: The batch's topic.
+    ///   - partition: The batch's partition.
     public mutating func batchCompleted(topic: String, partition: Int32) {
         guard case .default = partitioner, var state = sticky[topic], state.partition == partition else { return }
         state.producedBytes = max(state.producedBytes, batchSize)

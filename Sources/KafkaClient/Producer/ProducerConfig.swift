@@ -1,4 +1,4 @@
-import KafkaProtocol
+public import KafkaProtocol
 
 /// Producer settings: everything in `ClientConfig` plus the producer's own properties.
 ///
@@ -7,8 +7,9 @@ import KafkaProtocol
 public struct ProducerConfig: PropertyConfigurable {
     /// Connection, metadata and security settings.
     public var client = ClientConfig()
-    /// `acks`: 0 (no answer), 1 (leader), -1/all (all in-sync replicas). Default: all.
-    public var acks: Int16 = -1
+    /// `acks`: `.none` (0, no answer), `.leader` (1) or `.all` (-1/all, every in-sync
+    /// replica). Default: `.all`.
+    public var acks = Acks.all
     /// `linger.ms`: how long a batch waits for more messages. Default: 5 ms.
     public var linger: Duration = .milliseconds(5)
     /// `batch.size`: a batch is sent once it holds this many bytes. Default: 1,000,000.
@@ -61,9 +62,8 @@ public struct ProducerConfig: PropertyConfigurable {
     /// Checks the combination of settings.
     public func validate() throws {
         try client.validate()
-        guard [0, 1, -1].contains(acks) else { throw KafkaError(.configuration, "acks must be 0, 1 or all") }
         if enableIdempotence {
-            guard acks == -1 else { throw KafkaError(.configuration, "enable.idempotence=true needs acks=all (set enable.idempotence=false to use acks=\(acks))") }
+            guard acks == .all else { throw KafkaError(.configuration, "enable.idempotence=true needs acks=all (set enable.idempotence=false to use acks=\(acks))") }
             guard maxInFlight <= 5 else { throw KafkaError(.configuration, "enable.idempotence=true allows at most 5 max.in.flight.requests.per.connection") }
         }
         guard maxQueuedMessages >= 1 else { throw KafkaError(.configuration, "queue.buffering.max.messages must be at least 1") }
@@ -74,12 +74,8 @@ public struct ProducerConfig: PropertyConfigurable {
     public static let properties: [ConfigProperty<ProducerConfig>] =
         ClientConfig.properties.map { p in ConfigProperty(p.key, p.doc) { c, v in try p.apply(&c.client, v) } } + [
             .init("acks", "0, 1, all or -1. Default: all.") { c, v in
-                switch v.trimmingSpaces.lowercased() {
-                case "0": c.acks = 0
-                case "1": c.acks = 1
-                case "all", "-1": c.acks = -1
-                default: throw ConfigParse.bad("acks", v, "0, 1, all or -1")
-                }
+                guard let acks = Acks(property: v) else { throw ConfigParse.bad("acks", v, "0, 1, all or -1") }
+                c.acks = acks
             },
             .init("linger.ms", "Batch wait. Default: 5.") { c, v in c.linger = try ConfigParse.milliseconds("linger.ms", v) },
             .init("queue.buffering.max.ms", "librdkafka's name for linger.ms.") { c, v in c.linger = try ConfigParse.milliseconds("queue.buffering.max.ms", v) },

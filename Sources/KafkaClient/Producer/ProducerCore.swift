@@ -695,12 +695,12 @@ final class ProducerCore: Sendable {
         var byTopic: [String: [ProduceRequest.Partition]] = [:]
         for (tp, bytes) in r.batches { byTopic[tp.topic, default: []].append(.init(index: tp.partition, records: bytes)) }
         let timeoutMs = config.client.requestTimeout.int32Milliseconds
-        let request = ProduceRequest(acks: config.acks, timeoutMs: timeoutMs, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
+        let request = ProduceRequest(acks: config.acks.wireValue, timeoutMs: timeoutMs, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
         do {
             let link = try cluster.link(forNode: r.broker)
             let connection = try await link.connection()
             let version = try connection.version(for: ProduceRequest.self)
-            if config.acks == 0 {
+            if config.acks == .none {
                 try await connection.sendWithoutResponse(request, version: version, timeout: config.client.requestTimeout)
                 let done = state.withLock { s in r.batches.compactMap { s.accumulator.complete($0.0) } }
                 for b in done { finish(b, .success((-1, -1))) }

@@ -1,3 +1,5 @@
+public import KafkaProtocol
+
 /// A topic and partition.
 public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
     public var topic: String

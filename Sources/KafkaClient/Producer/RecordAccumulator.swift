@@ -1,3 +1,4 @@
+import KafkaNet
 import KafkaProtocol
 
 /// The producer's buffer of batches per partition: pure logic, no I/O and no clock of its own

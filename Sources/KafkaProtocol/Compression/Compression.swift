@@ -67,16 +67,34 @@ public enum Compression {
     /// `compression.lz4.level` (1–2: the fast compressor; 3 and up: a hash-chain search that
     /// tries harder as the level rises; default 1, like librdkafka); zstd as libzstd allows
     /// (default 3, like Kafka); snappy has no levels and ignores `level`. `.none` returns the input.
+    /// - Parameters:
+    ///   - codec: The codec.
+    ///   - input: The bytes to compress.
+    ///   - level: The codec's level; nil for its default.
+    /// - Returns: The compressed bytes (in the format Kafka stores for the codec).
+    /// - Throws: `CompressionError` naming the codec and what failed.
     public static func compress(_ codec: RecordCompression, _ input: [UInt8], level: Int? = nil) throws(CompressionError) -> [UInt8] {
         try compress(codec, input, level: level, zstd: ZstdLibrary.system)
     }
 
     /// Decompresses `input` into at most `maxOutput` bytes; more is `.outputTooLarge`.
+    /// - Parameters:
+    ///   - codec: The codec.
+    ///   - input: The compressed bytes.
+    ///   - maxOutput: The most bytes the output may have.
+    /// - Returns: The decompressed bytes.
+    /// - Throws: `CompressionError` naming the codec and what failed, or `.outputTooLarge`.
     public static func decompress(_ codec: RecordCompression, _ input: [UInt8], maxOutput: Int) throws(CompressionError) -> [UInt8] {
         try decompress(codec, input, maxOutput: maxOutput, zstd: ZstdLibrary.system)
     }
 
     /// Decompresses the bytes of `input` (e.g. the tail of a record batch, without copying it).
+    /// - Parameters:
+    ///   - codec: The codec.
+    ///   - input: The compressed bytes.
+    ///   - maxOutput: The most bytes the output may have.
+    /// - Returns: The decompressed bytes.
+    /// - Throws: `CompressionError` naming the codec and what failed, or `.outputTooLarge`.
     public static func decompress(_ codec: RecordCompression, _ input: ArraySlice<UInt8>, maxOutput: Int) throws(CompressionError) -> [UInt8] {
         try withBytes(input) { (raw) throws(CompressionError) in
             try decompress(codec, raw, maxOutput: maxOutput, zstd: ZstdLibrary.system)
@@ -84,6 +102,12 @@ public enum Compression {
     }
 
     /// Decompresses the bytes in `input` (valid for the duration of the call).
+    /// - Parameters:
+    ///   - codec: The codec.
+    ///   - input: The compressed bytes.
+    ///   - maxOutput: The most bytes the output may have.
+    /// - Returns: The decompressed bytes.
+    /// - Throws: `CompressionError` naming the codec and what failed, or `.outputTooLarge`.
     public static func decompress(_ codec: RecordCompression, _ input: UnsafeRawBufferPointer, maxOutput: Int) throws(CompressionError) -> [UInt8] {
         try decompress(codec, input, maxOutput: maxOutput, zstd: ZstdLibrary.system)
     }
@@ -92,12 +116,16 @@ public enum Compression {
 
     /// A `RecordCodecFunction` that compresses a batch's records section at `level` (nil: the
     /// codec's default), for `RecordBatchBuilder.build(compress:)`.
+    /// - Parameter level: The codec's level; nil for its default.
+    /// - Returns: The compressor.
     public static func recordCompressor(level: Int? = nil) -> RecordCodecFunction {
         { codec, records in try compress(codec, records, level: level) }
     }
 
     /// A `RecordCodecFunction` that decompresses a batch's records section into at most
     /// `maxOutput` bytes, for `RecordBatch.records(decompress:)`.
+    /// - Parameter maxOutput: The most bytes one batch's records may inflate to.
+    /// - Returns: The decompressor.
     public static func recordDecompressor(maxOutput: Int) -> RecordCodecFunction {
         { codec, records in try decompress(codec, records, maxOutput: maxOutput) }
     }

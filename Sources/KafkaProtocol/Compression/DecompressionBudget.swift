@@ -18,6 +18,7 @@ public final class DecompressionBudget: Sendable {
     public let total: Int
 
     /// A budget of `bytes` decompressed bytes (negative counts as zero).
+    /// - Parameter bytes: The total, shared by every batch decompressed through it.
     public init(bytes: Int) {
         total = max(0, bytes)
         left = Atomic(total)
@@ -30,6 +31,7 @@ public final class DecompressionBudget: Sendable {
     public var used: Int { total - remaining }
 
     /// Charges `bytes` (what a batch produced). Saturates at zero.
+    /// - Parameter bytes: Decompressed bytes to subtract.
     public func charge(_ bytes: Int) {
         var current = left.load(ordering: .relaxed)
         while true {
@@ -42,6 +44,8 @@ public final class DecompressionBudget: Sendable {
 
     /// A decompressor for `RecordBatch.records(decompress:)` that gives each batch at most
     /// `min(maxPerBatch, remaining)` bytes and charges its output to this budget.
+    /// - Parameter maxPerBatch: The most bytes one batch may inflate to.
+    /// - Returns: The decompressor; it throws `DecompressionBudgetExhausted` past the budget.
     public func decompressor(maxPerBatch: Int) -> RecordCodecFunction {
         { [self] codec, input in
             let room = min(max(0, maxPerBatch), remaining)

@@ -32,12 +32,16 @@ public struct ApiDescriptor: Sendable {
     }
 
     /// Request header version for `version`.
+    /// - Parameter version: The request's version.
+    /// - Returns: The header version.
     public func requestHeaderVersion(_ version: Int16) -> Int16 {
         if let f = flexibleFrom, version >= f { return 2 }
         return 1
     }
 
     /// Response header version for `version` (ApiVersions: always 0).
+    /// - Parameter version: The request's version.
+    /// - Returns: The header version.
     public func responseHeaderVersion(_ version: Int16) -> Int16 {
         if apiKey == .apiVersions { return 0 }
         if let f = flexibleFrom, version >= f { return 1 }

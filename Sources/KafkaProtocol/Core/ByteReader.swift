@@ -13,6 +13,7 @@ public struct ByteReader: Sendable {
     public let end: Int
 
     /// Reads all of `bytes`.
+    /// - Parameter bytes: The buffer to read.
     public init(_ bytes: [UInt8]) {
         storage = bytes
         offset = 0
@@ -45,12 +46,20 @@ public struct ByteReader: Sendable {
 
     // MARK: Fixed width
 
+    /// Reads an unsigned byte.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 1 bytes are left.
     public mutating func readUInt8(_ field: StaticString) throws -> UInt8 {
         try need(1, field)
         defer { offset += 1 }
         return storage[offset]
     }
 
+    /// Reads a signed byte.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 1 bytes are left.
     public mutating func readInt8(_ field: StaticString) throws -> Int8 {
         Int8(bitPattern: try readUInt8(field))
     }
@@ -58,6 +67,9 @@ public struct ByteReader: Sendable {
     /// Kafka booleans are one byte, 0 or 1. Anything else is an error rather than "true": it
     /// could not be re-encoded as it came (decode → encode is lossless everywhere else), and no
     /// Kafka implementation writes it.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when no byte is left or the byte is not 0 or 1.
     public mutating func readBool(_ field: StaticString) throws -> Bool {
         let at = offset
         switch try readUInt8(field) {
@@ -67,16 +79,28 @@ public struct ByteReader: Sendable {
         }
     }
 
+    /// Reads a big-endian UInt16.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 2 bytes are left.
     public mutating func readUInt16(_ field: StaticString) throws -> UInt16 {
         try need(2, field)
         defer { offset += 2 }
         return UInt16(storage[offset]) << 8 | UInt16(storage[offset + 1])
     }
 
+    /// Reads a big-endian INT16.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 2 bytes are left.
     public mutating func readInt16(_ field: StaticString) throws -> Int16 {
         Int16(bitPattern: try readUInt16(field))
     }
 
+    /// Reads a big-endian UINT32.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 4 bytes are left.
     public mutating func readUInt32(_ field: StaticString) throws -> UInt32 {
         try need(4, field)
         defer { offset += 4 }
@@ -85,10 +109,18 @@ public struct ByteReader: Sendable {
         }
     }
 
+    /// Reads a big-endian INT32.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 4 bytes are left.
     public mutating func readInt32(_ field: StaticString) throws -> Int32 {
         Int32(bitPattern: try readUInt32(field))
     }
 
+    /// Reads a big-endian UInt64.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 8 bytes are left.
     public mutating func readUInt64(_ field: StaticString) throws -> UInt64 {
         try need(8, field)
         defer { offset += 8 }
@@ -97,14 +129,26 @@ public struct ByteReader: Sendable {
         }
     }
 
+    /// Reads a big-endian INT64.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 8 bytes are left.
     public mutating func readInt64(_ field: StaticString) throws -> Int64 {
         Int64(bitPattern: try readUInt64(field))
     }
 
+    /// Reads a big-endian FLOAT64.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 8 bytes are left.
     public mutating func readFloat64(_ field: StaticString) throws -> Double {
         Double(bitPattern: try readUInt64(field))
     }
 
+    /// Reads a UUID (16 bytes).
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when fewer than 16 bytes are left.
     public mutating func readUUID(_ field: StaticString) throws -> KafkaUUID {
         try need(16, field)
         let high = try readUInt64(field)
@@ -116,6 +160,9 @@ public struct ByteReader: Sendable {
 
     /// Unsigned LEB128 of at most 5 bytes, minimally encoded (a longer or padded one is
     /// malformed, not truncated).
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when the bytes end first or the encoding is too long or padded.
     public mutating func readUnsignedVarint(_ field: StaticString) throws -> UInt32 {
         var result: UInt32 = 0
         var shift: UInt32 = 0
@@ -143,6 +190,9 @@ public struct ByteReader: Sendable {
     }
 
     /// Unsigned LEB128 of at most 10 bytes.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when the bytes end first or the encoding is too long or padded.
     public mutating func readUnsignedVarlong(_ field: StaticString) throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -168,12 +218,18 @@ public struct ByteReader: Sendable {
     }
 
     /// Zig-zag signed varint.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when the bytes end first or the encoding is too long or padded.
     public mutating func readVarint(_ field: StaticString) throws -> Int32 {
         let u = try readUnsignedVarint(field)
         return Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
     /// Zig-zag signed varlong.
+    /// - Parameter field: The field being read, named in the error.
+    /// - Returns: The value.
+    /// - Throws: `ProtocolDecodingError` when the bytes end first or the encoding is too long or padded.
     public mutating func readVarlong(_ field: StaticString) throws -> Int64 {
         let u = try readUnsignedVarlong(field)
         return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
@@ -212,6 +268,11 @@ public struct ByteReader: Sendable {
     // MARK: Raw bytes and strings
 
     /// Reads exactly `count` bytes.
+    /// - Parameters:
+    ///   - count: How many bytes.
+    ///   - field: The field being read, named in the error.
+    /// - Returns: The bytes.
+    /// - Throws: `ProtocolDecodingError` when `count` is negative or more than the bytes left.
     public mutating func readBytes(count: Int, _ field: StaticString) throws -> [UInt8] {
         guard count >= 0 else {
             throw ProtocolDecodingError(path: field.description, offset: offset, reason: .invalidLength(Int64(count)))
@@ -222,12 +283,21 @@ public struct ByteReader: Sendable {
     }
 
     /// Skips `count` bytes.
+    /// - Parameters:
+    ///   - count: How many bytes.
+    ///   - field: The field being read, named in the error.
+    /// - Throws: `ProtocolDecodingError` when `count` is negative or more than the bytes left.
     public mutating func skip(_ count: Int, _ field: StaticString) throws {
         try need(count, field)
         offset += count
     }
 
     /// Reads `count` bytes as UTF-8; invalid UTF-8 is an error (so re-encoding is exact).
+    /// - Parameters:
+    ///   - count: How many bytes.
+    ///   - field: The field being read, named in the error.
+    /// - Returns: The string.
+    /// - Throws: `ProtocolDecodingError` when `count` is negative or more than the bytes left, or the bytes are not UTF-8.
     public mutating func readUTF8(count: Int, _ field: StaticString) throws -> String {
         try need(count, field)
         let start = offset
@@ -242,6 +312,11 @@ public struct ByteReader: Sendable {
     }
 
     /// A reader over the next `count` bytes, which this reader skips.
+    /// - Parameters:
+    ///   - count: How many bytes.
+    ///   - field: The field being read, named in the error.
+    /// - Returns: A reader over those bytes (absolute offsets).
+    /// - Throws: `ProtocolDecodingError` when `count` is negative or more than the bytes left.
     public mutating func sub(count: Int, _ field: StaticString) throws -> ByteReader {
         try need(count, field)
         defer { offset += count }

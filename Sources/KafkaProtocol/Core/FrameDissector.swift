@@ -25,7 +25,9 @@ public enum FrameDissector {
         public let json: JSONValue
         /// The frame re-encoded from the decoded values (including the size prefix).
         public let reencoded: [UInt8]
+        /// The frame's API.
         public let apiKey: ApiKey
+        /// The frame's version.
         public let apiVersion: Int16
     }
 
@@ -50,11 +52,17 @@ public enum FrameDissector {
     }
 
     /// Reads the api key and version of a request frame.
+    /// - Parameter frame: A request frame without its size prefix.
+    /// - Returns: Its API key and version.
+    /// - Throws: `ProtocolDecodingError` for a frame shorter than 4 bytes.
     public static func peekRequest(_ frame: [UInt8]) throws -> (apiKey: ApiKey, apiVersion: Int16) {
         try RequestHeader.peek(payload(frame))
     }
 
     /// Decodes a request frame and re-encodes it.
+    /// - Parameter frame: A request frame without its size prefix.
+    /// - Returns: Its JSON and re-encoding.
+    /// - Throws: `Failure` naming an unknown API or version, or the decoding error.
     public static func dissectRequest(_ frame: [UInt8]) throws(Failure) -> Dissection {
         do {
             var r = try payload(frame)
@@ -79,6 +87,12 @@ public enum FrameDissector {
     }
 
     /// Decodes a response frame to a request of `apiKey` at `apiVersion` and re-encodes it.
+    /// - Parameters:
+    ///   - frame: A response frame without its size prefix.
+    ///   - apiKey: The API of the request it answers.
+    ///   - apiVersion: That request's version.
+    /// - Returns: Its JSON and re-encoding.
+    /// - Throws: `Failure` naming an unknown API or version, or the decoding error.
     public static func dissectResponse(_ frame: [UInt8], apiKey: ApiKey, apiVersion: Int16) throws(Failure) -> Dissection {
         guard let api = ApiRegistry.all[apiKey], api.versions.contains(apiVersion) else {
             throw .unsupported(apiKey: apiKey, version: apiVersion)

@@ -4,6 +4,7 @@ public struct JSONDescriber: ProtocolCoder {
     private var fields: [(String, JSONValue)] = []
     private var scalar: JSONValue?
 
+    /// A describer with nothing described yet.
     public init() {}
 
     /// The description built so far: an object, or a bare value when a single unnamed field was

@@ -1,12 +1,19 @@
 /// A minimal JSON tree that keeps object keys in insertion order (wire order) and 64-bit
 /// integers exact — both things Foundation's JSON support does not promise.
 public enum JSONValue: Sendable, Equatable {
+    /// JSON null.
     case null
+    /// true or false.
     case bool(Bool)
+    /// An integer.
     case int(Int64)
+    /// A floating-point number.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, its keys in order.
     case object([(String, JSONValue)])
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
@@ -24,12 +31,16 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Looks up a key in an object.
+    /// - Parameter key: An object key.
+    /// - Returns: Its value; nil for a missing key or a value that is not an object.
     public subscript(key: String) -> JSONValue? {
         if case let .object(pairs) = self { return pairs.first { $0.0 == key }?.1 }
         return nil
     }
 
     /// Serialized JSON text; `pretty` indents by two spaces.
+    /// - Parameter pretty: Indent nested values on their own lines.
+    /// - Returns: The JSON text.
     public func serialized(pretty: Bool = false) -> String {
         var out = ""
         write(into: &out, pretty: pretty, indent: 0)
@@ -89,6 +100,8 @@ public enum JSONValue: Sendable, Equatable {
 
 extension JSONValue {
     /// Lower-case hex of `bytes` (how `kwire decode` shows byte fields).
+    /// - Parameter bytes: The bytes.
+    /// - Returns: A string of hexadecimal digits.
     public static func hex(_ bytes: [UInt8]) -> JSONValue {
         let digits: [Character] = Array("0123456789abcdef")
         var s = ""

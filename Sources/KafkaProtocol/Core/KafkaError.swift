@@ -54,10 +54,21 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public struct Context: Sendable, Equatable {
         /// `host:port` of the broker involved.
         public var broker: String?
+        /// The API of the request involved.
         public var apiKey: ApiKey?
+        /// The version it was sent at.
         public var apiVersion: Int16?
+        /// The topic involved.
         public var topic: String?
+        /// The partition involved (with `topic`).
         public var partition: Int32?
+        /// A context; every part is optional.
+        /// - Parameters:
+        ///   - broker: `host:port` of the broker.
+        ///   - apiKey: The request's API.
+        ///   - apiVersion: Its version.
+        ///   - topic: The topic.
+        ///   - partition: The partition.
         public init(broker: String? = nil, apiKey: ApiKey? = nil, apiVersion: Int16? = nil, topic: String? = nil, partition: Int32? = nil) {
             self.broker = broker
             self.apiKey = apiKey
@@ -67,13 +78,21 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What kind of failure this is.
     public var kind: Kind
     /// A human-readable explanation (never contains secrets).
     public var message: String
+    /// Where it happened, as far as known.
     public var context: Context
     /// The lower-level error that caused this one, if any.
     public var underlying: (any Error & Sendable)?
 
+    /// An error.
+    /// - Parameters:
+    ///   - kind: What kind of failure.
+    ///   - message: A human-readable explanation (never include secrets).
+    ///   - context: Where it happened.
+    ///   - underlying: The lower-level error that caused it.
     public init(_ kind: Kind, _ message: String, context: Context = Context(), underlying: (any Error & Sendable)? = nil) {
         self.kind = kind
         self.message = message
@@ -82,6 +101,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     /// An error for a broker error code, with Kafka's message unless one is given.
+    /// - Parameters:
+    ///   - code: The broker's error code.
+    ///   - message: The explanation; nil for Kafka's message for the code.
+    ///   - context: Where it happened.
+    /// - Returns: A `.broker(code)` error.
     public static func broker(_ code: KafkaErrorCode, _ message: String? = nil, context: Context = Context()) -> KafkaError {
         KafkaError(.broker(code), message ?? code.message, context: context)
     }
@@ -102,6 +126,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Returns a copy with more context filled in (existing values win).
+    /// - Parameter extra: Context to add where this error has none.
+    /// - Returns: The error with the merged context.
     public func with(_ extra: Context) -> KafkaError {
         var copy = self
         copy.context.broker = copy.context.broker ?? extra.broker

@@ -11,6 +11,10 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
     /// The all-zero id.
     public static let zero = KafkaUUID(high: 0, low: 0)
 
+    /// A UUID from its two halves.
+    /// - Parameters:
+    ///   - high: The most significant 64 bits.
+    ///   - low: The least significant 64 bits.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
@@ -20,6 +24,7 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
     public init() { self = .zero }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex, case-insensitive). Returns nil otherwise.
+    /// - Parameter string: The text form (see `description`); nil when it is not one.
     public init?(string: String) {
         // Exactly 32 hex digits, dashes only at the canonical positions (or none at all).
         let chars = Array(string.utf8)

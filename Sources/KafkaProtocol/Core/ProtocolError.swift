@@ -29,6 +29,11 @@ public struct ProtocolDecodingError: Error, Sendable, Equatable, CustomStringCon
     /// What went wrong.
     public var reason: Reason
 
+    /// An error.
+    /// - Parameters:
+    ///   - path: The field path.
+    ///   - offset: The absolute byte offset.
+    ///   - reason: What was wrong.
     public init(path: String, offset: Int, reason: Reason) {
         self.path = path
         self.offset = offset
@@ -76,6 +81,10 @@ public struct ProtocolEncodingError: Error, Sendable, Equatable, CustomStringCon
     /// What went wrong.
     public var reason: Reason
 
+    /// An error.
+    /// - Parameters:
+    ///   - field: The field path.
+    ///   - reason: What was wrong.
     public init(field: String, reason: Reason) {
         self.field = field
         self.reason = reason

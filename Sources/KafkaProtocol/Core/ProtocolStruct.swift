@@ -4,6 +4,10 @@
 /// be re-encoded at another version (e.g. after renegotiation on retry).
 public protocol ProtocolStruct: Sendable, DefaultConstructible {
     /// Visits every field in wire order for `version` (see `ProtocolCoder`).
+    /// - Parameters:
+    ///   - c: The coder: encoder, decoder or describer.
+    ///   - version: The version whose layout to follow.
+    /// - Throws: What the coder throws: a decoding or encoding error with the field's path.
     mutating func visit<C: ProtocolCoder>(_ c: inout C, version: Int16) throws
 }
 
@@ -19,6 +23,8 @@ public protocol KafkaMessage: ProtocolStruct {
 
 extension KafkaMessage {
     /// True when `version` uses the flexible (compact + tagged fields) encoding.
+    /// - Parameter version: A version of this message.
+    /// - Returns: Whether it is at or after `flexibleFrom`.
     @inlinable public static func isFlexible(_ version: Int16) -> Bool {
         guard let f = flexibleFrom else { return false }
         return version >= f
@@ -30,11 +36,16 @@ extension KafkaMessage {
 
 /// A request, tied to the response type it is answered with.
 public protocol KafkaRequest: KafkaMessage {
+    /// The message the broker answers this request with.
     associatedtype Response: KafkaMessage
 }
 
 extension ProtocolStruct {
     /// Appends the encoding of `self` at `version` to `writer`.
+    /// - Parameters:
+    ///   - writer: Where to append.
+    ///   - version: The version to encode at.
+    /// - Throws: `ProtocolEncodingError` for a value the version cannot carry.
     public func encode(into writer: inout ByteWriter, version: Int16) throws {
         var copy = self
         var encoder = WireEncoder(writer: ByteWriter(capacity: 0))
@@ -45,6 +56,9 @@ extension ProtocolStruct {
     }
 
     /// The encoding of `self` at `version`.
+    /// - Parameter version: The version to encode at.
+    /// - Returns: The bytes.
+    /// - Throws: `ProtocolEncodingError` for a value the version cannot carry.
     public func encoded(version: Int16) throws -> [UInt8] {
         var w = ByteWriter()
         try encode(into: &w, version: version)
@@ -52,6 +66,10 @@ extension ProtocolStruct {
     }
 
     /// Decodes a value from `reader` at `version`, leaving the reader after it.
+    /// - Parameters:
+    ///   - reader: The bytes; left after the value.
+    ///   - version: The version to decode at.
+    /// - Throws: `ProtocolDecodingError` with the field path and offset.
     public init(from reader: inout ByteReader, version: Int16) throws {
         self.init()
         var decoder = WireDecoder(reader: reader)
@@ -61,6 +79,8 @@ extension ProtocolStruct {
 
     /// A JSON description of `self` as it would be encoded at `version` (fields absent at that
     /// version are left out).
+    /// - Parameter version: The version whose fields to describe.
+    /// - Returns: A JSON object with the schema's field names.
     public func json(version: Int16) -> JSONValue {
         var copy = self
         var describer = JSONDescriber()
@@ -72,12 +92,20 @@ extension ProtocolStruct {
 
 extension KafkaMessage {
     /// Decodes a whole message from `bytes`; every byte must be consumed.
+    /// - Parameters:
+    ///   - bytes: The message body.
+    ///   - version: The version to decode at.
+    /// - Throws: `ProtocolDecodingError` for a version we do not speak, malformed bytes or bytes left over.
     public init(decoding bytes: [UInt8], version: Int16) throws {
         var reader = ByteReader(bytes)
         try self.init(decodingAll: &reader, version: version)
     }
 
     /// Decodes a message that must extend exactly to the end of `reader`.
+    /// - Parameters:
+    ///   - reader: The bytes.
+    ///   - version: The version to decode at.
+    /// - Throws: `ProtocolDecodingError` for a version we do not speak, malformed bytes or bytes left over.
     public init(decodingAll reader: inout ByteReader, version: Int16) throws {
         guard Self.versions.contains(version) else {
             throw ProtocolDecodingError(path: Self.messageName, offset: reader.offset, reason: .invalid("version \(version) is not supported (\(Self.versions.lowerBound)...\(Self.versions.upperBound))"))
@@ -93,6 +121,9 @@ extension KafkaMessage {
     }
 
     /// Encodes at `version`, checking the version is one this library speaks.
+    /// - Parameter version: The version to encode at.
+    /// - Returns: The message body.
+    /// - Throws: `ProtocolEncodingError` for a version we do not speak or a value it cannot carry.
     public func encodedMessage(version: Int16) throws -> [UInt8] {
         guard Self.versions.contains(version) else {
             throw ProtocolEncodingError(field: Self.messageName, reason: .unsupportedVersion(version))

@@ -6,6 +6,10 @@ public struct TaggedField: Hashable, Sendable {
     /// The field's raw bytes, without the tag and size prefix.
     public var data: [UInt8]
 
+    /// A tagged field.
+    /// - Parameters:
+    ///   - tag: Its tag number.
+    ///   - data: Its bytes, as on the wire.
     public init(tag: UInt32, data: [UInt8]) {
         self.tag = tag
         self.data = data

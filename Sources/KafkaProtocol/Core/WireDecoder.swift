@@ -5,6 +5,8 @@ public struct WireDecoder: ProtocolCoder {
     /// Tagged fields read by `taggedFields` and not yet claimed by a `tag` call.
     private var pendingTags: [(tag: UInt32, reader: ByteReader)] = []
 
+    /// A decoder reading from `reader`.
+    /// - Parameter reader: The bytes to decode.
     public init(reader: ByteReader) {
         self.reader = reader
     }

@@ -7,6 +7,8 @@ public struct WireEncoder: ProtocolCoder {
     /// Known tagged fields collected by `tag` while a `taggedFields` section is being written.
     private var pendingTags: [TaggedField] = []
 
+    /// An encoder appending to `writer`.
+    /// - Parameter writer: Where to write.
     public init(writer: ByteWriter = ByteWriter()) {
         self.writer = writer
     }

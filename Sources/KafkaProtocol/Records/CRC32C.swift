@@ -18,18 +18,26 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by record batches v2.
 public enum CRC32C {
     /// The checksum of `bytes`.
+    /// - Parameter bytes: The data.
+    /// - Returns: The checksum.
     @inlinable
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { update(0, $0) }
     }
 
     /// The checksum of `bytes`.
+    /// - Parameter bytes: The data.
+    /// - Returns: The checksum.
     @inlinable
     public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBytes { update(0, $0) }
     }
 
     /// Continues a checksum: `update(checksum(a), b) == checksum(a + b)`. Start from 0.
+    /// - Parameters:
+    ///   - crc: The checksum so far.
+    ///   - bytes: The next data.
+    /// - Returns: The checksum including `bytes`.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         tables.update(crc, bytes)
     }

@@ -23,12 +23,17 @@ public struct LegacyMessage: Sendable {
 
     /// The message's offset: for a magic 1 wrapper, the offset of its last inner message.
     public let offset: Int64
+    /// The stored CRC-32 (checked when the message was read).
     public let crc: UInt32
+    /// The format: 0 or 1.
     public let magic: Int8
+    /// Codec bits 0–2, timestamp type bit 3 (magic 1).
     public let attributes: Int8
     /// Magic 1 only.
     public let timestamp: Int64?
+    /// The key (a slice of the buffer), nil when null.
     public let key: ArraySlice<UInt8>?
+    /// The value (for a compressed wrapper: the compressed inner messages), nil when null.
     public let value: ArraySlice<UInt8>?
     /// The message's position in the buffer it was read from.
     public let byteRange: Range<Int>
@@ -37,7 +42,9 @@ public struct LegacyMessage: Sendable {
 
     /// The raw codec bits (5–7 are unassigned; `compression` is nil for them).
     public var compressionCodec: Int16 { Int16(attributes & 0x7) }
+    /// The codec, or nil when the bits hold an unassigned value.
     public var compression: RecordCompression? { RecordCompression(rawValue: compressionCodec) }
+    /// Create time, or log-append time (attributes bit 3, magic 1 only).
     public var timestampType: TimestampType { magic >= 1 && attributes & 0x8 != 0 ? .logAppendTime : .createTime }
 
     /// Parses the message occupying `storage[range]` (length from `message_size`, magic 0 or 1)
@@ -81,6 +88,9 @@ public struct LegacyMessage: Sendable {
 
     /// The records this message holds: itself, or for a compressed wrapper the inner messages
     /// (decompressed with `decompress`; without one, `.unsupportedCompression`).
+    /// - Parameter decompress: Decompresses a wrapper's value; nil fails compressed ones.
+    /// - Returns: The records, with absolute offsets.
+    /// - Throws: `RecordDecodingError` for malformed inner messages or a failed decompression.
     public func records(decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> [Record] {
         guard let compression else {
             throw RecordDecodingError(path: "attributes", offset: byteRange.lowerBound + 17, reason: .unknownCompressionCodec(compressionCodec))

@@ -35,6 +35,12 @@ public struct Record: Sendable {
     }
 
     /// A record holding copies of `key` and `value` (in one new buffer).
+    /// - Parameters:
+    ///   - offset: Its absolute offset.
+    ///   - timestamp: Milliseconds since the epoch; -1 when absent.
+    ///   - key: The key; nil for null.
+    ///   - value: The value; nil for null.
+    ///   - headers: Its headers, in order.
     public init(offset: Int64, timestamp: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?, headers: [RecordHeader] = []) {
         var buffer: [UInt8] = []
         buffer.reserveCapacity((key?.count ?? 0) + (value?.count ?? 0))
@@ -77,6 +83,10 @@ public struct Record: Sendable {
 
 extension Record: Equatable {
     /// Same offset, timestamp, key bytes, value bytes and headers (wherever the bytes live).
+    /// - Parameters:
+    ///   - a: A record.
+    ///   - b: Another record.
+    /// - Returns: Whether they hold the same record.
     public static func == (a: Record, b: Record) -> Bool {
         a.offset == b.offset && a.timestamp == b.timestamp && a.key == b.key && a.value == b.value && a.headers == b.headers
     }
@@ -84,15 +94,24 @@ extension Record: Equatable {
 
 /// A record header: a string key and a nullable byte value.
 public struct RecordHeader: Sendable, Equatable {
+    /// The header's name.
     public var key: String
     /// A view into the decoded buffer (see `Record`); nil is distinct from empty.
     public var value: ArraySlice<UInt8>?
 
+    /// A header.
+    /// - Parameters:
+    ///   - key: Its name.
+    ///   - value: Its value; nil for null.
     public init(key: String, value: ArraySlice<UInt8>?) {
         self.key = key
         self.value = value
     }
 
+    /// A header with a non-null value.
+    /// - Parameters:
+    ///   - key: Its name.
+    ///   - value: Its value.
     public init(key: String, value: [UInt8]) {
         self.key = key
         self.value = value[...]
@@ -111,7 +130,9 @@ public struct ControlRecordType: RawRepresentable, Sendable, Hashable, CustomStr
     public static let commit = ControlRecordType(rawValue: 1)
     /// KRaft metadata-log types (not seen in user topics).
     public static let leaderChange = ControlRecordType(rawValue: 2)
+    /// Start of a KRaft snapshot.
     public static let snapshotHeader = ControlRecordType(rawValue: 3)
+    /// End of a KRaft snapshot.
     public static let snapshotFooter = ControlRecordType(rawValue: 4)
 
     public var description: String {
@@ -132,13 +153,22 @@ public struct ControlRecordType: RawRepresentable, Sendable, Hashable, CustomStr
 public struct ControlRecord: Sendable, Equatable {
     /// The record's offset (the marker's position in the partition).
     public var offset: Int64
+    /// The marker's timestamp, in ms since the epoch.
     public var timestamp: Int64
     /// The key's version (0 today).
     public var version: Int16
+    /// What the marker says (abort, commit, …).
     public var type: ControlRecordType
     /// The transaction coordinator's epoch, for ABORT/COMMIT markers whose value is present.
     public var coordinatorEpoch: Int32?
 
+    /// A control record.
+    /// - Parameters:
+    ///   - offset: Its offset.
+    ///   - timestamp: Its timestamp.
+    ///   - version: The key's version.
+    ///   - type: Its type.
+    ///   - coordinatorEpoch: The coordinator epoch of an end-transaction marker.
     public init(offset: Int64, timestamp: Int64, version: Int16 = 0, type: ControlRecordType, coordinatorEpoch: Int32?) {
         self.offset = offset
         self.timestamp = timestamp
@@ -148,6 +178,8 @@ public struct ControlRecord: Sendable, Equatable {
     }
 
     /// Reads the control key (and, for ABORT/COMMIT, the marker value) of `record`.
+    /// - Parameter record: A record of a control batch.
+    /// - Throws: `RecordDecodingError` for a key or marker value of the wrong size or version.
     public init(_ record: Record) throws(RecordDecodingError) {
         guard let key = record.key else {
             throw RecordDecodingError(path: "control_record.key", offset: 0, reason: .invalid("a control record needs a key"))
@@ -171,12 +203,18 @@ public struct ControlRecord: Sendable, Equatable {
     }
 
     /// The 4-byte key of a control record of `type`.
+    /// - Parameters:
+    ///   - type: The control type.
+    ///   - version: The key's version.
+    /// - Returns: `version int16, type int16`.
     public static func key(type: ControlRecordType, version: Int16 = 0) -> [UInt8] {
         let v = UInt16(bitPattern: version), t = UInt16(bitPattern: type.rawValue)
         return [UInt8(v >> 8), UInt8(v & 0xFF), UInt8(t >> 8), UInt8(t & 0xFF)]
     }
 
     /// The 6-byte value of an end-transaction marker (version 0).
+    /// - Parameter coordinatorEpoch: The transaction coordinator's epoch.
+    /// - Returns: `version int16 (0), coordinator_epoch int32`.
     public static func endTransactionMarkerValue(coordinatorEpoch: Int32) -> [UInt8] {
         let e = UInt32(bitPattern: coordinatorEpoch)
         return [0, 0, UInt8(e >> 24), UInt8((e >> 16) & 0xFF), UInt8((e >> 8) & 0xFF), UInt8(e & 0xFF)]

@@ -33,21 +33,29 @@ public struct RecordBatch: Sendable {
     /// Smallest encoded record (every field one byte): a bound on hostile record counts.
     static let minimumRecordSize = 7
 
+    /// `baseOffset`: the offset of the first record.
     public let baseOffset: Int64
     /// Bytes after the `batch_length` field (the batch is `batchLength + 12` bytes).
     public let batchLength: Int32
+    /// `partitionLeaderEpoch`: the leader epoch the batch was written in (-1 when unknown).
     public let partitionLeaderEpoch: Int32
+    /// `magic`: 2.
     public let magic: Int8
     /// The stored CRC-32C.
     public let crc: UInt32
+    /// `attributes`: codec, timestamp type, transactional and control bits.
     public let attributes: RecordBatchAttributes
+    /// `lastOffsetDelta`: the last record's offset minus `baseOffset`.
     public let lastOffsetDelta: Int32
     /// First record's timestamp; the delete horizon when `attributes.hasDeleteHorizon`.
     public let baseTimestamp: Int64
+    /// `maxTimestamp`: the largest record timestamp (every record's, with log-append time).
     public let maxTimestamp: Int64
     /// -1 unless the producer is idempotent or transactional.
     public let producerId: Int64
+    /// `producerEpoch`: -1 unless the producer is idempotent or transactional.
     public let producerEpoch: Int16
+    /// `baseSequence`: the first record's sequence number (-1 unless idempotent).
     public let baseSequence: Int32
     /// Records the header declares (checked against the records when they are decoded).
     public let recordCount: Int32
@@ -59,16 +67,24 @@ public struct RecordBatch: Sendable {
 
     /// The batch's bytes (a slice of the buffer it was read from).
     public var bytes: ArraySlice<UInt8> { storage[byteRange] }
+    /// The offset of the last record.
     public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// The offset after this batch (where the next fetch continues).
     public var nextOffset: Int64 { lastOffset &+ 1 }
+    /// True for a control batch (transaction markers).
     public var isControl: Bool { attributes.isControl }
+    /// True when written in a transaction.
     public var isTransactional: Bool { attributes.isTransactional }
+    /// Create time or log-append time.
     public var timestampType: TimestampType { attributes.timestampType }
     /// The delete horizon (KIP-534) when the attribute says `baseTimestamp` holds one.
     public var deleteHorizonMs: Int64? { attributes.hasDeleteHorizon ? baseTimestamp : nil }
 
     /// Reads one whole batch from `bytes` (which must hold exactly one batch).
+    /// - Parameters:
+    ///   - bytes: One whole batch.
+    ///   - verifyCRC: Check the CRC-32C.
+    /// - Throws: `RecordDecodingError` for a malformed header, a size mismatch or a bad CRC.
     public init(_ bytes: [UInt8], verifyCRC: Bool = true) throws(RecordDecodingError) {
         let length = try bytes.withBytes { raw throws(RecordDecodingError) -> Int32 in
             var c = RecordCursor(raw, position: 8, end: raw.count)
@@ -134,6 +150,9 @@ public struct RecordBatch: Sendable {
 
     /// A reader over the batch's records. A compressed batch is decompressed here, once, with
     /// `decompress`; without one it fails with `.unsupportedCompression`.
+    /// - Parameter decompress: Decompresses the records section; nil fails a compressed batch.
+    /// - Returns: A reader over the records.
+    /// - Throws: `RecordDecodingError` for a failed decompression or malformed records.
     public func records(decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> RecordReader {
         let start = byteRange.lowerBound + Self.headerSize
         guard let compression = attributes.compression else {
@@ -161,12 +180,18 @@ public struct RecordBatch: Sendable {
     }
 
     /// All the batch's records (see `records(decompress:)`).
+    /// - Parameter decompress: Decompresses the records section; nil fails a compressed batch.
+    /// - Returns: The records.
+    /// - Throws: `RecordDecodingError` for a failed decompression or malformed records.
     public func decodeRecords(decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> [Record] {
         var reader = try records(decompress: decompress)
         return try reader.readAll()
     }
 
     /// The control records of a control batch (empty for other batches).
+    /// - Parameter decompress: Decompresses the records section; nil fails a compressed batch.
+    /// - Returns: The control records.
+    /// - Throws: `RecordDecodingError` for a failed decompression or malformed records.
     public func controlRecords(decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> [ControlRecord] {
         guard isControl else { return [] }
         var out: [ControlRecord] = []
@@ -215,6 +240,7 @@ public struct RecordReader: Sendable {
     }
 
     /// The next record, or nil after the last one (then the section must be used up exactly).
+    /// - Throws: `RecordDecodingError` for a malformed record or a count that does not match the header.
     public mutating func next() throws(RecordDecodingError) -> Record? {
         if remaining == 0 {
             if position != end {
@@ -253,6 +279,8 @@ public struct RecordReader: Sendable {
     static let maxReservedRecords = 16_384
 
     /// Every record left.
+    /// - Returns: The records not read yet.
+    /// - Throws: `RecordDecodingError` for a malformed record or a count that does not match the header.
     public mutating func readAll() throws(RecordDecodingError) -> [Record] {
         if remaining > Self.maxReservedRecords {
             // Rare (a normal 1 MB batch holds ~10 k records): the fast path for the first

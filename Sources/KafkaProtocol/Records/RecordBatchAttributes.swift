@@ -4,9 +4,13 @@
 /// function `(RecordCompression, [UInt8]) throws -> [UInt8]` (the compression module supplies
 /// one); without it a compressed batch fails with `.unsupportedCompression`.
 public enum RecordCompression: Int16, Sendable, CaseIterable, CustomStringConvertible {
+    /// No compression.
     case none = 0
+    /// gzip (zlib).
     case gzip = 1
+    /// Snappy, xerial-framed as the Java client writes it.
     case snappy = 2
+    /// LZ4 frame format.
     case lz4 = 3
     /// Produce v7+ (KIP-110).
     case zstd = 4
@@ -25,6 +29,7 @@ public enum RecordCompression: Int16, Sendable, CaseIterable, CustomStringConver
 
 /// Whether record timestamps are the producer's (create time) or the broker's (log append time).
 public enum TimestampType: Sendable, Equatable, CustomStringConvertible {
+    /// The producer set the timestamps.
     case createTime
     /// The broker overwrote the timestamps: every record's timestamp is the batch's
     /// `maxTimestamp` (magic 2) or the wrapper's timestamp (magic 1).
@@ -46,6 +51,13 @@ public struct RecordBatchAttributes: RawRepresentable, Sendable, Equatable, Hash
     public var rawValue: Int16
     public init(rawValue: Int16) { self.rawValue = rawValue }
 
+    /// Attributes with these bits.
+    /// - Parameters:
+    ///   - compression: The codec.
+    ///   - timestampType: Create time or log-append time.
+    ///   - isTransactional: Written in a transaction.
+    ///   - isControl: A control batch.
+    ///   - hasDeleteHorizon: `baseTimestamp` holds the delete horizon.
     public init(
         compression: RecordCompression = .none, timestampType: TimestampType = .createTime,
         isTransactional: Bool = false, isControl: Bool = false, hasDeleteHorizon: Bool = false
@@ -61,8 +73,12 @@ public struct RecordBatchAttributes: RawRepresentable, Sendable, Equatable, Hash
     public var compressionCodec: Int16 { rawValue & 0x7 }
     /// The codec, or nil when the bits hold an unassigned value.
     public var compression: RecordCompression? { RecordCompression(rawValue: compressionCodec) }
+    /// Bit 3: create time or log-append time.
     public var timestampType: TimestampType { rawValue & (1 << 3) != 0 ? .logAppendTime : .createTime }
+    /// Bit 4: written in a transaction.
     public var isTransactional: Bool { rawValue & (1 << 4) != 0 }
+    /// Bit 5: a control batch.
     public var isControl: Bool { rawValue & (1 << 5) != 0 }
+    /// Bit 6: `baseTimestamp` is the delete horizon.
     public var hasDeleteHorizon: Bool { rawValue & (1 << 6) != 0 }
 }

@@ -9,10 +9,13 @@
 ///
 /// Offsets deltas are 0, 1, 2, … in append order; the base timestamp is the first record's.
 public struct RecordBatchBuilder: Sendable {
+    /// The first record's offset (0 for a producer: the broker assigns offsets).
     public var baseOffset: Int64
+    /// The partition leader epoch (-1: the broker fills it in).
     public var partitionLeaderEpoch: Int32
     /// -1 unless idempotent/transactional.
     public var producerId: Int64
+    /// The producer epoch (-1 unless idempotent/transactional).
     public var producerEpoch: Int16
     /// Sequence number of the first record (-1 when not idempotent).
     public var baseSequence: Int32
@@ -30,6 +33,18 @@ public struct RecordBatchBuilder: Sendable {
     private var buffer: [UInt8]
     private var used: Int
 
+    /// An empty batch.
+    /// - Parameters:
+    ///   - baseOffset: The first record's offset.
+    ///   - compression: The codec `build` compresses with.
+    ///   - producerId: The producer id, -1 for none.
+    ///   - producerEpoch: The producer epoch, -1 for none.
+    ///   - baseSequence: The first record's sequence, -1 for none.
+    ///   - isTransactional: Written in a transaction.
+    ///   - isControl: A control batch (markers only).
+    ///   - timestampType: Create time or log-append time.
+    ///   - partitionLeaderEpoch: The leader epoch, -1 for unknown.
+    ///   - capacity: Bytes to reserve (e.g. `batch.size`).
     public init(
         baseOffset: Int64 = 0, compression: RecordCompression = .none,
         producerId: Int64 = -1, producerEpoch: Int16 = -1, baseSequence: Int32 = -1,
@@ -54,6 +69,12 @@ public struct RecordBatchBuilder: Sendable {
 
     /// The exact bytes `append` would add for this record (length prefix included), to decide
     /// whether it still fits before appending it.
+    /// - Parameters:
+    ///   - timestamp: The record's timestamp.
+    ///   - keyCount: The key's length; nil for null.
+    ///   - valueCount: The value's length; nil for null.
+    ///   - headers: Its headers.
+    /// - Returns: Bytes the record takes.
     public func sizeOfRecord(timestamp: Int64, keyCount: Int?, valueCount: Int?, headers: [RecordHeader] = []) -> Int {
         let delta = recordCount == 0 ? 0 : timestamp &- baseTimestamp
         let body = Self.bodySize(timestampDelta: delta, offsetDelta: recordCount, keyCount: keyCount, valueCount: valueCount, headers: headers)
@@ -61,6 +82,12 @@ public struct RecordBatchBuilder: Sendable {
     }
 
     /// Appends a record (offset delta = the number of records before it).
+    /// - Parameters:
+    ///   - timestamp: Milliseconds since the epoch.
+    ///   - key: The key; nil for null.
+    ///   - value: The value; nil for null.
+    ///   - headers: Its headers.
+    /// - Throws: `RecordEncodingError.tooLarge` when the batch would outgrow its int32 length.
     public mutating func append(timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = []) throws(RecordEncodingError) {
         let plan = try plan(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
         Self.withOptionalBytes(key) { k in
@@ -72,6 +99,8 @@ public struct RecordBatchBuilder: Sendable {
 
     /// Appends `record`'s timestamp, key, value and headers (its offset is not used: the offset
     /// delta is the number of records before it).
+    /// - Parameter record: The record to copy in.
+    /// - Throws: `RecordEncodingError.tooLarge` when the batch would outgrow its int32 length.
     public mutating func append(_ record: Record) throws(RecordEncodingError) {
         let plan = try plan(timestamp: record.timestamp, keyCount: record.key?.count, valueCount: record.value?.count, headers: record.headers)
         record.withKeyAndValue { k, v in
@@ -80,6 +109,11 @@ public struct RecordBatchBuilder: Sendable {
     }
 
     /// Appends an end-transaction marker (for control batches: build with `isControl: true`).
+    /// - Parameters:
+    ///   - type: Abort or commit.
+    ///   - coordinatorEpoch: The transaction coordinator's epoch.
+    ///   - timestamp: The marker's timestamp.
+    /// - Throws: `RecordEncodingError.tooLarge` when the batch would outgrow its int32 length.
     public mutating func appendControl(type: ControlRecordType, coordinatorEpoch: Int32, timestamp: Int64) throws(RecordEncodingError) {
         try append(timestamp: timestamp, key: ControlRecord.key(type: type), value: ControlRecord.endTransactionMarkerValue(coordinatorEpoch: coordinatorEpoch))
     }
@@ -87,6 +121,9 @@ public struct RecordBatchBuilder: Sendable {
     /// The finished batch: header filled in, records compressed with `compress` when the
     /// attributes ask for a codec (without one: `.unsupportedCompression`), CRC computed.
     /// An empty builder gives a batch with no records, last offset delta -1 and timestamps -1.
+    /// - Parameter compress: Compresses the records section; nil fails a batch that asks for a codec.
+    /// - Returns: The batch's bytes.
+    /// - Throws: `RecordEncodingError` when compression is missing or fails.
     public consuming func build(compress: RecordCodecFunction? = nil) throws(RecordEncodingError) -> [UInt8] {
         var out = buffer
         buffer = []

@@ -5,6 +5,7 @@
 /// `path` names what was being read (`batch[2].records[5].headers[0].key`). Decoding never traps
 /// and never allocates from an unchecked length; every failure ends up here.
 public struct RecordDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was wrong.
     public enum Reason: Sendable, Equatable {
         /// A field needed more bytes than its record or batch had left.
         case truncated(needed: Int, remaining: Int)
@@ -33,10 +34,18 @@ public struct RecordDecodingError: Error, Sendable, Equatable, CustomStringConve
         case invalid(String)
     }
 
+    /// What was being read, e.g. `batch[2].records[5].key`.
     public var path: String
+    /// The byte offset of the failing read.
     public var offset: Int
+    /// What was wrong.
     public var reason: Reason
 
+    /// An error.
+    /// - Parameters:
+    ///   - path: What was being read.
+    ///   - offset: The byte offset.
+    ///   - reason: What was wrong.
     public init(path: String, offset: Int, reason: Reason) {
         self.path = path
         self.offset = offset
@@ -72,6 +81,7 @@ public struct RecordDecodingError: Error, Sendable, Equatable, CustomStringConve
 
 /// Record batches could not be built.
 public struct RecordEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was wrong.
     public enum Reason: Sendable, Equatable {
         /// The batch asks for compression and no compressor was given.
         case unsupportedCompression(RecordCompression)
@@ -81,7 +91,10 @@ public struct RecordEncodingError: Error, Sendable, Equatable, CustomStringConve
         case tooLarge(Int)
     }
 
+    /// What was wrong.
     public var reason: Reason
+    /// An error.
+    /// - Parameter reason: What was wrong.
     public init(reason: Reason) { self.reason = reason }
 
     public var description: String {

@@ -14,6 +14,10 @@ public enum RecordSetJSON {
     /// Describes every entry of `records`: header fields, then `"records"` (offset, timestamp,
     /// key, value, headers) or `"error"` when its records cannot be decoded. Keys, values and
     /// header values are shown as a string when they are valid UTF-8, else as `{"hex": "…"}`.
+    /// - Parameters:
+    ///   - records: A record set.
+    ///   - decompress: Decompresses compressed entries; nil reports them as errors.
+    /// - Returns: The entries, the partial tail's size and the errors met.
     public static func describe(_ records: [UInt8], decompress: RecordCodecFunction? = nil) -> Description {
         var out = Description(entries: [], partialBytes: 0, errors: [])
         var reader = RecordSetReader(records)
@@ -69,6 +73,8 @@ public enum RecordSetJSON {
     }
 
     /// `{"offset", "timestamp", "key", "value", "headers": [{"key", "value"}]}`.
+    /// - Parameter r: The record.
+    /// - Returns: Its JSON object.
     public static func json(_ r: Record) -> JSONValue {
         .object([
             ("offset", .int(r.offset)), ("timestamp", .int(r.timestamp)), ("key", bytes(r.key)), ("value", bytes(r.value)),
@@ -77,6 +83,8 @@ public enum RecordSetJSON {
     }
 
     /// `{"offset", "timestamp", "type", "version", "coordinator_epoch"}`.
+    /// - Parameter c: The control record.
+    /// - Returns: Its JSON object.
     public static func json(_ c: ControlRecord) -> JSONValue {
         .object([
             ("offset", .int(c.offset)), ("timestamp", .int(c.timestamp)), ("type", .string(c.type.description)),

@@ -1,6 +1,8 @@
 /// One entry of a record set: a record batch v2, or a legacy message (magic 0/1).
 public enum RecordSetEntry: Sendable {
+    /// A record batch (magic 2).
     case batch(RecordBatch)
+    /// A legacy message (magic 0 or 1), possibly a compressed wrapper.
     case legacy(LegacyMessage)
 
     /// The offset of the entry's last record (a compressed legacy message carries the offset of
@@ -22,6 +24,9 @@ public enum RecordSetEntry: Sendable {
 
     /// Every record of the entry (decompressing with `decompress` when needed). Control batches
     /// yield their control records as records (see `ControlRecord`).
+    /// - Parameter decompress: Decompresses compressed entries; nil fails them.
+    /// - Returns: The records.
+    /// - Throws: `RecordDecodingError` for malformed or undecompressable records.
     public func records(decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> [Record] {
         switch self {
         case let .batch(b): return try b.decodeRecords(decompress: decompress)
@@ -49,6 +54,9 @@ public struct RecordSetReader: Sendable {
     private var broken: RecordDecodingError?
 
     /// Reads `bytes`; `verifyCRC: false` skips checksums (Kafka's `check.crcs=false`).
+    /// - Parameters:
+    ///   - bytes: The record set.
+    ///   - verifyCRC: Check each entry's checksum.
     public init(_ bytes: [UInt8], verifyCRC: Bool = true) {
         storage = bytes
         self.verifyCRC = verifyCRC
@@ -62,6 +70,8 @@ public struct RecordSetReader: Sendable {
     public var partialBytes: Int { storage.count - completeBytes }
 
     /// The next entry, or nil when the rest is empty or only the start of an entry.
+    /// - Returns: The next complete entry; nil at the end or before a partial entry.
+    /// - Throws: `RecordDecodingError` for a bad CRC (the walk can go on) or a broken size field (it cannot).
     public mutating func next() throws(RecordDecodingError) -> RecordSetEntry? {
         if let broken { throw broken }
         let start = completeBytes
@@ -106,6 +116,12 @@ public struct RecordSetReader: Sendable {
 
     /// Every complete entry and its records, stopping quietly at a partial trailing entry.
     /// Throws on the first bad entry; see `RecordSetReader` to go on past one.
+    /// - Parameters:
+    ///   - bytes: The record set.
+    ///   - verifyCRC: Check each entry's checksum.
+    ///   - decompress: Decompresses compressed entries; nil fails them.
+    /// - Returns: The records and the bytes the complete entries took.
+    /// - Throws: `RecordDecodingError` for the first bad entry.
     public static func readAll(_ bytes: [UInt8], verifyCRC: Bool = true, decompress: RecordCodecFunction? = nil) throws(RecordDecodingError) -> (records: [Record], completeBytes: Int) {
         var reader = RecordSetReader(bytes, verifyCRC: verifyCRC)
         var out: [Record] = []
