@@ -9,7 +9,8 @@
 #      catalog, Sources/KafkaClient/KafkaClient.docc): a broken ``link``, a missing article or
 #      a half-documented parameter list fails;
 #   4. the articles' code: every ```swift block of the catalog is type-checked against the
-#      built KafkaClient, so an article cannot show an API that does not exist.
+#      built KafkaClient (warnings are errors, as in the build), so an article cannot show an
+#      API that does not exist, or one used in a way the compiler warns about.
 # It never skips: without docc or swift-symbolgraph-extract (both ship with the Swift
 # toolchain, next to `swift`) it fails, saying where it looked.
 #
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MODULES=(KafkaProtocol KafkaNet KafkaClient)
-COVERED="${KWIRE_DOCS_COVERED-KafkaProtocol,KafkaNet}"
+COVERED="${KWIRE_DOCS_COVERED-KafkaProtocol,KafkaNet,KafkaClient}"
 
 skip_build=""
 if [ "${1:-}" = "--skip-build" ]; then skip_build=1; fi
@@ -91,7 +92,7 @@ echo "== docs: the articles' code, type-checked" >&2
 python3 scripts/doc_snippets.py Sources/KafkaClient/KafkaClient.docc "$OUT/snippets" || status=1
 for f in "$OUT"/snippets/*.swift; do
     [ -e "$f" ] || continue
-    if ! "$SWIFTC" -typecheck -swift-version 6 -module-name ArticleCode -target "$TRIPLE" -I "$BIN/Modules" "${CFLAGS[@]}" "$f" >"$f.log" 2>&1; then
+    if ! "$SWIFTC" -typecheck -warnings-as-errors -swift-version 6 -module-name ArticleCode -target "$TRIPLE" -I "$BIN/Modules" "${CFLAGS[@]}" "$f" >"$f.log" 2>&1; then
         cat "$f.log" >&2
         echo "docs: the code of $(head -1 "$f" | sed 's|^// ||') does not compile (above)" >&2
         status=1

@@ -4,9 +4,13 @@ public import KafkaProtocol
 public struct ClusterMetadata: Sendable, Equatable {
     /// A broker of the cluster.
     public struct Broker: Sendable, Equatable, Hashable {
+        /// The broker's node id.
         public var nodeId: Int32
+        /// The host name it advertises.
         public var host: String
+        /// The port it advertises.
         public var port: Int
+        /// Its rack (`broker.rack`), if set.
         public var rack: String?
         /// `host:port`.
         public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
@@ -14,13 +18,17 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     /// One partition's leadership.
     public struct Partition: Sendable, Equatable {
+        /// The partition index.
         public var partition: Int32
         /// -1 when there is no leader.
         public var leader: Int32
         /// -1 when the broker did not say.
         public var leaderEpoch: Int32
+        /// Node ids of every replica, preferred leader first.
         public var replicas: [Int32]
+        /// Node ids of the in-sync replicas.
         public var isr: [Int32]
+        /// Node ids of replicas that are offline.
         public var offlineReplicas: [Int32]
         /// A partition-level error (e.g. LEADER_NOT_AVAILABLE), if any.
         public var error: KafkaErrorCode?
@@ -28,8 +36,11 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     /// One topic.
     public struct Topic: Sendable, Equatable {
+        /// The topic name.
         public var name: String
+        /// The topic id (zero when the broker did not report one).
         public var topicId: KafkaUUID
+        /// True for Kafka's own topics.
         public var isInternal: Bool
         /// Sorted by partition number.
         public var partitions: [Partition]
@@ -37,6 +48,7 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var error: KafkaErrorCode?
     }
 
+    /// The cluster id, if reported.
     public var clusterId: String?
     /// -1 when unknown.
     public var controllerId: Int32
@@ -45,6 +57,12 @@ public struct ClusterMetadata: Sendable, Equatable {
     /// Topics by name (only those without a name-less error).
     public var topics: [String: Topic]
 
+    /// A snapshot with these parts.
+    /// - Parameters:
+    ///   - clusterId: The cluster id.
+    ///   - controllerId: The controller's node id; -1 when unknown.
+    ///   - brokers: Brokers by node id.
+    ///   - topics: Topics by name.
     public init(clusterId: String? = nil, controllerId: Int32 = -1, brokers: [Int32: Broker] = [:], topics: [String: Topic] = [:]) {
         self.clusterId = clusterId
         self.controllerId = controllerId
@@ -53,6 +71,7 @@ public struct ClusterMetadata: Sendable, Equatable {
     }
 
     /// Builds a snapshot from a Metadata response.
+    /// - Parameter response: A decoded Metadata response.
     public init(_ response: MetadataResponse) {
         clusterId = response.clusterId
         controllerId = response.controllerId
@@ -78,6 +97,10 @@ public struct ClusterMetadata: Sendable, Equatable {
     }
 
     /// The leader broker of `topic`/`partition`, if known and alive in this snapshot.
+    /// - Parameters:
+    ///   - topic: The topic.
+    ///   - partition: The partition index.
+    /// - Returns: The leader; nil when unknown, leaderless or not among the brokers.
     public func leader(topic: String, partition: Int32) -> Broker? {
         guard let p = topics[topic]?.partitions.first(where: { $0.partition == partition }), p.leader >= 0 else { return nil }
         return brokers[p.leader]
@@ -85,6 +108,10 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     /// Merges a partial refresh (some topics) into this snapshot: brokers and controller are
     /// replaced, the named topics updated, the others kept.
+    /// - Parameters:
+    ///   - partial: A snapshot for some topics.
+    ///   - names: The topics `partial` was asked for (those it lacks are dropped).
+    /// - Returns: The merged snapshot.
     public func merging(_ partial: ClusterMetadata, refreshed names: [String]) -> ClusterMetadata {
         var out = partial
         var topics = self.topics

@@ -57,6 +57,9 @@ extension KafkaAdminClient {
     /// bytes that do not decode are kept raw and marked `.undecodable` instead of failing the
     /// call. A group that does not exist is GROUP_ID_NOT_FOUND on Kafka 4.0+ (DescribeGroups
     /// v6); older brokers describe it as `Dead` without an error.
+    /// - Parameter groupIds: The groups.
+    /// - Returns: One result per group, in order.
+    /// - Throws: `KafkaError` only when no coordinator could be asked at all (e.g. no broker reachable, `.cancelled` when the task is cancelled).
     public func describeGroups(_ groupIds: [String]) async throws -> [Result<ConsumerGroupDescription, KafkaError>] {
         guard !groupIds.isEmpty else { return [] }
         let results = try await atCoordinators(groupIds, api: .describeGroups) { link, broker, groups in
@@ -76,6 +79,9 @@ extension KafkaAdminClient {
     }
 
     /// Describes one group, throwing its error.
+    /// - Parameter groupId: The group.
+    /// - Returns: Its description.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func describeGroup(_ groupId: String) async throws -> ConsumerGroupDescription {
         try await describeGroups([groupId])[0].get()
     }
@@ -117,6 +123,9 @@ extension KafkaAdminClient {
     /// A partition whose log end cannot be read (topic deleted, no leader within
     /// `default.api.timeout.ms`) has `logEndOffset` = `.failure` and no lag; the call still
     /// succeeds for the others.
+    /// - Parameter groupId: The group.
+    /// - Returns: Its lag per committed partition.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func consumerGroupLag(_ groupId: String) async throws -> ConsumerGroupLag {
         let committed = try await listConsumerGroupOffsets(groupId)
         let ends = try await listOffsets(Array(committed.keys), spec: .end)
@@ -131,6 +140,9 @@ extension KafkaAdminClient {
 
     /// Deletes groups with their committed offsets; one result per id, in order. A group with
     /// members fails with NON_EMPTY_GROUP, an unknown one with GROUP_ID_NOT_FOUND.
+    /// - Parameter groupIds: The groups.
+    /// - Returns: One result per group, in order (`.broker(.nonEmptyGroup)` while it has members).
+    /// - Throws: `KafkaError` only when no coordinator could be asked at all (e.g. no broker reachable, `.cancelled` when the task is cancelled).
     public func deleteGroups(_ groupIds: [String]) async throws -> [Result<Void, KafkaError>] {
         guard !groupIds.isEmpty else { return [] }
         let results = try await atCoordinators(groupIds, api: .deleteGroups) { link, broker, groups in
@@ -146,6 +158,8 @@ extension KafkaAdminClient {
     }
 
     /// Deletes one group, throwing its error (e.g. `.nonEmptyGroup`).
+    /// - Parameter groupId: The group.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func deleteGroup(_ groupId: String) async throws {
         try await deleteGroups([groupId])[0].get()
     }
@@ -153,6 +167,11 @@ extension KafkaAdminClient {
     /// Sets a group's committed offsets (OffsetCommit as a non-member: generation -1, no member
     /// id), e.g. to rewind a stopped group. One result per partition. The group must have no
     /// active members: Kafka answers UNKNOWN_MEMBER_ID for the partitions otherwise.
+    /// - Parameters:
+    ///   - groupId: The group.
+    ///   - offsets: The offsets to commit, per partition.
+    /// - Returns: One result per partition.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func alterConsumerGroupOffsets(_ groupId: String, offsets: [TopicPartition: ConsumerGroupOffset]) async throws -> [TopicPartition: Result<Void, KafkaError>] {
         guard !offsets.isEmpty else { return [:] }
         if let bad = offsets.first(where: { $0.value.offset < 0 }) {

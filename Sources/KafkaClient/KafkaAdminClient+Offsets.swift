@@ -13,6 +13,12 @@ extension KafkaAdminClient {
     ///
     /// Read uncommitted: `.end` counts records of open transactions too, as Kafka's own lag
     /// tooling does.
+    /// - Parameters:
+    ///   - partitions: The partitions.
+    ///   - spec: Which offset: `.beginning`, `.end` or `.timestamp(_:)` (`.offset(_:)` returns itself).
+    /// - Returns: One result per partition.
+    /// - Throws: `KafkaError`: `.configuration` for a negative timestamp; otherwise only when metadata cannot be had
+    ///   (e.g. no broker reachable, `.cancelled` when the task is cancelled).
     public func listOffsets(_ partitions: [TopicPartition], spec: OffsetSpec = .end) async throws -> [TopicPartition: Result<Int64, KafkaError>] {
         let timestamp: Int64
         switch spec {

@@ -16,28 +16,43 @@ public final class KafkaAdminClient: Sendable {
     let cluster: Cluster
 
     /// Creates a client. Nothing is connected until the first call.
+    /// - Parameter config: The settings (checked with `validate()`).
+    /// - Throws: `KafkaError(.configuration)` for invalid settings.
     public init(config: ClientConfig) throws {
         cluster = try Cluster(config: config)
         cluster.startPeriodicRefresh()
     }
 
     /// Creates a client from Kafka property names (`bootstrap.servers`, …).
+    /// - Parameter properties: Client properties by their Kafka names.
+    /// - Throws: `KafkaError(.configuration)` for an unknown property or a bad value.
     public convenience init(properties: [String: String]) throws {
         try self.init(config: ClientConfig(properties: properties))
     }
 
     /// The current metadata (refreshing it when older than `metadata.max.age.ms`).
+    /// - Returns: The cluster's brokers, controller and topics.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func metadata() async throws -> ClusterMetadata {
         try await cluster.metadata()
     }
 
     /// Fetches fresh metadata from the cluster (all topics when `topics` is nil).
+    /// - Parameter topics: The topics to ask about; nil for every topic.
+    /// - Returns: The fresh snapshot.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func refreshMetadata(topics: [String]? = nil) async throws -> ClusterMetadata {
         try await cluster.refreshMetadata(topics: topics)
     }
 
     /// Creates topics; one result per topic, in order. Throws only when the request itself
     /// could not be made (no broker reachable, bad arguments).
+    /// - Parameters:
+    ///   - topics: The topics to create.
+    ///   - validateOnly: Only check that they could be created.
+    ///   - timeout: How long the controller may take; nil for `request.timeout.ms`.
+    /// - Returns: One result per topic, in order (`.broker(.topicAlreadyExists)`, …).
+    /// - Throws: `KafkaError` when the request could not be made (no controller reachable in time, bad arguments, `.cancelled` when the task is cancelled).
     public func createTopics(_ topics: [NewTopic], validateOnly: Bool = false, timeout: Duration? = nil) async throws -> [Result<CreatedTopic, KafkaError>] {
         guard !topics.isEmpty else { return [] }
         var request = CreateTopicsRequest()
@@ -84,12 +99,22 @@ public final class KafkaAdminClient: Sendable {
     }
 
     /// Creates one topic, throwing its error (e.g. `.topicAlreadyExists`).
+    /// - Parameters:
+    ///   - topic: The topic to create.
+    ///   - validateOnly: Only check that it could be created.
+    /// - Returns: What the broker reported about it.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     @discardableResult
     public func createTopic(_ topic: NewTopic, validateOnly: Bool = false) async throws -> CreatedTopic {
         try await createTopics([topic], validateOnly: validateOnly)[0].get()
     }
 
     /// Deletes topics by name; one result per topic, in order.
+    /// - Parameters:
+    ///   - names: The topics to delete.
+    ///   - timeout: How long the controller may take; nil for `request.timeout.ms`.
+    /// - Returns: One result per topic, in order.
+    /// - Throws: `KafkaError` when the request could not be made (no controller reachable in time, `.cancelled` when the task is cancelled).
     public func deleteTopics(_ names: [String], timeout: Duration? = nil) async throws -> [Result<Void, KafkaError>] {
         guard !names.isEmpty else { return [] }
         let timeoutMs = (timeout ?? cluster.config.requestTimeout).int32Milliseconds
@@ -118,11 +143,16 @@ public final class KafkaAdminClient: Sendable {
     }
 
     /// Deletes one topic, throwing its error (e.g. `.unknownTopicOrPartition`).
+    /// - Parameter name: The topic to delete.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func deleteTopic(_ name: String) async throws {
         try await deleteTopics([name])[0].get()
     }
 
     /// Every topic in the cluster, sorted by name (internal topics only when asked).
+    /// - Parameter includeInternal: Include Kafka's own topics.
+    /// - Returns: The topics, sorted by name.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func listTopics(includeInternal: Bool = false) async throws -> [TopicListing] {
         let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
         return m.topics.values
@@ -133,6 +163,9 @@ public final class KafkaAdminClient: Sendable {
 
     /// Describes named topics (partitions, leaders, replicas); unknown topics throw
     /// `.unknownTopicOrPartition`. Does not create topics.
+    /// - Parameter names: The topics.
+    /// - Returns: Their metadata.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func describeTopics(_ names: [String]) async throws -> [ClusterMetadata.Topic] {
         var request = MetadataRequest(topics: names, allowAutoTopicCreation: false)
         request.allowAutoTopicCreation = false
@@ -146,6 +179,8 @@ public final class KafkaAdminClient: Sendable {
     }
 
     /// Cluster id, controller and brokers.
+    /// - Returns: The cluster id, controller and brokers.
+    /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func describeCluster() async throws -> ClusterDescription {
         let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
         return ClusterDescription(

@@ -5,6 +5,8 @@ extension KafkaConsumer {
     /// Joins the group (`group.id`) and reads the partitions it assigns to this member, for
     /// these topics. Partitions start at their committed offsets, else by `auto.offset.reset`.
     /// Calling it again changes the subscription (the group rebalances).
+    /// - Parameter topics: The topics to read.
+    /// - Throws: `KafkaError(.configuration)` without `group.id`, for an empty list, or after `assign`; `.closed` after `close()`.
     public func subscribe(topics: [String]) throws {
         guard !topics.isEmpty else { throw KafkaError(.configuration, "subscribe(topics:) needs at least one topic") }
         try startGroup(.topics(Array(Set(topics)).sorted()))
@@ -12,6 +14,8 @@ extension KafkaConsumer {
 
     /// Subscribes to every topic whose whole name matches `pattern` (a regular expression, as in
     /// the Java client's `Pattern`); re-evaluated as topics appear and disappear.
+    /// - Parameter pattern: A regular expression for whole topic names.
+    /// - Throws: `KafkaError(.configuration)` for an invalid pattern, without `group.id` or after `assign`; `.closed` after `close()`.
     public func subscribe(pattern: String) throws {
         do {
             _ = try Regex(pattern)
@@ -88,11 +92,14 @@ extension KafkaConsumer {
 
     /// Commits the position after every record handed to the application (by `poll` or the
     /// `records` iterator), for every assigned partition that has one, and waits for the answer.
+    /// - Throws: `KafkaError`: `.configuration` without `group.id`, the coordinator's error (e.g. `.broker(.rebalanceInProgress)`), or `.cancelled` when the task is cancelled.
     public func commit() async throws {
         try await commit(committablePositions(processedOnly: false, partitions: nil))
     }
 
     /// Commits these offsets (the offset of the NEXT record to read, as in Kafka) and waits.
+    /// - Parameter offsets: The next offset to read, per partition.
+    /// - Throws: `KafkaError`: `.configuration` without `group.id`, the coordinator's error, or `.cancelled` when the task is cancelled.
     public func commit(_ offsets: [TopicPartition: Int64]) async throws {
         guard let group else { throw KafkaError(.configuration, "commit needs group.id") }
         do {
@@ -172,6 +179,9 @@ extension KafkaConsumer {
     }
 
     /// The group's committed offsets for `partitions` (nil: nothing committed).
+    /// - Parameter partitions: The partitions to ask about.
+    /// - Returns: Each partition's committed offset, nil when none is committed.
+    /// - Throws: `KafkaError`: `.configuration` without `group.id`, the coordinator's error, or `.cancelled` when the task is cancelled.
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64?] {
         guard let group else { throw KafkaError(.configuration, "committed() needs group.id") }
         let found: [TopicPartition: Int64]

@@ -8,6 +8,11 @@ extension KafkaConsumer {
     /// Up to `max` records (default `max.poll.records`), waiting at most `timeout` for the first.
     /// A cancelled task's wait ends at once with `KafkaError(.cancelled)`; records already
     /// buffered stay for the next call.
+    /// - Parameters:
+    ///   - max: The most records to return; nil for `max.poll.records`.
+    ///   - timeout: How long to wait for the first record.
+    /// - Returns: The records, possibly none.
+    /// - Throws: `KafkaError`: `.closed` after `close()`, a fatal group error, or `.cancelled` when the task is cancelled (per-partition failures go to `partitionErrors` instead).
     public func poll(max: Int? = nil, timeout: Duration) async throws -> [ConsumerRecord] {
         let limit = max ?? config.maxPollRecords
         let deadline = ContinuousClock.now + timeout
@@ -159,6 +164,7 @@ extension KafkaConsumer {
         let consumer: KafkaConsumer
         public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
 
+        /// Hands out the buffered records one by one; use it from one task at a time.
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
             /// The held chunk's records not yet handed out, in reverse order: `removeLast` moves
@@ -174,6 +180,9 @@ extension KafkaConsumer {
             }
 
             /// Runs on the caller's actor (SE-0421); suspends only when nothing is buffered.
+            /// - Parameter actor: The caller's actor, which the iterator runs on.
+            /// - Returns: The next record; nil once the consumer is closed.
+            /// - Throws: `KafkaError`: a fatal group error, or `.cancelled` when the task is cancelled.
             public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ConsumerRecord? {
                 let progress = consumer.progress
                 // A seek or revocation since the chunk was taken makes the rest of it stale.

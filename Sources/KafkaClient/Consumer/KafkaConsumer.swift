@@ -116,6 +116,10 @@ public final class KafkaConsumer: Sendable {
 
     /// Creates a consumer; nothing is fetched until partitions are assigned or subscribed.
     /// `onRebalance` is awaited on every group rebalance before partitions move.
+    /// - Parameters:
+    ///   - config: The settings (checked with `validate()`).
+    ///   - onRebalance: Awaited with each `RebalanceEvent` before partitions move.
+    /// - Throws: `KafkaError(.configuration)` for invalid settings.
     public init(config: ConsumerConfig, onRebalance: RebalanceHandler? = nil) throws {
         try config.validate()
         self.config = config
@@ -183,6 +187,10 @@ public final class KafkaConsumer: Sendable {
     public var partitionEOF: AsyncStream<PartitionEOF> { partitionEOFStream }
 
     /// A consumer configured by Kafka property names (`bootstrap.servers`, `group.id`, …).
+    /// - Parameters:
+    ///   - properties: Client and consumer properties by their Kafka names.
+    ///   - onRebalance: Awaited with each `RebalanceEvent` before partitions move.
+    /// - Throws: `KafkaError(.configuration)` for an unknown property or a bad value.
     public convenience init(properties: [String: String], onRebalance: RebalanceHandler? = nil) throws {
         try self.init(config: ConsumerConfig(properties: properties), onRebalance: onRebalance)
     }
@@ -190,6 +198,10 @@ public final class KafkaConsumer: Sendable {
     // MARK: Assignment and positions
 
     /// Replaces the assignment. Each partition starts at `from`, or by `auto.offset.reset` when nil.
+    /// - Parameters:
+    ///   - partitions: The partitions to read.
+    ///   - from: Where to start; nil for `auto.offset.reset`.
+    /// - Throws: `KafkaError(.configuration)` with `auto.offset.reset=none` and no `from`, or after `subscribe`; `.closed` after `close()`.
     public func assign(_ partitions: [TopicPartition], from: OffsetSpec? = nil) async throws {
         let reset: OffsetSpec? = from ?? {
             switch config.autoOffsetReset {
@@ -233,6 +245,10 @@ public final class KafkaConsumer: Sendable {
     public var assignment: [TopicPartition] { state.withLock { Array($0.partitions.keys) } }
 
     /// Moves a partition's position; records fetched for the old position are discarded.
+    /// - Parameters:
+    ///   - tp: An assigned partition.
+    ///   - spec: The new position.
+    /// - Throws: `KafkaError(.configuration)` when `tp` is not assigned.
     public func seek(_ tp: TopicPartition, to spec: OffsetSpec) throws {
         try state.withLock { s in
             guard var p = s.partitions[tp] else { throw KafkaError(.configuration, "\(tp) is not assigned") }
@@ -264,6 +280,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The offset of the next record the application will receive for `tp` (nil while unknown).
+    /// - Parameter tp: An assigned partition.
     public func position(_ tp: TopicPartition) -> Int64? {
         state.withLock { s in
             // The iterator's held chunk first, then the next buffered record, else the fetch position.
@@ -280,11 +297,13 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching `partitions`; results of a fetch already in flight for them are dropped
     /// (records already buffered are still delivered).
+    /// - Parameter partitions: Assigned partitions (others are ignored).
     public func pause(_ partitions: [TopicPartition]) {
         state.withLock { s in for tp in partitions { s.partitions[tp]?.paused = true } }
     }
 
     /// Resumes fetching `partitions`.
+    /// - Parameter partitions: Paused partitions.
     public func resume(_ partitions: [TopicPartition]) {
         state.withLock { s in for tp in partitions { s.partitions[tp]?.paused = false } }
         signal.notify()
@@ -294,9 +313,12 @@ public final class KafkaConsumer: Sendable {
     public var paused: [TopicPartition] { state.withLock { s in s.partitions.filter { $0.value.paused }.map(\.key) } }
 
     /// The watermarks from the latest Fetch response for `tp`.
+    /// - Parameter tp: An assigned partition.
+    /// - Returns: nil before its first Fetch answer.
     public func watermarks(_ tp: TopicPartition) -> Watermarks? { state.withLock { $0.partitions[tp]?.watermarks } }
 
     /// Messages between the position and the high watermark (nil while unknown).
+    /// - Parameter tp: An assigned partition.
     public func lag(_ tp: TopicPartition) -> Int64? {
         guard let w = watermarks(tp), w.high >= 0, let p = position(tp) else { return nil }
         return max(0, w.high - p)

@@ -73,6 +73,9 @@ public final class KafkaProducer: Sendable {
     /// Enqueues a message without suspending and returns its id; the outcome comes as a
     /// `DeliveryReport`. Throws `.queueFull` when `buffer.memory` is exhausted, `.closed` after
     /// `close()`, or `.configuration` for a message larger than `max.request.size`.
+    /// - Parameter record: The message.
+    /// - Returns: Its id, as the delivery reports name it.
+    /// - Throws: `KafkaError`: `.queueFull`, `.closed`, or `.configuration` for a message larger than `max.request.size`.
     @discardableResult
     public func enqueue(_ record: ProducerRecord) throws -> MessageID {
         try core.enqueue(record)
@@ -84,6 +87,9 @@ public final class KafkaProducer: Sendable {
     /// Cancellation: while waiting for room, the record is not sent and `.cancelled` is thrown.
     /// Once the record is in a batch it cannot be taken back: the call throws `.cancelled` at
     /// once, but the record may still be delivered (as with the Java client and franz-go).
+    /// - Parameter record: The message.
+    /// - Returns: Where it was written.
+    /// - Throws: `KafkaError`: the delivery's failure (a broker error, `.timeout` after `delivery.timeout.ms`, `.outcomeUnknown`), `.closed`, or `.cancelled` when the task is cancelled.
     public func send(_ record: ProducerRecord) async throws -> RecordMetadata {
         try await core.send(record)
     }
@@ -91,6 +97,7 @@ public final class KafkaProducer: Sendable {
     /// Waits until every message enqueued so far is acknowledged or has failed (everything
     /// buffered is sent without waiting for `linger.ms`). Throws `.cancelled` when the task is
     /// cancelled; the messages stay queued.
+    /// - Throws: `KafkaError(.cancelled)` when the task is cancelled.
     public func flush() async throws {
         try await core.flush()
     }
@@ -110,6 +117,7 @@ public final class KafkaProducer: Sendable {
     /// is left and closes every connection: batches already written to a broker but not
     /// acknowledged fail with `.outcomeUnknown` (they may be in the log), the rest with
     /// `.closed`. Later calls fail with `.closed`.
+    /// - Parameter timeout: How long to flush before failing what is left.
     public func close(timeout: Duration = .seconds(30)) async {
         await core.close(timeout: timeout)
     }

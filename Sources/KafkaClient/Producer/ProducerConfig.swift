@@ -47,19 +47,24 @@ public struct ProducerConfig: PropertyConfigurable {
     /// `partitioner`: how records without an explicit partition are placed.
     public var partitioner = Partitioner.default
 
+    /// Every setting at its default (no bootstrap servers yet).
     public init() {}
 
     /// A configuration with the given bootstrap servers.
+    /// - Parameter bootstrapServers: `host:port` pairs.
     public init(bootstrapServers: [String]) {
         client.bootstrapServers = bootstrapServers
     }
 
     /// A configuration from Kafka property names (client and producer properties).
+    /// - Parameter properties: Client and producer properties by their Kafka names.
+    /// - Throws: `KafkaError(.configuration)` for an unknown key or a bad value.
     public init(properties: [String: String]) throws {
         try set(properties)
     }
 
     /// Checks the combination of settings.
+    /// - Throws: `KafkaError(.configuration)` naming what is inconsistent.
     public func validate() throws {
         try client.validate()
         if enableIdempotence {

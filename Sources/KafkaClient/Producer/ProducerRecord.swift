@@ -2,8 +2,14 @@ public import KafkaProtocol
 
 /// A topic and partition.
 public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    /// The topic.
     public var topic: String
+    /// The partition index.
     public var partition: Int32
+    /// A partition of a topic.
+    /// - Parameters:
+    ///   - topic: The topic.
+    ///   - partition: The partition index.
     public init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
@@ -17,14 +23,27 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
 /// partitioner chooses (murmur2 of the key, sticky for null keys). Without `timestamp`, the
 /// producer stamps the current time (create time).
 public struct ProducerRecord: Sendable {
+    /// The topic to write to.
     public var topic: String
+    /// The partition; nil lets the partitioner choose.
     public var partition: Int32?
+    /// The key; nil for a null key.
     public var key: [UInt8]?
+    /// The value; nil for a null value (a tombstone on compacted topics).
     public var value: [UInt8]?
+    /// Headers, in order (keys may repeat).
     public var headers: [RecordHeader]
     /// Milliseconds since the epoch.
     public var timestamp: Int64?
 
+    /// A message with byte key and value.
+    /// - Parameters:
+    ///   - topic: The topic.
+    ///   - partition: The partition; nil lets the partitioner choose.
+    ///   - key: The key; nil for null.
+    ///   - value: The value; nil for null.
+    ///   - headers: Headers.
+    ///   - timestamp: Milliseconds since the epoch; nil for the time of `send`/`enqueue`.
     public init(topic: String, partition: Int32? = nil, key: [UInt8]? = nil, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil) {
         self.topic = topic
         self.partition = partition
@@ -35,6 +54,13 @@ public struct ProducerRecord: Sendable {
     }
 
     /// A record with UTF-8 string key and value.
+    /// - Parameters:
+    ///   - topic: The topic.
+    ///   - partition: The partition; nil lets the partitioner choose.
+    ///   - key: The key; nil for null.
+    ///   - value: The value; nil for null.
+    ///   - headers: Headers.
+    ///   - timestamp: Milliseconds since the epoch; nil for the time of `send`/`enqueue`.
     public init(topic: String, partition: Int32? = nil, key: String?, value: String?, headers: [RecordHeader] = [], timestamp: Int64? = nil) {
         self.init(topic: topic, partition: partition, key: key.map { Array($0.utf8) }, value: value.map { Array($0.utf8) }, headers: headers, timestamp: timestamp)
     }
