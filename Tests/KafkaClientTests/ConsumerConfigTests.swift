@@ -42,8 +42,25 @@ struct ConsumerConfigTests {
     @Test func eagerAndCooperativeAssignorsCannotBeMixed() throws {
         var c = try ConsumerConfig(properties: ["bootstrap.servers": "h:1", "partition.assignment.strategy": "range,cooperative-sticky"])
         #expect { try c.validate() } throws: { e in (e as? KafkaError)?.message.contains("mixes eager and cooperative") == true }
-        c.assignmentStrategies = ["range", "roundrobin"]
+        c.assignors = [RangeAssignor(), RoundRobinAssignor()]
         try c.validate()
+        c.assignors = [RangeAssignor(), EverythingToOne(rebalanceProtocol: .cooperative)]
+        #expect { try c.validate() } throws: { e in (e as? KafkaError)?.message.contains("mixes eager and cooperative") == true }
+    }
+
+    /// An application's own assignor goes into the typed list beside (or instead of) the
+    /// built-in ones; `partition.assignment.strategy` still sets the list by name.
+    @Test func assignorsAreValues() throws {
+        var c = try ConsumerConfig(properties: ["bootstrap.servers": "h:1", "partition.assignment.strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor, range"])
+        #expect(c.assignmentStrategies == ["roundrobin", "range"])
+        #expect(ConsumerConfig().assignmentStrategies == ["range", "roundrobin"])
+        c.assignors = [EverythingToOne(), RangeAssignor()]
+        try c.validate()
+        #expect(c.assignmentStrategies == ["everything-to-one", "range"])
+        c.assignors = [EverythingToOne(), EverythingToOne()]
+        #expect { try c.validate() } throws: { e in (e as? KafkaError)?.message.contains("twice") == true }
+        c.assignors = []
+        #expect(throws: KafkaError.self) { try c.validate() }
     }
 
     @Test func heartbeatMustBeShorterThanTheSession() throws {

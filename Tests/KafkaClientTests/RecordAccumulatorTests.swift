@@ -72,7 +72,7 @@ import KafkaProtocol
         #expect(outcomes.filter { $0 == .appended(becameReady: true, firstInQueue: false) }.count >= 1)
         #expect(acc.readyPartitions(now: t0) == [tp])
         #expect(acc.queues[tp]!.batches.count >= 2)
-        #expect(acc.queues[tp]!.batches[0].builder == nil, "the full batch is sealed")
+        #expect(!acc.queues[tp]!.batches[0].isOpen, "the full batch is sealed")
     }
 
     @Test func bufferMemoryIsBoundedUnlessOvercommitted() throws {
@@ -153,7 +153,7 @@ import KafkaProtocol
         #expect(acc.retry(tp, now: now) != nil, "second failure exceeds retries=1")
     }
 
-    @Test func expiryRemovesOnlyOldBatchesThatAreNotInFlight() throws {
+    @Test func expiryRemovesOnlyHeadsPastTheDeliveryTimeout() throws {
         var acc = RecordAccumulator(settings: settings(timeout: .seconds(5)))
         try add(&acc, tp, 0, at: t0)
         try add(&acc, tp1, 1, at: t0 + .seconds(4))

@@ -63,9 +63,16 @@ public struct ConsumerConfig: PropertyConfigurable {
     /// `max.poll.interval.ms`: a member that does not ask for records for this long leaves the
     /// group (its partitions go to the others). Also the rebalance timeout. Default: 300 s.
     public var maxPollInterval: Duration = .seconds(300)
-    /// `partition.assignment.strategy`, in order of preference: range, roundrobin,
-    /// cooperative-sticky. Default: range, roundrobin (as librdkafka).
-    public var assignmentStrategies = ["range", "roundrobin"]
+    /// The assignors this member offers the group, in order of preference (the JoinGroup
+    /// protocols; the group picks one every member offers, and its leader runs it). Any
+    /// `PartitionAssignor` value, including a type of your own; `partition.assignment.strategy`
+    /// sets this list by name (range, roundrobin, cooperative-sticky, or Java's class names).
+    /// Names must be unique, and eager and cooperative assignors must not be mixed (checked by
+    /// `validate()`). Default: range, roundrobin (as librdkafka).
+    public var assignors: [any PartitionAssignor] = [RangeAssignor(), RoundRobinAssignor()]
+
+    /// The protocol names of `assignors`, in order: what `partition.assignment.strategy` shows.
+    public var assignmentStrategies: [String] { assignors.map(\.name) }
     /// `enable.auto.commit`: commit processed positions every `auto.commit.interval.ms`, on
     /// revocation and on close. Default: true.
     public var enableAutoCommit = true
@@ -100,8 +107,14 @@ public struct ConsumerConfig: PropertyConfigurable {
         }
         if groupId?.isEmpty == true { throw KafkaError(.configuration, "group.id must not be empty") }
         if groupInstanceId?.isEmpty == true { throw KafkaError(.configuration, "group.instance.id must not be empty") }
-        let assignors = try assignmentStrategies.map { try PartitionAssignors.named($0) }
         guard !assignors.isEmpty else { throw KafkaError(.configuration, "partition.assignment.strategy must name at least one assignor") }
+        // The leader finds the group's choice by name, so a name offered twice is ambiguous.
+        if let empty = assignors.first(where: { $0.name.isEmpty }) {
+            throw KafkaError(.configuration, "assignor \(type(of: empty)) has an empty name")
+        }
+        if Set(assignmentStrategies).count < assignors.count {
+            throw KafkaError(.configuration, "partition.assignment.strategy names an assignor twice: \(assignmentStrategies.joined(separator: ","))")
+        }
         if Set(assignors.map(\.rebalanceProtocol)).count > 1 {
             throw KafkaError(.configuration, "partition.assignment.strategy mixes eager and cooperative assignors: \(assignmentStrategies.joined(separator: ","))")
         }
@@ -135,9 +148,8 @@ public struct ConsumerConfig: PropertyConfigurable {
             .init("max.poll.interval.ms", "Default: 300000.") { c, v in c.maxPollInterval = try ConfigParse.milliseconds("max.poll.interval.ms", v, min: 1) },
             .init("partition.assignment.strategy", "range, roundrobin, cooperative-sticky (comma-separated, preferred first). Default: range,roundrobin.") { c, v in
                 let names = v.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
-                for n in names { _ = try PartitionAssignors.named(n) }
                 guard !names.isEmpty else { throw ConfigParse.bad("partition.assignment.strategy", v, "a comma-separated list of assignors") }
-                c.assignmentStrategies = names
+                c.assignors = try names.map { try PartitionAssignors.named($0) }
             },
             .init("enable.auto.commit", "Default: true.") { c, v in c.enableAutoCommit = try ConfigParse.bool("enable.auto.commit", v) },
             .init("auto.commit.interval.ms", "Default: 5000.") { c, v in c.autoCommitInterval = try ConfigParse.milliseconds("auto.commit.interval.ms", v, min: 1) },

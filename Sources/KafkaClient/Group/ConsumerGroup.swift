@@ -74,7 +74,7 @@ final class ConsumerGroup: Sendable {
         self.config = config
         self.cluster = cluster
         self.handler = handler
-        assignors = try config.assignmentStrategies.map { try PartitionAssignors.named($0) }
+        assignors = config.assignors
         let settings = GroupStateMachine.Settings(
             groupId: groupId, instanceId: config.groupInstanceId, sessionTimeout: config.sessionTimeout,
             heartbeatInterval: config.heartbeatInterval, maxPollInterval: config.maxPollInterval,

@@ -11,25 +11,30 @@ public enum RebalanceProtocol: Sendable {
 
 /// Decides which member reads which partition. Runs on the elected group leader only.
 ///
+/// The built-in ones are `RangeAssignor`, `RoundRobinAssignor` and `CooperativeStickyAssignor`;
+/// an application can write its own and put it in `ConsumerConfig.assignors` (every member of
+/// the group must offer it under the same `name` for the group to choose it).
+///
 /// Implementations are pure functions of their input: the same members and partition counts give
 /// the same assignment, whatever order the members arrive in.
 public protocol PartitionAssignor: Sendable {
-    /// The protocol name in JoinGroup: "range", "roundrobin", "cooperative-sticky".
+    /// The protocol name in JoinGroup: "range", "roundrobin", "cooperative-sticky", or your
+    /// own (unique among the assignors a consumer offers).
     var name: String { get }
     /// The rebalance protocol this assignor needs.
     var rebalanceProtocol: RebalanceProtocol { get }
-    /// The user_data this member puts in its subscription (nil for none).
+    /// The user_data this member puts in its subscription.
     /// - Parameters:
-    ///   - ownedPartitions: The partitions this member owns now.
-    ///   - generationId: The generation they were assigned in; -1 when none.
+    ///   - ownedPartitions: The partitions this member holds now.
+    ///   - generationId: The generation they were assigned in; -1 before the first assignment
+    ///     (the protocol's value, as other members' subscriptions carry it).
     /// - Returns: The bytes, or nil for none.
     func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]?
-    /// memberId -> partitions. Every member in `members` has an entry (possibly empty).
-    /// `partitionsPerTopic`: topic -> partition count (topics absent from metadata are omitted).
+    /// Assigns the subscribed partitions.
     /// - Parameters:
-    ///   - members: Every member's subscription.
-    ///   - partitionsPerTopic: Topic → partition count.
-    /// - Returns: Member id → its partitions.
+    ///   - members: Every member's subscription, as the coordinator listed them.
+    ///   - partitionsPerTopic: Topic → partition count (topics absent from metadata are omitted).
+    /// - Returns: memberId → partitions, with an entry (possibly empty) for every member.
     func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]]
 }
 

@@ -5,9 +5,10 @@ import KafkaProtocol
 /// (every call takes `now`), so linger, batch-size, retry and expiry decisions are unit-tested
 /// deterministically.
 ///
-/// Ordering: at most one batch per partition is in flight, and a batch that must be retried goes
-/// back to the head of its queue, so messages of a partition are written in the order they were
-/// appended — with or without idempotence.
+/// Ordering: at most one request per partition is in flight (`PartitionQueue.inFlight`), and a
+/// batch that must be retried goes back to the head of its queue, so messages of a partition are
+/// written in the order they were appended — with or without idempotence. Each batch's life is
+/// its `BatchState`.
 struct RecordAccumulator: Sendable {
     struct Settings: Sendable {
         var batchSize: Int
@@ -28,6 +29,11 @@ struct RecordAccumulator: Sendable {
         var batches: [ProducerBatch] = []
         /// Idempotence: the next sequence number to hand out.
         var nextSequence: Int32 = 0
+        /// The request carrying this partition's head, until that request is settled (answered
+        /// or failed). Stays set when the head was settled another way meanwhile (expired while
+        /// in flight): nothing more of this partition goes out before the broker has answered
+        /// or the request died, which keeps the partition's writes in order.
+        var inFlight: ProduceRequestID?
     }
 
     /// What `append` did.
@@ -84,17 +90,15 @@ struct RecordAccumulator: Sendable {
     ) -> Result<(AppendOutcome, added: Int), KafkaError> {
         let firstInQueue = queue.batches.isEmpty
         var size = -1
-        // Read the open builder in place: binding it to a local would retain (and later copy)
-        // its buffer.
-        if let i = queue.batches.indices.last, queue.batches[i].builder != nil {
-            size = queue.batches[i].builder!.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
-            let full = queue.batches[i].builder!.sizeInBytes + size > settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
-            if full && !queue.batches[i].builder!.isEmpty {
+        // The binding below lives only in this `if`: it is released before the append further
+        // down mutates the builder in place (`withOpenBuilder`), so the buffer is not copied.
+        if let i = queue.batches.indices.last, case let .open(builder) = queue.batches[i].state {
+            size = builder.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
+            let full = builder.sizeInBytes + size > settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
+            if full && !builder.isEmpty {
                 // Does not fit: seal this batch; the record starts a new one.
-                let b = queue.batches[i].builder!
-                queue.batches[i].builder = nil
                 do {
-                    queue.batches[i].sealed = try seal(b, settings)
+                    try queue.batches[i].seal { b throws(KafkaError) in try seal(b, settings) }
                 } catch {
                     return .failure(error)
                 }
@@ -117,7 +121,7 @@ struct RecordAccumulator: Sendable {
         }
         let i = queue.batches.count - 1
         do {
-            try queue.batches[i].builder!.append(timestamp: timestamp, key: key, value: value, headers: headers)
+            try queue.batches[i].withOpenBuilder { b in try b.append(timestamp: timestamp, key: key, value: value, headers: headers) }
         } catch {
             if queue.batches[i].recordCount == 0 { queue.batches.removeLast() }
             return .failure(KafkaError(.encoding, "cannot append record: \(error)", context: .init(topic: tp.topic, partition: tp.partition)))
@@ -127,7 +131,7 @@ struct RecordAccumulator: Sendable {
         queue.batches[i].accountedBytes += added
         // Ready transitions only (not "is ready"): the sender is woken once per batch, not once
         // per message, when this record filled its batch or sealed the previous one.
-        let justFull = (queue.batches[i].builder?.sizeInBytes ?? 0) >= settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
+        let justFull = (queue.batches[i].openSize ?? 0) >= settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
         let sealedPrevious = needsNew && queue.batches.count > 1
         return .success((.appended(becameReady: justFull || sealedPrevious, firstInQueue: firstInQueue), added))
     }
@@ -142,10 +146,11 @@ struct RecordAccumulator: Sendable {
 
     /// Whether the head batch of `q` may be sent now.
     private func headReady(_ q: PartitionQueue, now: ContinuousClock.Instant) -> Bool {
-        guard let head = q.batches.first, !head.inFlight else { return false }
+        guard q.inFlight == nil, let head = q.batches.first else { return false }
         if let after = head.retryAfter, now < after { return false }
-        if flushing || head.builder == nil || q.batches.count > 1 { return true }
-        if let b = head.builder, b.sizeInBytes >= settings.batchSize || head.recordCount >= settings.maxBatchRecords { return true }
+        guard let size = head.openSize else { return true }
+        if flushing || q.batches.count > 1 { return true }
+        if size >= settings.batchSize || head.recordCount >= settings.maxBatchRecords { return true }
         return now - head.createdAt >= settings.linger
     }
 
@@ -162,7 +167,11 @@ struct RecordAccumulator: Sendable {
             guard let head = q.batches.first else { continue }
             // An in-flight batch is settled by its request (bounded by its delivery deadline):
             // a past deadline here would make the sender loop spin.
-            if head.inFlight { continue }
+            if head.isInFlight {
+                let deadline = head.createdAt + settings.deliveryTimeout
+                if deadline > now { consider(deadline) }
+                continue
+            }
             consider(head.createdAt + settings.deliveryTimeout)
             // Only future events: a batch that is ready now but waiting for an in-flight slot
             // or a leader is woken by that request's completion or the metadata refresh.
@@ -172,12 +181,17 @@ struct RecordAccumulator: Sendable {
         return best
     }
 
-    /// Takes ready head batches of `partitions` (those led by one broker), sealing them and
-    /// assigning sequence numbers, until `maxRequestSize` (the first batch always fits).
-    mutating func drain(_ partitions: [TopicPartition], producerId: Int64, producerEpoch: Int16, now: ContinuousClock.Instant) -> (batches: [(TopicPartition, [UInt8])], failed: [(ProducerBatch, KafkaError)]) {
+    /// Takes ready head batches of `partitions` (those led by one broker) for `request`, sealing
+    /// them and assigning sequence numbers, until `maxBytes` (default `max.request.size`; the
+    /// first batch always fits).
+    mutating func drain(
+        _ partitions: [TopicPartition], producerId: Int64, producerEpoch: Int16, now: ContinuousClock.Instant,
+        request: ProduceRequestID = ProduceRequestID(broker: -1, serial: 0), maxBytes: Int? = nil
+    ) -> (batches: [(TopicPartition, [UInt8])], failed: [(ProducerBatch, KafkaError)]) {
         var out: [(TopicPartition, [UInt8])] = []
         var failed: [(ProducerBatch, KafkaError)] = []
         var total = 0
+        let limit = maxBytes ?? settings.maxRequestSize
         // Each drain starts one partition further along (as franz-go's sinks do): always
         // starting at the first would let a busy partition whose batches fill
         // `max.request.size` starve the ones after it.
@@ -188,20 +202,26 @@ struct RecordAccumulator: Sendable {
             let tp = partitions[(start + i) % n]
             guard var q = queues[tp], headReady(q, now: now) else { continue }
             var head = q.batches[0]
-            if let b = head.builder {
-                head.builder = nil
-                do {
-                    head.sealed = try Self.seal(b, settings)
-                } catch {
-                    q.batches.removeFirst()
-                    bufferedBytes -= head.accountedBytes
-                    queues[tp] = q.batches.isEmpty ? nil : q
-                    failed.append((head, error))
-                    continue
-                }
+            do {
+                try head.seal { b throws(KafkaError) in try Self.seal(b, settings) }
+            } catch {
+                q.batches.removeFirst()
+                bufferedBytes -= head.accountedBytes
+                queues[tp] = q.batches.isEmpty ? nil : q
+                head.state = .done
+                failed.append((head, error))
+                continue
             }
-            guard var bytes = head.sealed else { continue }
-            if total > 0 && total + bytes.count > settings.maxRequestSize { break }
+            guard var bytes = head.sealedBytes else { continue }
+            if total > 0 && total + bytes.count > limit {
+                // Keep the sealed bytes (sealing is done once) for the next request.
+                q.batches[0] = head
+                queues[tp] = q
+                break
+            }
+            let earlierUnknown = head.mayBeWritten
+            // Drop the state's reference so patching the bytes does not copy them.
+            head.state = .done
             if settings.idempotent {
                 if head.baseSequence < 0 || head.producerEpoch != producerEpoch {
                     head.baseSequence = q.nextSequence
@@ -210,12 +230,11 @@ struct RecordAccumulator: Sendable {
                     q.nextSequence = Self.add(q.nextSequence, head.recordCount)
                 }
                 Self.patchProducer(&bytes, id: head.producerId, epoch: head.producerEpoch, sequence: head.baseSequence)
-                head.sealed = bytes
             }
-            head.inFlight = true
-            head.everSent = true
+            head.state = .inFlight(bytes, request: request, earlierUnknown: earlierUnknown)
             head.attempts += 1
             q.batches[0] = head
+            q.inFlight = request
             queues[tp] = q
             out.append((tp, bytes))
             total += bytes.count
@@ -240,20 +259,39 @@ struct RecordAccumulator: Sendable {
         }
     }
 
+    /// Ends `tp`'s outstanding request (`request`, or whichever when nil) and takes its head
+    /// batch when that batch is the one the request carried; nil when the head was settled
+    /// another way meanwhile (expired, failed at close).
+    private mutating func takeInFlightHead(_ tp: TopicPartition, request: ProduceRequestID?) -> (queue: PartitionQueue, head: ProducerBatch)? {
+        guard var q = queues[tp], let outstanding = q.inFlight, request == nil || request == outstanding else { return nil }
+        q.inFlight = nil
+        guard let head = q.batches.first, head.request == outstanding else {
+            queues[tp] = q.batches.isEmpty && q.nextSequence == 0 ? nil : q
+            return nil
+        }
+        return (q, head)
+    }
+
     /// The in-flight head batch of `tp` was acknowledged: removes and returns it.
-    mutating func complete(_ tp: TopicPartition) -> ProducerBatch? {
-        guard var q = queues[tp], let head = q.batches.first, head.inFlight else { return nil }
+    mutating func complete(_ tp: TopicPartition, request: ProduceRequestID? = nil) -> ProducerBatch? {
+        guard let taken = takeInFlightHead(tp, request: request) else { return nil }
+        var (q, head) = taken
         q.batches.removeFirst()
         bufferedBytes -= head.accountedBytes
         queues[tp] = q.batches.isEmpty && q.nextSequence == 0 ? nil : q
+        head.state = .done
         return head
     }
 
     /// The in-flight head batch of `tp` failed retriably: it goes back to the head of its queue
-    /// after a backoff — or, when out of retries or time, is removed and returned for failing.
-    mutating func retry(_ tp: TopicPartition, now: ContinuousClock.Instant) -> ProducerBatch? {
-        guard var q = queues[tp], var head = q.batches.first, head.inFlight else { return nil }
-        head.inFlight = false
+    /// after a backoff — `unsure` when the request may have been written (`written`), as it was
+    /// before otherwise — or, when out of retries or time, is removed and returned for failing
+    /// (its state tells whether it may be in the log).
+    mutating func retry(_ tp: TopicPartition, now: ContinuousClock.Instant, written: Bool = true, request: ProduceRequestID? = nil) -> ProducerBatch? {
+        guard let taken = takeInFlightHead(tp, request: request),
+              case let .inFlight(bytes, _, earlierUnknown) = taken.head.state else { return nil }
+        var (q, head) = taken
+        head.state = written || earlierUnknown ? .unsure(bytes) : .sealed(bytes)
         if head.attempts > settings.retries || now - head.createdAt >= settings.deliveryTimeout {
             q.batches.removeFirst()
             bufferedBytes -= head.accountedBytes
@@ -267,22 +305,27 @@ struct RecordAccumulator: Sendable {
     }
 
     /// Removes the in-flight head batch of `tp` (non-retriable failure).
-    mutating func fail(_ tp: TopicPartition) -> ProducerBatch? {
-        guard var q = queues[tp], let head = q.batches.first, head.inFlight else { return nil }
+    mutating func fail(_ tp: TopicPartition, request: ProduceRequestID? = nil) -> ProducerBatch? {
+        guard let taken = takeInFlightHead(tp, request: request) else { return nil }
+        var (q, head) = taken
         q.batches.removeFirst()
         bufferedBytes -= head.accountedBytes
         queues[tp] = q
+        head.state = .done
         return head
     }
 
-    /// Removes every batch (not in flight) older than `delivery.timeout.ms`.
+    /// Removes every head batch older than `delivery.timeout.ms`. One in flight becomes
+    /// `unsure` (its request may have been written); its partition stays blocked until that
+    /// request is settled. Returns them for failing (their state tells "may be in the log").
     mutating func expire(now: ContinuousClock.Instant) -> [ProducerBatch] {
         var out: [ProducerBatch] = []
         for (tp, var q) in queues {
             var changed = false
-            while let head = q.batches.first, !head.inFlight, now - head.createdAt >= settings.deliveryTimeout {
+            while var head = q.batches.first, now - head.createdAt >= settings.deliveryTimeout {
                 q.batches.removeFirst()
                 bufferedBytes -= head.accountedBytes
+                if case let .inFlight(bytes, _, _) = head.state { head.state = .unsure(bytes) }
                 out.append(head)
                 changed = true
                 // Later batches of this partition are younger; only expire further heads.
@@ -297,7 +340,7 @@ struct RecordAccumulator: Sendable {
     mutating func resetSequences() {
         for tp in queues.keys {
             queues[tp]!.nextSequence = 0
-            for i in queues[tp]!.batches.indices where !queues[tp]!.batches[i].inFlight {
+            for i in queues[tp]!.batches.indices where !queues[tp]!.batches[i].isInFlight {
                 queues[tp]!.batches[i].baseSequence = -1
             }
         }
@@ -308,9 +351,9 @@ struct RecordAccumulator: Sendable {
     mutating func removeNotInFlight() -> [ProducerBatch] {
         var out: [ProducerBatch] = []
         for (tp, var q) in queues {
-            let keep = q.batches.filter(\.inFlight)
+            let keep = q.batches.filter(\.isInFlight)
             guard keep.count < q.batches.count else { continue }
-            for b in q.batches where !b.inFlight {
+            for b in q.batches where !b.isInFlight {
                 bufferedBytes -= b.accountedBytes
                 out.append(b)
             }
@@ -320,11 +363,18 @@ struct RecordAccumulator: Sendable {
         return out
     }
 
-    /// Removes everything (close after the flush timeout): returns every batch for failing.
+    /// Removes everything (close after the flush timeout): returns every batch for failing,
+    /// those in flight as `unsure`.
     mutating func drainAll() -> [ProducerBatch] {
-        let all = queues.values.flatMap(\.batches)
+        var all = queues.values.flatMap(\.batches)
+        for i in all.indices {
+            if case let .inFlight(bytes, _, _) = all[i].state { all[i].state = .unsure(bytes) }
+        }
         queues = [:]
         bufferedBytes = 0
         return all
     }
+
+    /// Whether any partition waits for a request's answer.
+    var anyInFlight: Bool { queues.values.contains { $0.inFlight != nil } }
 }
