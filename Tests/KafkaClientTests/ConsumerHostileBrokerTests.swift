@@ -327,37 +327,3 @@ extension GroupFakeBrokerTests {
         try await eventually("its connections closed", timeout: .seconds(10)) { broker.openConnections == 0 }
     }
 }
-
-/// Item F: the revocation wait sleeps until the application's event, and no longer polls.
-struct RevocationWaitTests {
-    final class Flags: Sendable {
-        let state = Mutex((ready: false, checks: 0, finished: false))
-        var ready: Bool { state.withLock { $0.ready } }
-        var checks: Int { state.withLock { $0.checks } }
-        var finished: Bool { state.withLock { $0.finished } }
-    }
-
-    @Test(.timeLimit(.minutes(1)))
-    func theWaitEndsOnTheEventAndNotBefore() async throws {
-        let event = Signal()
-        let flags = Flags()
-        let task = Task {
-            await ConsumerGroup.awaitApplication(
-                event: event, deadline: .now + .seconds(60), heartbeatInterval: .seconds(30),
-                done: { flags.state.withLock { s in s.checks += 1; return s.ready } }, heartbeat: {})
-            flags.state.withLock { $0.finished = true }
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        // A 5 ms polling loop would have looked about 60 times by now.
-        #expect(flags.checks <= 2, "\(flags.checks) checks without an event")
-        // Ready, but not signalled: it does not notice (nothing polls).
-        flags.state.withLock { $0.ready = true }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!flags.finished)
-        let start = ContinuousClock.now
-        event.notify()
-        await task.value
-        #expect(ContinuousClock.now - start < .seconds(2))
-        #expect(flags.finished)
-    }
-}

@@ -206,6 +206,11 @@ struct GroupFakeBrokerTests {
         #expect(script.count(.joinGroup) >= 4, "KIP-394 join, join, and a rejoin after each unusable assignment")
         #expect(warnings.withLock { $0.filter { $0.contains("cannot be used") }.count } == 2)
         await c.close()
+        // The application sees each one as a typed error, not only in the log.
+        var surfaced: [ConsumerGroupError] = []
+        for await e in c.groupErrors { surfaced.append(e) }
+        #expect(surfaced.map(\.kind) == [.undecodableAssignment, .undecodableAssignment])
+        #expect(surfaced.allSatisfy { $0.underlying.kind == .decoding && $0.generationId != nil })
     }
 
     /// An auto-commit the coordinator rejects is reported, not dropped (it was `try?`).
@@ -231,6 +236,50 @@ struct GroupFakeBrokerTests {
         #expect(script.count(.offsetCommit) >= 1)
         #expect(warnings.withLock { $0.contains { $0.contains("auto-commit failed") } }, "\(warnings.withLock { $0.suffix(5) })")
         await c.close()
+        var surfaced: [ConsumerGroupError] = []
+        for await e in c.groupErrors { surfaced.append(e) }
+        #expect(!surfaced.isEmpty && surfaced.allSatisfy { $0.kind == .autoCommitFailed })
+        #expect(surfaced.first?.underlying.code == .groupAuthorizationFailed)
+    }
+
+    /// A close while the broker holds the JoinGroup is an input to the one executor: the held
+    /// request is cancelled, the member leaves at once, and close does not wait for the join.
+    @Test(.timeLimit(.minutes(1)))
+    func closeDuringAHeldJoinGroupLeavesAtOnce() async throws {
+        let leaves = Mutex(0)
+        let broker = try FakeBroker { req, b in
+            switch req.header.apiKey {
+            case .findCoordinator:
+                return b.coordinatorIsSelf(req)
+            case .joinGroup:
+                guard let j = try? req.decode(JoinGroupRequest.self) else { return .disconnect }
+                var r = JoinGroupResponse()
+                if j.memberId.isEmpty {
+                    r.errorCode = KafkaErrorCode.memberIdRequired.rawValue
+                    r.memberId = "m-1"
+                    return .respond(b.body(r, for: req))
+                }
+                // Held, as a broker holds it until every member joined.
+                r.errorCode = KafkaErrorCode.rebalanceInProgress.rawValue
+                return .respondAfter(.seconds(30), b.body(r, for: req))
+            case .leaveGroup:
+                leaves.withLock { $0 += 1 }
+                return .respond(b.body(LeaveGroupResponse(), for: req))
+            default:
+                return b.defaultAction(req)
+            }
+        }
+        broker.addTopic("orders", partitions: 2)
+        defer { broker.stop() }
+        let c = try KafkaConsumer(properties: ["bootstrap.servers": broker.address, "group.id": "g", "session.timeout.ms": "6000",
+                                               "retry.backoff.ms": "20", "max.poll.interval.ms": "60000"])
+        try c.subscribe(topics: ["orders"])
+        try await eventually("the member id from KIP-394", timeout: .seconds(10)) { c.memberId == "m-1" }
+        try await Task.sleep(for: .milliseconds(300))
+        let start = ContinuousClock.now
+        await c.close()
+        #expect(ContinuousClock.now - start < .seconds(5), "close waited for the held JoinGroup")
+        #expect(leaves.withLock { $0 } == 1)
     }
 
     /// While a revocation waits for the application to finish its batch, the member keeps

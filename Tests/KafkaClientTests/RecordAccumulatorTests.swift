@@ -153,7 +153,7 @@ import KafkaProtocol
         #expect(acc.retry(tp, now: now) != nil, "second failure exceeds retries=1")
     }
 
-    @Test func expiryRemovesOnlyOldBatchesThatAreNotInFlight() throws {
+    @Test func expiryRemovesOnlyHeadsPastTheDeliveryTimeout() throws {
         var acc = RecordAccumulator(settings: settings(timeout: .seconds(5)))
         try add(&acc, tp, 0, at: t0)
         try add(&acc, tp1, 1, at: t0 + .seconds(4))

@@ -47,10 +47,9 @@ extension KafkaConsumer {
     /// consumer can `subscribe` again, or `assign`.
     public func unsubscribe() async {
         guard let group, state.withLock({ $0.subscribed }) else { return }
-        await group.leave(host: GroupHost(self), timeout: config.client.requestTimeout, final: false)
-        // The old run loop stops after its current request (it may be a held JoinGroup; its
-        // late answer is ignored or, at worst, answered with ILLEGAL_GENERATION and rejoined).
-        groupTask.withLock { $0?.cancel(); $0 = nil }
+        // An input to the group's executor like any other (a held JoinGroup in flight is
+        // cancelled); the executor stays, idle, for the next subscribe.
+        await group.leave(timeout: config.client.requestTimeout, final: false)
         state.withLock { s in
             s.subscribed = false
             for tp in s.partitions.keys { dropBuffered(&s, tp) }
@@ -64,6 +63,15 @@ extension KafkaConsumer {
     /// Ends when the consumer closes. Without `group.id`, an empty sequence.
     public var rebalanceEvents: AsyncStream<RebalanceEvent> {
         group?.events ?? AsyncStream { $0.finish() }
+    }
+
+    /// Group failures the member recovers from by itself and that used to go unseen: an
+    /// auto-commit that failed, an assignment from SyncGroup that could not be decoded (the
+    /// member rejoins). Each is also logged as a warning. Ends when the consumer closes. Like
+    /// `partitionErrors`, one sequence: iterate it from one task; the newest 1024 are kept
+    /// when nobody reads them. Without `group.id`, an empty sequence.
+    public var groupErrors: AsyncStream<ConsumerGroupError> {
+        group?.errors ?? AsyncStream { $0.finish() }
     }
 
     /// This member's id in the group; nil before the coordinator gave one (first join) and
