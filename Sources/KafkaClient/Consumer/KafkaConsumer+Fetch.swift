@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: the fetcher's round (plan, send, apply) reads as one piece, and
+// its pure parts already live apart (FetchSession, FetchedRecordsDecoder, TopicRouter).
 import KafkaProtocol
 import KafkaNet
 
