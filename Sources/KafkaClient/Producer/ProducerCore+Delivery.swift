@@ -52,7 +52,7 @@ extension ProducerCore {
     func wakeAll() {
         let (flush, room) = state.withLock { s -> ([OnceContinuation<Void>], [OnceContinuation<Void>]) in
             var f: [OnceContinuation<Void>] = []
-            if s.machine.isIdle || s.machine.closed {
+            if (s.machine.isIdle && s.deliveriesRunning == 0) || s.machine.closed {
                 f = Array(s.flushWaiters.values)
                 s.flushWaiters = [:]
                 s.machine.flushing = false

@@ -7,7 +7,7 @@ import KafkaNet
 extension ProducerCore {
     /// Applies `event` to the machine and runs what it decided.
     func feed(_ event: ProducerEvent) {
-        run(state.withLock { $0.machine.handle(event) })
+        run(state.withLock { s in s.claim(s.machine.handle(event)) })
     }
 
     /// Runs the machine's actions in order: outcomes delivered, requests sent through their
@@ -24,6 +24,10 @@ extension ProducerCore {
             case .wakeWaiters: wakeWaiters = true
             case .wakeSender: wakeSender = true
             }
+        }
+        if ProducerCore.State.delivers(actions) {
+            state.withLock { $0.deliveriesRunning -= 1 }
+            wakeWaiters = true
         }
         if wakeWaiters { wakeAll() }
         if wakeSender { signal.notify() }
@@ -77,7 +81,7 @@ extension ProducerCore {
             let now = ContinuousClock.now
             let retryMetadata = now + config.client.retryBackoffPolicy.delay(afterFailures: 1)
             let (actions, deadline) = state.withLock { s -> ([ProducerAction], ContinuousClock.Instant?) in
-                let actions = s.machine.handle(.tick(now: now)) + s.machine.handle(.drain(now: now))
+                let actions = s.claim(s.machine.handle(.tick(now: now)) + s.machine.handle(.drain(now: now)))
                 var deadline = s.machine.nextDeadline(now: now)
                 // A ready batch without a leader wants metadata: ask again after a backoff
                 // (not at once, which would spin while the cluster has no leader for it).
@@ -125,5 +129,24 @@ extension ProducerCore {
         }
         defer { ticker.cancel() }
         return try await op()
+    }
+}
+
+extension ProducerCore.State {
+    /// Whether `actions` deliver outcomes to the application.
+    static func delivers(_ actions: [ProducerAction]) -> Bool {
+        actions.contains { a in
+            switch a {
+            case .complete, .failWaiting: true
+            default: false
+            }
+        }
+    }
+
+    /// Notes, under the lock that decided them, that `actions` will deliver outcomes (`run`
+    /// undoes it once they ran), so idleness waits for them.
+    mutating func claim(_ actions: [ProducerAction]) -> [ProducerAction] {
+        if Self.delivers(actions) { deliveriesRunning += 1 }
+        return actions
     }
 }

@@ -30,6 +30,10 @@ final class ProducerCore: Sendable {
         var machine: ProducerMachine
         /// `flush()` and `close()` waiting for idleness, by waiter id (removed when cancelled).
         var flushWaiters: [UInt64: OnceContinuation<Void>] = [:]
+        /// Actions runs that deliver outcomes (`complete`/`failWaiting`) decided under this lock
+        /// and not yet run: the machine is idle as soon as it decides, but `flush` must not
+        /// return before the delivery reports of a batch another broker's task is still running.
+        var deliveriesRunning = 0
         /// `send` waiting for room in `buffer.memory`, by waiter id.
         var roomWaiters: [UInt64: OnceContinuation<Void>] = [:]
         var nextWaiterId: UInt64 = 0
@@ -177,7 +181,7 @@ final class ProducerCore: Sendable {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 guard once.install(c, cancelledMessage: "flush cancelled") else { return }
                 let done: Bool = state.withLock { s in
-                    if s.machine.isIdle || s.machine.closed { return true }
+                    if (s.machine.isIdle && s.deliveriesRunning == 0) || s.machine.closed { return true }
                     s.machine.flushing = true
                     s.flushWaiters[id] = once
                     return false
@@ -221,7 +225,7 @@ final class ProducerCore: Sendable {
     /// Fails whatever is left — batches that may have been written with `.outcomeUnknown`, the
     /// rest with `notDelivered` — and closes everything.
     private func shutDown(_ notDelivered: KafkaError) {
-        let actions = state.withLock { $0.machine.handle(.close(notDelivered)) }
+        let actions = state.withLock { s in s.claim(s.machine.handle(.close(notDelivered))) }
         run(actions)
         sender.withLock { $0?.cancel(); $0 = nil }
         signal.notify()
