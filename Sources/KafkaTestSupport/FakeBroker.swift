@@ -287,6 +287,24 @@ public final class FakeBroker: Sendable {
         return .respond(body(r, for: req))
     }
 
+    /// An OffsetCommit answer naming every partition of `commit` with `code` (0: committed).
+    /// Fake group coordinators share it.
+    public func offsetCommitAnswer(_ commit: OffsetCommitRequest, code: KafkaErrorCode = KafkaErrorCode(rawValue: 0), for req: Request) -> Action {
+        var r = OffsetCommitResponse()
+        r.topics = commit.topics.map { t in
+            var out = OffsetCommitResponse.Topic()
+            out.name = t.name
+            out.partitions = t.partitions.map { p in
+                var q = OffsetCommitResponse.Partition()
+                q.partitionIndex = p.partitionIndex
+                q.errorCode = code.rawValue
+                return q
+            }
+            return out
+        }
+        return .respond(body(r, for: req))
+    }
+
     /// The built-in answers: ApiVersions, Metadata, CreateTopics, DeleteTopics.
     public func defaultAction(_ req: Request) -> Action {
         switch req.header.apiKey {

@@ -17,19 +17,7 @@ import KafkaTestSupport
             case .findCoordinator: return b.coordinatorIsSelf(req)
             case .offsetCommit:
                 guard let c = try? req.decode(OffsetCommitRequest.self) else { return .disconnect }
-                var r = OffsetCommitResponse()
-                r.topics = c.topics.map { t in
-                    var out = OffsetCommitResponse.Topic()
-                    out.name = t.name
-                    out.partitions = t.partitions.map { p in
-                        var q = OffsetCommitResponse.Partition()
-                        q.partitionIndex = p.partitionIndex
-                        q.errorCode = KafkaErrorCode.topicAuthorizationFailed.rawValue
-                        return q
-                    }
-                    return out
-                }
-                return .respond(b.body(r, for: req))
+                return b.offsetCommitAnswer(c, code: .topicAuthorizationFailed, for: req)
             case .fetch: return .respondAfter(.milliseconds(100), b.body(FetchResponse(), for: req))
             default: return b.defaultAction(req)
             }

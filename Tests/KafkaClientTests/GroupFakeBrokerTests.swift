@@ -120,19 +120,7 @@ struct GroupFakeBrokerTests {
             case .offsetCommit:
                 _ = script.next(.offsetCommit)
                 if failCommits, let c = try? req.decode(OffsetCommitRequest.self) {
-                    var r = OffsetCommitResponse()
-                    r.topics = c.topics.map { t in
-                        var rt = OffsetCommitResponse.Topic()
-                        rt.name = t.name
-                        rt.partitions = t.partitions.map { p in
-                            var rp = OffsetCommitResponse.Partition()
-                            rp.partitionIndex = p.partitionIndex
-                            rp.errorCode = KafkaErrorCode.groupAuthorizationFailed.rawValue
-                            return rp
-                        }
-                        return rt
-                    }
-                    return .respond(b.body(r, for: req))
+                    return b.offsetCommitAnswer(c, code: .groupAuthorizationFailed, for: req)
                 }
                 return .respond(b.body(OffsetCommitResponse(), for: req))
             default:
