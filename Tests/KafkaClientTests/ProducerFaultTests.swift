@@ -301,6 +301,14 @@ struct ProducerFaultTests {
         return ids
     }
 
+    /// Every message enqueued (`ids`) or sent has exactly one outcome (`DeliveryLedger`).
+    func checkOneOutcomeEach(_ ledger: DeliveryLedger, ids: [MessageID], delivered: Int? = nil) {
+        for id in ids { ledger.accepted(id) }
+        let audit = ledger.audit()
+        #expect(audit.isExact, "\(audit)")
+        if let delivered { #expect(audit.delivered == delivered && audit.failed == 0, "\(audit)") }
+    }
+
     func checkExactlyOnceReports(_ log: DeliveryLog, ids: [MessageID]) {
         let (delivered, failed) = log.state.withLock { ($0.delivered, $0.failed) }
         #expect(failed.isEmpty, "\(failed.count) messages failed, e.g. \(failed.first.map { "\($0.key): \($0.value)" } ?? "")")
@@ -321,11 +329,10 @@ struct ProducerFaultTests {
             let n = 200_000, partitions: Int32 = 3
             let topic = try await rig.createTopic("kw-fault-cut", partitions: partitions)
             rig.proxy.faults = .init(cutAfterClientBytes: 300_000 ... 500_000, cutAfterBrokerBytes: 600 ... 2000)
-            let log = DeliveryLog()
-            // batch.size 64 KiB so that one Produce request (≤ 3 batches) fits between two cuts:
-            // with the default 1 MB a retried batch larger than the cut interval could never get
-            // through, whatever the client did. Everything else is the default (idempotent, acks=all).
-            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "batch.size": "65536"]) { log.record($0) }
+            let log = DeliveryLog(), ledger = DeliveryLedger()
+            // Default settings (idempotent, acks=all, batch.size 1 MB): the request-size window
+            // shrinks after a cut, so requests and new batches come to fit between two cuts.
+            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { log.record($0); ledger.record($0) }
             let started = ContinuousClock.now
             let ids = try await enqueueAll(producer, topic: topic, n: n, size: 100)
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { log.outcomes >= n }
@@ -334,6 +341,7 @@ struct ProducerFaultTests {
             let stats = rig.proxy.stats
             print("ProducerFault(a): \(n) messages in \(elapsed); proxy: \(stats.connections) connections, \(stats.cuts) cuts (\(stats.responseCuts) mid-response), \(stats.bytesToBroker) bytes to the broker")
             checkExactlyOnceReports(log, ids: ids)
+            checkOneOutcomeEach(ledger, ids: ids, delivered: n)
             // The fault really happened, many times, with data on the wire.
             #expect(stats.cuts >= 20, "only \(stats.cuts) cuts")
             #expect(stats.responseCuts >= 5, "only \(stats.responseCuts) cuts after a response began")
@@ -351,10 +359,11 @@ struct ProducerFaultTests {
             let n = 30_000, partitions: Int32 = 3
             let topic = try await rig.createTopic("kw-fault-delay", partitions: partitions)
             rig.proxy.faults = .init(responseDelay: .milliseconds(50) ... .milliseconds(150))
-            let log = DeliveryLog()
+            let log = DeliveryLog(), ledger = DeliveryLedger()
+            // request.timeout.ms is the setting under test; everything else is the default.
             let producer = try KafkaProducer(properties: [
-                "bootstrap.servers": rig.bootstrap, "request.timeout.ms": "100", "batch.size": "65536",
-            ]) { log.record($0) }
+                "bootstrap.servers": rig.bootstrap, "request.timeout.ms": "100",
+            ]) { log.record($0); ledger.record($0) }
             let started = ContinuousClock.now
             let ids = try await enqueueAll(producer, topic: topic, n: n, size: 100)
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { log.outcomes >= n }
@@ -362,6 +371,7 @@ struct ProducerFaultTests {
             let stats = rig.proxy.stats
             print("ProducerFault(b): \(n) messages in \(elapsed); proxy: \(stats.connections) connections, \(stats.bytesToBroker) bytes to the broker (\(n * 100) bytes of values)")
             checkExactlyOnceReports(log, ids: ids)
+            checkOneOutcomeEach(ledger, ids: ids, delivered: n)
             // Timeouts happened: each closes its connection (with ~50 % of responses late and a
             // few dozen requests, fewer than 2 timeouts is vanishingly unlikely).
             #expect(stats.connections >= 3, "only \(stats.connections) connections: did no request time out?")
@@ -379,8 +389,8 @@ struct ProducerFaultTests {
     func deliveryTimeoutWhileBrokerUnreachable() async throws {
         try await FaultRig.with { rig in
             let topic = try await rig.createTopic("kw-fault-expire", partitions: 2)
-            let log = DeliveryLog()
-            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "delivery.timeout.ms": "1000", "linger.ms": "5"]) { log.record($0) }
+            let log = DeliveryLog(), ledger = DeliveryLedger()
+            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "delivery.timeout.ms": "1000", "linger.ms": "5"]) { log.record($0); ledger.record($0) }
             // Warm up: producer id, metadata and the leader connection exist.
             _ = try await producer.send(ProducerRecord(topic: topic, key: "warm", value: "up"))
             rig.proxy.pause(.blackhole)
@@ -388,7 +398,7 @@ struct ProducerFaultTests {
             var ids: [MessageID] = []
             for i in 0 ..< 100 { ids.append(try producer.enqueue(ProducerRecord(topic: topic, key: "k\(i % 5)", value: "v\(i)"))) }
             do {
-                let m = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "lost"))
+                let m = try await ledger.send(ProducerRecord(topic: topic, key: "k", value: "lost"), on: producer)
                 Issue.record("send succeeded while the broker was unreachable: \(m)")
             } catch let e as KafkaError {
                 #expect(e.kind == .timeout || e.kind == .outcomeUnknown, "\(e)")
@@ -403,6 +413,7 @@ struct ProducerFaultTests {
             #expect(Set(failed.keys) == Set(ids))
             #expect(log.failureCount == ids.count, "a message reported failed more than once")
             for e in failed.values { #expect(e.kind == .timeout || e.kind == .outcomeUnknown, "\(e)") }
+            checkOneOutcomeEach(ledger, ids: ids)
             // delivery.timeout.ms is 1 s: allow generous slack for a loaded machine, but far less
             // than request.timeout.ms (30 s), which must not be what ends the wait.
             #expect(sendFailedAfter < .seconds(15), "send failed only after \(sendFailedAfter) (delivery.timeout.ms=1000)")
@@ -418,13 +429,13 @@ struct ProducerFaultTests {
     func deliveryTimeoutWithoutMetadata() async throws {
         try await FaultRig.with { rig in
             rig.proxy.pause(.blackhole)
-            let log = DeliveryLog()
-            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "delivery.timeout.ms": "1000"]) { log.record($0) }
+            let log = DeliveryLog(), ledger = DeliveryLedger()
+            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap, "delivery.timeout.ms": "1000"]) { log.record($0); ledger.record($0) }
             let started = ContinuousClock.now
             var ids: [MessageID] = []
             for i in 0 ..< 20 { ids.append(try producer.enqueue(ProducerRecord(topic: "kw-fault-nometa", key: nil, value: "v\(i)"))) }
             do {
-                let m = try await producer.send(ProducerRecord(topic: "kw-fault-nometa", key: nil, value: "lost"))
+                let m = try await ledger.send(ProducerRecord(topic: "kw-fault-nometa", key: nil, value: "lost"), on: producer)
                 Issue.record("send succeeded while the broker was unreachable: \(m)")
             } catch let e as KafkaError {
                 #expect(e.kind == .timeout, "\(e)")
@@ -437,6 +448,7 @@ struct ProducerFaultTests {
             #expect(Set(failed.keys) == Set(ids))
             #expect(log.failureCount == ids.count, "a message reported failed more than once")
             for e in failed.values { #expect(e.kind == .timeout, "\(e)") }
+            checkOneOutcomeEach(ledger, ids: ids)
             #expect(sendFailedAfter < .seconds(15), "send failed only after \(sendFailedAfter) (delivery.timeout.ms=1000)")
             #expect(allFailedAfter < .seconds(15), "enqueued messages failed only after \(allFailedAfter) (delivery.timeout.ms=1000)")
             rig.proxy.resume()
@@ -487,10 +499,10 @@ struct ProducerFaultTests {
             let topic = try await rig.createTopic("kw-fault-down", partitions: partitions)
             let rejectedBefore = rig.proxy.stats.rejected
             rig.proxy.pause(mode)
-            let log = DeliveryLog()
-            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { log.record($0) }
+            let log = DeliveryLog(), ledger = DeliveryLedger()
+            let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { log.record($0); ledger.record($0) }
             let ids = try await enqueueAll(producer, topic: topic, n: n - 1, size: 100)
-            let sent = Task { try await producer.send(ProducerRecord(topic: topic, key: Workload.key(n - 1), value: Workload.value(n - 1, size: 100))) }
+            let sent = Task { try await ledger.send(ProducerRecord(topic: topic, key: Workload.key(n - 1), value: Workload.value(n - 1, size: 100)), on: producer) }
             // The producer has really been failing to reach the broker.
             if mode == .reject {
                 try await awaitCondition("3 refused connection attempts", timeout: .seconds(30)) { rig.proxy.stats.rejected >= rejectedBefore + 3 }
@@ -505,6 +517,7 @@ struct ProducerFaultTests {
             try await awaitCondition("a report for each of \(n - 1) messages", timeout: .seconds(60)) { log.outcomes >= n - 1 }
             print("ProducerFault(d, \(mode)): delivered \(n) messages \(ContinuousClock.now - resumed) after the broker came back; proxy refused \(rig.proxy.stats.rejected - rejectedBefore) connections meanwhile")
             checkExactlyOnceReports(log, ids: ids)
+            checkOneOutcomeEach(ledger, ids: ids, delivered: n)
             await producer.close()
             try await Workload.verify(rig: rig, topic: topic, partitions: partitions, n: n)
         }

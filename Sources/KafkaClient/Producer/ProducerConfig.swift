@@ -28,9 +28,11 @@ public struct ProducerConfig: PropertyConfigurable {
     /// Java client; librdkafka's default is 100,000), so `buffer.memory` alone bounds.
     public var maxQueuedMessages = Int.max
     /// `batch.num.messages`: most records in one batch; a batch holding this many is sent
-    /// without waiting for `linger.ms`. Default: unbounded (`Int.max`; librdkafka's default is
-    /// 10,000), so `batch.size` alone bounds.
-    public var maxBatchRecords = Int.max
+    /// without waiting for `linger.ms`. Default: 10,000 (librdkafka's; the Java client has no
+    /// such bound). With small messages it keeps batches near 100 KB where `batch.size` alone
+    /// would let them reach 1 MB: a batch, once written, is resent whole, so on a link that
+    /// drops connections every few hundred KB a 1 MB batch could never get through.
+    public var maxBatchRecords = 10_000
     /// `compression.type` (librdkafka: `compression.codec`). Default: none.
     public var compression = RecordCompression.none
     /// `compression.level`: codec level; nil for the codec's default.
@@ -92,7 +94,7 @@ public struct ProducerConfig: PropertyConfigurable {
             .init("buffer.memory", "Unacknowledged bytes held. Default: 67108864.") { c, v in c.bufferMemory = try ConfigParse.int("buffer.memory", v, min: 1024, max: Int.max) },
             .init("queue.buffering.max.kbytes", "librdkafka's buffer limit in KiB.") { c, v in c.bufferMemory = try ConfigParse.int("queue.buffering.max.kbytes", v, min: 1, max: Int.max / 1024) * 1024 },
             .init("queue.buffering.max.messages", "Unacknowledged messages held. Default: unbounded.") { c, v in c.maxQueuedMessages = try ConfigParse.int("queue.buffering.max.messages", v, min: 1, max: Int.max) },
-            .init("batch.num.messages", "Records per batch. Default: unbounded.") { c, v in c.maxBatchRecords = try ConfigParse.int("batch.num.messages", v, min: 1, max: Int.max) },
+            .init("batch.num.messages", "Records per batch. Default: 10000.") { c, v in c.maxBatchRecords = try ConfigParse.int("batch.num.messages", v, min: 1, max: Int.max) },
             .init("compression.type", "none, gzip, snappy, lz4, zstd. Default: none.") { c, v in c.compression = try parseCodec("compression.type", v) },
             .init("compression.codec", "librdkafka's name for compression.type.") { c, v in c.compression = try parseCodec("compression.codec", v) },
             .init("compression.level", "Codec level (-1 = default).") { c, v in

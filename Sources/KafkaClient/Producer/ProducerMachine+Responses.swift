@@ -26,6 +26,7 @@ extension ProducerMachine {
         }
         _ = sinks[id.broker]?.settle(id.serial)
         sinks[id.broker]?.window.requestAnswered()
+        applyWindow(of: id.broker)
         var refresh = false
         for t in response.responses {
             for p in t.partitionResponses {
@@ -70,7 +71,11 @@ extension ProducerMachine {
     mutating func failed(_ id: ProduceRequestID, _ e: KafkaError, written: Bool, retriable: Bool?, now: ContinuousClock.Instant, _ actions: inout [ProducerAction]) {
         guard let carried = sinks[id.broker]?.settle(id.serial) else { return }
         // A broken answer (`retriable` given) came over a working link: not a connection loss.
-        if written && retriable == nil { sinks[id.broker]?.window.connectionLost() }
+        if written && retriable == nil {
+            let lastSent = lastSerialSent
+            sinks[id.broker]?.window.connectionLost(serial: id.serial, lastSent: lastSent)
+            applyWindow(of: id.broker)
+        }
         for tp in carried.partitions {
             if retriable ?? e.isRetriable {
                 retry(tp, id, e, written: written, now: now, &actions)

@@ -76,6 +76,8 @@ struct ProducerMachine: Sendable {
     /// Each broker's pure sink state (requests in flight, request-size window).
     var sinks: [Int32: SinkState] = [:]
     private var nextSerial: UInt64 = 1
+    /// The serial of the newest request handed out (0: none yet).
+    var lastSerialSent: UInt64 { nextSerial &- 1 }
     /// Messages accepted and not yet completed: the `queue.buffering.max.messages` bound.
     private(set) var queuedMessages = 0
     private(set) var nextMessageId = MessageID(1)
@@ -218,6 +220,8 @@ struct ProducerMachine: Sendable {
             throw KafkaError(.queueFull, "producer queue is full (buffer.memory \(config.bufferMemory) bytes)", context: .init(topic: tp.topic, partition: tp.partition))
         case let .appended(ready, first):
             if ready { chooser.batchCompleted(topic: tp.topic, partition: tp.partition) }
+            // A new queue starts at batch.size: give it its broker's window when that is smaller.
+            if first { applyWindow(to: tp) }
             return ready || first
         }
     }
@@ -252,6 +256,10 @@ struct ProducerMachine: Sendable {
         case let .answered(id, response, now): answered(id, response, now: now, &actions)
         case let .writtenWithoutAnswer(id):
             if let r = sinks[id.broker]?.settle(id.serial) {
+                // acks=0: a completed write is all the link will ever confirm; without this a
+                // window shrunk by one cut would never grow back.
+                sinks[id.broker]?.window.requestAnswered()
+                applyWindow(of: id.broker)
                 for tp in r.partitions {
                     if let b = accumulator.complete(tp, request: id) { complete(b, .success((-1, -1)), &actions) }
                 }
@@ -313,7 +321,7 @@ struct ProducerMachine: Sendable {
 
     /// A drain opportunity for one broker: one request from its ready `partitions`.
     private mutating func drain(broker: Int32, _ partitions: [TopicPartition], now: ContinuousClock.Instant, _ actions: inout [ProducerAction]) {
-        var sink = sinks[broker] ?? SinkState(broker: broker, maxRequestSize: config.maxRequestSize)
+        var sink = sinks[broker] ?? SinkState(broker: broker, maxRequestSize: config.maxRequestSize, batchSize: config.batchSize)
         guard sink.hasFreeSlot(maxInFlight: config.maxInFlight) else { return }
         let id = ProduceRequestID(broker: broker, serial: nextSerial)
         let (batches, failed) = accumulator.drain(partitions, producerId: producerId, producerEpoch: producerEpoch, now: now, request: id, maxBytes: sink.window.limit)
@@ -336,7 +344,7 @@ struct ProducerMachine: Sendable {
             let context = KafkaError.Context(topic: b.topicPartition.topic, partition: b.topicPartition.partition)
             let timeout = KafkaError(.timeout, "message not delivered within delivery.timeout.ms", context: context)
             complete(b, .failure(b.mayBeWritten
-                ? KafkaError(.outcomeUnknown, "delivery.timeout.ms passed after the message was sent without an acknowledgement: it may or may not have been written", context: context, underlying: timeout)
+                ? KafkaError(.outcomeUnknown, "delivery.timeout.ms passed after the message was sent without an acknowledgement: it may or may not have been written" + oversizeNote(b), context: context, underlying: timeout)
                 : timeout), &actions)
         }
     }

@@ -39,6 +39,9 @@ struct ProducerRoutes: Sendable {
         return nil
     }
 
+    /// The partition's leader as last known, without asking for metadata when unknown.
+    func knownLeader(of tp: TopicPartition) -> Int32? { leaders[tp] }
+
     /// Asks for `topic` in the next metadata request; true when it was not asked for yet.
     @discardableResult
     mutating func want(_ topic: String) -> Bool { wanted.insert(topic).inserted }

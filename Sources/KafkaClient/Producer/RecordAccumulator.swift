@@ -34,6 +34,9 @@ struct RecordAccumulator: Sendable {
         /// in flight): nothing more of this partition goes out before the broker has answered
         /// or the request died, which keeps the partition's writes in order.
         var inFlight: ProduceRequestID?
+        /// The leader's request-size window when it is below `batch.size` (`Int.max`: none): new
+        /// batches are sealed at this size. Set by the machine (`setBatchLimit`).
+        var batchLimit = Int.max
     }
 
     /// What `append` did.
@@ -89,12 +92,13 @@ struct RecordAccumulator: Sendable {
         timestamp: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], completion: Completion, now: () -> ContinuousClock.Instant
     ) -> Result<(AppendOutcome, added: Int), KafkaError> {
         let firstInQueue = queue.batches.isEmpty
+        let batchSize = min(settings.batchSize, queue.batchLimit)
         var size = -1
         // The binding below lives only in this `if`: it is released before the append further
         // down mutates the builder in place (`withOpenBuilder`), so the buffer is not copied.
         if let i = queue.batches.indices.last, case let .open(builder) = queue.batches[i].state {
             size = builder.sizeOfRecord(timestamp: timestamp, keyCount: key?.count, valueCount: value?.count, headers: headers)
-            let full = builder.sizeInBytes + size > settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
+            let full = builder.sizeInBytes + size > batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
             if full && !builder.isEmpty {
                 // Does not fit: seal this batch; the record starts a new one.
                 do {
@@ -116,7 +120,7 @@ struct RecordAccumulator: Sendable {
             return .failure(KafkaError(.configuration, "message of \(size) bytes exceeds max.request.size (\(settings.maxRequestSize))", context: .init(topic: tp.topic, partition: tp.partition)))
         }
         if needsNew {
-            let capacity = min(settings.batchSize, max(16 * 1024, size * 4)) + RecordBatch.headerSize
+            let capacity = min(batchSize, max(16 * 1024, size * 4)) + RecordBatch.headerSize
             queue.batches.append(ProducerBatch(topicPartition: tp, compression: settings.compression, capacity: capacity, now: now()))
         }
         let i = queue.batches.count - 1
@@ -131,7 +135,7 @@ struct RecordAccumulator: Sendable {
         queue.batches[i].accountedBytes += added
         // Ready transitions only (not "is ready"): the sender is woken once per batch, not once
         // per message, when this record filled its batch or sealed the previous one.
-        let justFull = (queue.batches[i].openSize ?? 0) >= settings.batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
+        let justFull = (queue.batches[i].openSize ?? 0) >= batchSize || queue.batches[i].recordCount >= settings.maxBatchRecords
         let sealedPrevious = needsNew && queue.batches.count > 1
         return .success((.appended(becameReady: justFull || sealedPrevious, firstInQueue: firstInQueue), added))
     }
@@ -150,8 +154,15 @@ struct RecordAccumulator: Sendable {
         if let after = head.retryAfter, now < after { return false }
         guard let size = head.openSize else { return true }
         if flushing || q.batches.count > 1 { return true }
-        if size >= settings.batchSize || head.recordCount >= settings.maxBatchRecords { return true }
+        if size >= min(settings.batchSize, q.batchLimit) || head.recordCount >= settings.maxBatchRecords { return true }
         return now - head.createdAt >= settings.linger
+    }
+
+    /// New batches of `tp` are sealed at `limit` bytes (its leader's window) rather than at
+    /// `batch.size` when that is smaller. Batches already sealed keep their size.
+    mutating func setBatchLimit(_ tp: TopicPartition, _ limit: Int) {
+        let l = limit >= settings.batchSize ? Int.max : limit
+        if queues[tp]?.batchLimit != l { queues[tp]?.batchLimit = l }
     }
 
     /// Partitions whose head batch may be sent now.
@@ -211,6 +222,11 @@ struct RecordAccumulator: Sendable {
                 head.state = .done
                 failed.append((head, error))
                 continue
+            }
+            // Larger than the window and never sent: split (new batches are already smaller).
+            if let bytes = head.sealedBytes, bytes.count > limit, let pieces = head.splitForWindow(maxBytes: limit, settings: settings) {
+                q.batches.replaceSubrange(0 ... 0, with: pieces)
+                head = pieces[0]
             }
             guard var bytes = head.sealedBytes else { continue }
             if total > 0 && total + bytes.count > limit {

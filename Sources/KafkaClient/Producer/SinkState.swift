@@ -16,11 +16,19 @@ struct SinkState: Sendable {
     let broker: Int32
     private(set) var inFlight: [UInt64: Request] = [:]
     var window: RequestSizeWindow
+    /// The effective `batch.size` last given to this broker's partitions (see
+    /// `ProducerMachine.applyWindow`), so an unchanged window costs no pass over the queues.
+    var appliedBatchLimit: Int
 
-    init(broker: Int32, maxRequestSize: Int) {
+    init(broker: Int32, maxRequestSize: Int, batchSize: Int) {
         self.broker = broker
         window = RequestSizeWindow(maxRequestSize: maxRequestSize)
+        appliedBatchLimit = batchSize
     }
+
+    /// The effective `batch.size` for this broker's partitions: `batch.size`, or the window when
+    /// smaller.
+    func batchLimit(batchSize: Int) -> Int { min(batchSize, window.limit) }
 
     /// Whether another request may go out under `max.in.flight.requests.per.connection`.
     func hasFreeSlot(maxInFlight: Int) -> Bool { inFlight.count < maxInFlight }
