@@ -95,6 +95,11 @@ final class Cluster: Sendable {
         return outcome
     }
 
+    /// Registers brokers a KIP-951 answer named (`node_endpoints`) that the metadata lacks.
+    func learnBrokers(_ brokers: [ClusterMetadata.Broker]) {
+        cache.learnBrokers(brokers)
+    }
+
     /// Notes a partition error from a leader; a routing error (NOT_LEADER_OR_FOLLOWER,
     /// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH…) requests a refresh of the topic. Returns
     /// whether it was one.
@@ -249,8 +254,8 @@ final class Cluster: Sendable {
     /// Sends to the controller (or any broker when the controller is unknown).
     func sendToController<R: KafkaRequest>(_ request: R) async throws -> R.Response {
         let m = try await metadata()
-        if m.controllerId >= 0, m.brokers[m.controllerId] != nil {
-            return try await link(forNode: m.controllerId).send(request)
+        if let controller = m.controllerId, m.brokers[controller] != nil {
+            return try await link(forNode: controller).send(request)
         }
         return try await sendToAny(request)
     }
