@@ -23,7 +23,8 @@
 # Environment:
 #   KWIRE_RESTART_DIR   state dir (default: <repo>/.broker/restart, git-ignored): moto.pid,
 #                       moto.port, moto.log, bucket, advertised, and tansu/ (scripts/broker.sh's)
-#   PYTHON              python interpreter (default: python3)
+#   PYTHON              python interpreter (default: python3; restart/kill default to the one
+#                       `start` used, recorded in the state dir)
 # Needs PyPI moto[server] and boto3 (pinned in scripts/setup.sh; installed here on demand) and
 # Tansu (scripts/broker.sh). Loopback only; test credentials only.
 set -euo pipefail
@@ -31,7 +32,10 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 STATE_DIR="${KWIRE_RESTART_DIR:-$REPO_ROOT/.broker/restart}"
-PYTHON="${PYTHON:-python3}"
+# restart/kill use the interpreter `start` recorded: a test runner may run them with a narrower
+# PATH, where python3 is another interpreter without the peers (broker.sh honours PYTHON too).
+if [[ -z "${PYTHON:-}" && -s "$STATE_DIR/python" ]]; then PYTHON="$(cat "$STATE_DIR/python")"; fi
+export PYTHON="${PYTHON:-python3}"
 HOST=127.0.0.1
 TANSU_DIR="$STATE_DIR/tansu"
 MOTO_PID="$STATE_DIR/moto.pid"
@@ -165,6 +169,7 @@ do_start() {
     for v in "$port" "$moto_port" "$adv_port"; do [[ -z "$v" || "$v" =~ ^[0-9]+$ ]] || die "bad port: $v"; done
     mkdir -p "$TANSU_DIR"
     ensure_moto
+    "$PYTHON" -c 'import sys; print(sys.executable)' >"$STATE_DIR/python"
     if is_our_pid "$(cat "$MOTO_PID" 2>/dev/null || true)" moto && is_our_pid "$(tansu_pid)" tansu \
         && [[ ( -z "$port" || "$port" == "$(tansu_port)" ) && ( -z "$adv_port" || "$adv_port" == "$(cat "$ADV_FILE" 2>/dev/null)" ) ]]; then
         log "reusing the running rig"
@@ -177,6 +182,7 @@ do_start() {
     [[ -n "$adv_port" ]] || adv_port="$port"
     echo "kwire-$(date +%s)-$$" >"$BUCKET_FILE"
     echo "$adv_port" >"$ADV_FILE"
+    echo "$port" >"$STATE_DIR/port"   # broker.sh forgets its port on stop; a restart must not
     start_moto "$moto_port"
     create_bucket "$moto_port" "$(cat "$BUCKET_FILE")"
     start_tansu "$port" "$adv_port"
@@ -192,7 +198,7 @@ do_bounce() { # do_bounce TERM|KILL [--down SECONDS]
         esac
     done
     [[ "$down" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad --down: $down"
-    port="$(tansu_port)"
+    port="$(cat "$STATE_DIR/port" 2>/dev/null || true)"
     [[ -n "$port" && -f "$ADV_FILE" ]] || die "no rig recorded in $STATE_DIR (restart_rig.sh start first)"
     is_our_pid "$(cat "$MOTO_PID" 2>/dev/null || true)" moto || die "moto_server is not running: the data is gone (restart_rig.sh start)"
     stop_tansu "$sig"
