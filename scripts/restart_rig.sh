@@ -22,7 +22,8 @@
 #
 # Environment:
 #   KWIRE_RESTART_DIR   state dir (default: <repo>/.broker/restart, git-ignored): moto.pid,
-#                       moto.port, moto.log, bucket, advertised, and tansu/ (scripts/broker.sh's)
+#                       moto.port, moto.log, bucket, port, advertised, python, and tansu/
+#                       (scripts/broker.sh's)
 #   PYTHON              python interpreter (default: python3; restart/kill default to the one
 #                       `start` used, recorded in the state dir)
 # Needs PyPI moto[server] and boto3 (pinned in scripts/setup.sh; installed here on demand) and
@@ -173,6 +174,7 @@ do_start() {
     if is_our_pid "$(cat "$MOTO_PID" 2>/dev/null || true)" moto && is_our_pid "$(tansu_pid)" tansu \
         && [[ ( -z "$port" || "$port" == "$(tansu_port)" ) && ( -z "$adv_port" || "$adv_port" == "$(cat "$ADV_FILE" 2>/dev/null)" ) ]]; then
         log "reusing the running rig"
+        [[ -s "$STATE_DIR/port" ]] || tansu_port >"$STATE_DIR/port"
         echo "$HOST:$(cat "$ADV_FILE")"
         return 0
     fi
