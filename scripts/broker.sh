@@ -89,9 +89,12 @@ PY
 }
 
 port_free() { # port_free PORT: true when 127.0.0.1:PORT can be bound
+    # SO_REUSEADDR, as tansu's own listener: connections a stopped broker closed linger in
+    # TIME_WAIT for a minute, and they must not make a restart on the same port fail.
     "$PYTHON" - "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

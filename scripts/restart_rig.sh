@@ -128,10 +128,10 @@ tansu_port() { cat "$TANSU_DIR/broker.port" 2>/dev/null || true; }
 start_tansu() { # start_tansu PORT ADVERTISED_PORT
     local port="$1" adv="$2" i
     export_aws "$(cat "$MOTO_PORT")"
-    # After a stop the port can stay unbindable for a moment (connections the broker closed);
-    # broker.sh refuses a busy port, so wait for it rather than fail the restart.
+    # A listener that is still closing can hold the port for a moment; broker.sh refuses a busy
+    # port, so wait for it rather than fail the restart (SO_REUSEADDR: TIME_WAIT does not count).
     for ((i = 0; i < 100; i++)); do
-        "$PYTHON" -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
+        "$PYTHON" -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
         sleep 0.1
     done
     KWIRE_BROKER_DIR="$TANSU_DIR" KWIRE_BROKER_STORAGE="s3://$(cat "$BUCKET_FILE")/" KWIRE_BROKER_TIMEOUT=30 \
