@@ -49,8 +49,14 @@ public struct SequencedLogAudit: Sendable {
     /// Records read.
     public private(set) var records = 0
 
-    /// - Parameter expected: how many messages the workload wrote (0 ..< expected).
-    public init(expected: Int) {
+    /// Whether offsets may jump forward (a broker that lost batches between ones it kept).
+    public let offsetGapsAllowed: Bool
+
+    /// - Parameters:
+    ///   - expected: how many messages the workload wrote (0 ..< expected).
+    ///   - offsetGapsAllowed: accept offsets that jump forward (never those that repeat).
+    public init(expected: Int, offsetGapsAllowed: Bool = false) {
+        self.offsetGapsAllowed = offsetGapsAllowed
         self.expected = max(0, expected)
         copies = [UInt8](repeating: 0, count: self.expected)
     }
@@ -69,7 +75,7 @@ public struct SequencedLogAudit: Sendable {
     public mutating func add(partition: Int32, offset: Int64, index: Int?, firstOffset: Int64 = 0) {
         records += 1
         let want = nextOffset[partition] ?? firstOffset
-        if offset != want { problem("partition \(partition): offset \(offset) where \(want) was next (a gap or a repeat)") }
+        if offset < want || (offset > want && !offsetGapsAllowed) { problem("partition \(partition): offset \(offset) where \(want) was next (a gap or a repeat)") }
         nextOffset[partition] = offset + 1
         guard let i = index, i >= 0, i < expected else {
             problem("partition \(partition) offset \(offset): not a message of this workload")

@@ -19,7 +19,8 @@ extension BrokerRestartTests {
         try await consumer.assign((0 ..< partitions).map { TopicPartition(topic: topic, partition: $0) }, from: .beginning)
         let readCount = Locked(0)
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap])
-        let writer = Task { try await Self.enqueueAll(producer, topic: topic, n: n, size: 24) }
+        // 20 k/s, so that the consumer tails a topic still being written when the broker restarts.
+        let writer = Task { try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 20_000) }
 
         let restarts: @Sendable () async throws -> Void = {
             for (k, mark) in [n / 4, n / 2].enumerated() {
@@ -178,11 +179,20 @@ extension BrokerRestartTests {
         // The peer leaves: ours take everything over from the committed offsets.
         try await peer.leave()
         let e = ends()
-        try await eventually("ours own all \(partitions) partitions and read them to the end", timeout: .seconds(90)) {
+        /// Partitions not owned by ours, or owned and not read to the end.
+        func behind() -> [String] {
             let (oa, ob) = (a.owned.withLock { $0 }, b.owned.withLock { $0 })
-            return oa.union(ob).count == Int(partitions) && tps.allSatisfy { tp in
-                (oa.contains(tp) ? a.position(tp) : b.position(tp)) == e[tp]
+            return tps.compactMap { tp in
+                let at = oa.contains(tp) ? a.position(tp) : ob.contains(tp) ? b.position(tp) : nil
+                guard oa.contains(tp) || ob.contains(tp) else { return "\(tp.partition): not owned" }
+                return at == e[tp] ? nil : "\(tp.partition): at \(at.map(String.init) ?? "-") of \(e[tp] ?? 0) (\(oa.contains(tp) ? "a" : "b"))"
             }
+        }
+        do {
+            try await eventually("ours own all \(partitions) partitions and read them to the end", timeout: .seconds(90)) { behind().isEmpty }
+        } catch {
+            Issue.record("after the peer left: \(behind()); committed \(try await admin.listConsumerGroupOffsets(group).mapValues(\.offset))")
+            throw error
         }
         await a.close()
         await b.close()

@@ -35,7 +35,9 @@ extension BrokerRestartTests {
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         let started = ContinuousClock.now
         let ids = try await Self.withRestarts(Self.bounce(rig, crash: false, at: [0.15, 0.4, 0.65], of: n, ledger: ledger)) {
-            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24)
+            // 40 k/s: the three restarts (each ~5 s down: Tansu drains its connections) fall
+            // in the middle of the run.
+            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 40_000)
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(300)) { ledger.count >= n }
             return ids
         }
@@ -70,7 +72,8 @@ extension BrokerRestartTests {
     /// its write is durable, so a crash may lose acknowledged messages (librdkafka saw the same);
     /// what must hold: no duplicates, order per key and contiguous offsets in the log, no hang,
     /// every message reported exactly once, and no message the producer reported failed for
-    /// sure (not `.outcomeUnknown`) is in the log.
+    /// sure (not `.outcomeUnknown`) is in the log. (Offsets may jump where the broker lost
+    /// batches between ones it kept; they never repeat.)
     @Test(.timeLimit(.minutes(6)))
     func producerCrashedBrokerNoDuplicatesOrderKeptEveryMessageReportedOnce() async throws {
         let rig = try Self.theRig()
@@ -92,7 +95,8 @@ extension BrokerRestartTests {
         let outcomes = ledger.outcomes.withLock { $0 }
 
         // Read what is there (at most n records; fewer when the broker lost a tail).
-        let read = try await Self.readBack(rig, topic: topic, expected: n, atLeast: 0)
+        // A crash can lose batches between surviving ones: offsets may jump (never go back).
+        let read = try await Self.readBack(rig, topic: topic, expected: n, atLeast: 0, offsetGapsAllowed: true)
         #expect(read.audit.duplicated.isEmpty, "\(read.audit.duplicated.count) messages twice in the log, first \(read.audit.duplicated.prefix(10))")
         #expect(read.audit.problems.isEmpty, "\(read.audit.problemCount) order/offset problems: \(read.audit.problems)")
         var deliveredLost = 0, failedSureButWritten = 0, failed = 0
