@@ -18,9 +18,10 @@ extension BrokerRestartTests {
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": rig.bootstrap])
         try await consumer.assign((0 ..< partitions).map { TopicPartition(topic: topic, partition: $0) }, from: .beginning)
         let readCount = Locked(0)
-        let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap])
+        let ledger = DeliveryLedger()
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         // 20 k/s, so that the consumer tails a topic still being written when the broker restarts.
-        let writer = Task { try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 20_000) }
+        let writer = Task { try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 20_000, ledger: ledger) }
 
         let restarts: @Sendable () async throws -> Void = {
             for (k, mark) in [n / 4, n / 2].enumerated() {
@@ -45,6 +46,7 @@ extension BrokerRestartTests {
         _ = try await writer.value
         try await producer.flush()
         await producer.close()
+        _ = Self.expectExactlyOneOutcomeEach(ledger, n: n)
         // A little longer: anything beyond n would be a record read twice.
         for r in try await consumer.poll(timeout: .milliseconds(500)) { audit.add(partition: r.partition, offset: r.offset, index: nil) }
         await consumer.close()
@@ -125,21 +127,27 @@ extension BrokerRestartTests {
         let topic = try await Self.createTopic("kw-restart-group", partitions: partitions, on: rig)
         let group = IntegrationEnvironment.uniqueTopic("kw-restart-g")
         let tps = (0 ..< partitions).map { TopicPartition(topic: topic, partition: $0) }
-        let ledger = OutcomeLedger()
+        let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
-        var written = 0
+        var ids: [MessageID] = []
         func write() async throws {
-            for i in written ..< written + perPhase { try producer.enqueue(ProducerRecord(topic: topic, key: SequencedWorkload.key(i), value: SequencedWorkload.value(i, size: 20))) }
-            written += perPhase
+            for i in ids.count ..< ids.count + perPhase {
+                let id = try producer.enqueue(ProducerRecord(topic: topic, key: SequencedWorkload.key(i), value: SequencedWorkload.value(i, size: 20)))
+                ledger.accepted(id)
+                ids.append(id)
+            }
             try await producer.flush()
+            #expect(ledger.audit().delivered == ids.count, "\(ledger.audit())")
         }
         /// Each partition's log end, from the delivery reports.
         func ends() -> [TopicPartition: Int64] {
-            ledger.outcomes.withLock { o in
-                var e: [TopicPartition: Int64] = [:]
-                for x in o.values { if let off = x.offset { e[TopicPartition(topic: topic, partition: x.partition), default: 0] = max(e[TopicPartition(topic: topic, partition: x.partition)] ?? 0, off + 1) } }
-                return e
+            var e: [TopicPartition: Int64] = [:]
+            for id in ids {
+                guard case let .delivered(p, offset?) = ledger.outcome(of: id) else { continue }
+                let tp = TopicPartition(topic: topic, partition: p)
+                e[tp] = max(e[tp] ?? 0, offset + 1)
             }
+            return e
         }
         try await write()
         #expect(ends().values.allSatisfy { $0 > Int64(k) }, "every partition needs more than K records: \(ends())")

@@ -7,18 +7,18 @@ import KafkaTestSupport
 extension BrokerRestartTests {
     /// Restarts (or crashes) the broker each time the reports reach the next of `at` (fractions
     /// of `n`): the producer always has messages in flight or queued when the broker goes away.
-    static func bounce(_ rig: RestartRig, crash: Bool, at fractions: [Double], of n: Int, ledger: OutcomeLedger) -> @Sendable () async throws -> Void {
+    static func bounce(_ rig: RestartRig, crash: Bool, at fractions: [Double], of n: Int, ledger: DeliveryLedger) -> @Sendable () async throws -> Void {
         { @Sendable in
             for (k, f) in fractions.enumerated() {
                 let mark = Int(Double(n) * f)
                 let deadline = ContinuousClock.now + .seconds(240)
-                while ledger.count < mark {
-                    guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "bounce \(k + 1): reports stuck at \(ledger.count) of \(mark)") }
+                while ledger.outcomes < mark {
+                    guard ContinuousClock.now < deadline else { throw KafkaError(.timeout, "bounce \(k + 1): reports stuck at \(ledger.outcomes) of \(mark)") }
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 let started = ContinuousClock.now
                 if crash { try await rig.kill() } else { try await rig.restart() }
-                print("BrokerRestart: \(crash ? "SIGKILL" : "SIGTERM") \(k + 1) at \(ledger.count) reports; broker back after \(ContinuousClock.now - started)")
+                print("BrokerRestart: \(crash ? "SIGKILL" : "SIGTERM") \(k + 1) at \(ledger.outcomes) reports; broker back after \(ContinuousClock.now - started)")
             }
         }
     }
@@ -31,23 +31,21 @@ extension BrokerRestartTests {
         let rig = try Self.theRig()
         let n = 1_000_000, partitions: Int32 = 4
         let topic = try await Self.createTopic("kw-restart-produce", partitions: partitions, on: rig)
-        let ledger = OutcomeLedger()
+        let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         let started = ContinuousClock.now
         let ids = try await Self.withRestarts(Self.bounce(rig, crash: false, at: [0.15, 0.4, 0.65], of: n, ledger: ledger)) {
             // 40 k/s: the three restarts (each ~5 s down: Tansu drains its connections) fall
             // in the middle of the run.
-            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 40_000)
-            try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(300)) { ledger.count >= n }
+            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 40_000, ledger: ledger)
+            try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(300)) { ledger.outcomes >= n }
             return ids
         }
         print("BrokerRestart: \(n) messages in \(ContinuousClock.now - started) across 3 restarts")
         try await producer.flush()
         await producer.close()
-        ledger.expectExactlyOneOutcomeEach(ids)
-        let outcomes = ledger.outcomes.withLock { $0 }
-        let failed = outcomes.filter { $0.value.error != nil }
-        #expect(failed.isEmpty, "\(failed.count) messages failed, e.g. \(failed.first.map { "\($0.value.error!)" } ?? "")")
+        let audit = Self.expectExactlyOneOutcomeEach(ledger, n: n)
+        #expect(audit.failed == 0, "\(audit.failed) messages failed: \(audit.failuresByKind)")
 
         let read = try await Self.readBack(rig, topic: topic, expected: n, atLeast: n)
         #expect(read.audit.missing.isEmpty, "\(read.audit.missing.count) messages lost, first \(read.audit.missing.prefix(10))")
@@ -56,12 +54,12 @@ extension BrokerRestartTests {
         // Reported delivered ⇔ in the log, at the offset reported.
         var misplaced = 0, failedButWritten = 0
         for (i, id) in ids.enumerated() {
-            guard let o = outcomes[id] else { continue }
-            if o.error == nil {
-                if let at = read.position[i], at.partition == o.partition, at.offset == o.offset { continue }
+            switch ledger.outcome(of: id) {
+            case let .delivered(partition, offset):
+                if let at = read.position[i], at.partition == partition, at.offset == offset { continue }
                 misplaced += 1
-            } else if read.audit.contains(i) {
-                failedButWritten += 1
+            case .failed: if read.audit.contains(i) { failedButWritten += 1 }
+            case nil: break
             }
         }
         #expect(misplaced == 0, "\(misplaced) messages reported delivered but not in the log where reported")
@@ -79,20 +77,19 @@ extension BrokerRestartTests {
         let rig = try Self.theRig()
         let n = 200_000, partitions: Int32 = 4
         let topic = try await Self.createTopic("kw-restart-kill", partitions: partitions, on: rig)
-        let ledger = OutcomeLedger()
+        let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         let started = ContinuousClock.now
         let ids = try await Self.withRestarts(Self.bounce(rig, crash: true, at: [0.2, 0.45, 0.7], of: n, ledger: ledger)) {
-            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24)
+            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, ledger: ledger)
             // delivery.timeout.ms (default 120 s) bounds every message's outcome.
-            try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { ledger.count >= n }
+            try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { ledger.outcomes >= n }
             return ids
         }
         print("BrokerRestart(kill): \(n) messages reported in \(ContinuousClock.now - started) across 3 SIGKILLs")
         try await producer.flush()
         await producer.close()
-        ledger.expectExactlyOneOutcomeEach(ids)
-        let outcomes = ledger.outcomes.withLock { $0 }
+        _ = Self.expectExactlyOneOutcomeEach(ledger, n: n)
 
         // Read what is there (at most n records; fewer when the broker lost a tail).
         // A crash can lose batches between surviving ones: offsets may jump (never go back).
@@ -101,12 +98,12 @@ extension BrokerRestartTests {
         #expect(read.audit.problems.isEmpty, "\(read.audit.problemCount) order/offset problems: \(read.audit.problems)")
         var deliveredLost = 0, failedSureButWritten = 0, failed = 0
         for (i, id) in ids.enumerated() {
-            guard let o = outcomes[id] else { continue }
-            if let e = o.error {
+            switch ledger.outcome(of: id) {
+            case let .failed(kind):
                 failed += 1
-                if e.kind != .outcomeUnknown, read.audit.contains(i) { failedSureButWritten += 1 }
-            } else if !read.audit.contains(i) {
-                deliveredLost += 1
+                if kind != .outcomeUnknown, read.audit.contains(i) { failedSureButWritten += 1 }
+            case .delivered: if !read.audit.contains(i) { deliveredLost += 1 }
+            case nil: break
             }
         }
         print("BrokerRestart(kill): \(read.audit.records) of \(n) in the log; \(failed) reported failed; \(deliveredLost) reported delivered and lost by the broker")

@@ -35,7 +35,7 @@ struct BrokerRestartTests {
     /// Enqueues messages 0 ..< n of the `SequencedWorkload` as fast as `enqueue` takes them, or
     /// at about `perSecond` (so that restarts find the workload still running: unpaced, a
     /// million small messages are delivered in a second or two); `ids[i]` is message i's id.
-    static func enqueueAll(_ producer: KafkaProducer, topic: String, n: Int, size: Int, perSecond: Int? = nil) async throws -> [MessageID] {
+    static func enqueueAll(_ producer: KafkaProducer, topic: String, n: Int, size: Int, perSecond: Int? = nil, ledger: DeliveryLedger) async throws -> [MessageID] {
         var ids: [MessageID] = []
         ids.reserveCapacity(n)
         var i = 0
@@ -45,7 +45,9 @@ struct BrokerRestartTests {
                 try await Task.sleep(until: started + .milliseconds(Int64(i) * 1000 / Int64(perSecond)))
             }
             do {
-                ids.append(try producer.enqueue(ProducerRecord(topic: topic, key: SequencedWorkload.key(i), value: SequencedWorkload.value(i, size: size))))
+                let id = try producer.enqueue(ProducerRecord(topic: topic, key: SequencedWorkload.key(i), value: SequencedWorkload.value(i, size: size)))
+                ledger.accepted(id)
+                ids.append(id)
                 i += 1
             } catch let e as KafkaError where e.kind == .queueFull {
                 // buffer.memory is full (no broker for a while): wait for outcomes to make room.
@@ -83,6 +85,17 @@ struct BrokerRestartTests {
         return ReadBack(audit: audit, position: position)
     }
 
+    /// Checks (aimd's `DeliveryLedger`) that each of the `n` messages accepted got exactly one
+    /// outcome and nothing else was reported.
+    static func expectExactlyOneOutcomeEach(_ ledger: DeliveryLedger, n: Int) -> DeliveryLedger.Audit {
+        let audit = ledger.audit()
+        #expect(audit.accepted == n, "\(audit.accepted) accepted of \(n)")
+        #expect(audit.isExact, "\(audit)")
+        #expect(ledger.outcomes == n, "reports add up to \(ledger.outcomes) messages for \(n) enqueued")
+        print("BrokerRestart: delivery reports: \(audit)")
+        return audit
+    }
+
     /// Runs `body` while `restarts` runs beside it, and waits for both (the restarts' error first).
     static func withRestarts<T: Sendable>(_ restarts: @escaping @Sendable () async throws -> Void, _ body: () async throws -> T) async throws -> T {
         let task = Task { try await restarts() }
@@ -94,47 +107,5 @@ struct BrokerRestartTests {
         }
         try await task.value
         return result
-    }
-}
-
-/// Every message's delivery report(s), by message id: the exactly-one-outcome check.
-final class OutcomeLedger: Sendable {
-    struct Outcome: Sendable {
-        var reports = 0
-        var error: KafkaError?
-        var partition: Int32 = -1
-        var offset: Int64?
-    }
-    let outcomes = Mutex<[MessageID: Outcome]>([:])
-    let reported = Atomic<Int>(0)
-
-    func record(_ r: DeliveryReport) {
-        outcomes.withLock { o in
-            for (k, id) in r.messageIds.enumerated() {
-                var x = o[id] ?? Outcome()
-                x.reports += 1
-                x.error = r.error
-                x.partition = r.topicPartition.partition
-                x.offset = r.baseOffset.map { $0 + Int64(k) }
-                o[id] = x
-            }
-        }
-        _ = reported.add(r.messageIds.count, ordering: .relaxed)
-    }
-
-    /// Messages with an outcome so far (each report counted).
-    var count: Int { reported.load(ordering: .relaxed) }
-    /// Messages reported delivered.
-    var delivered: Int { outcomes.withLock { $0.values.filter { $0.error == nil }.count } }
-
-    /// Checks that each of `ids` got exactly one report and nothing else was reported.
-    func expectExactlyOneOutcomeEach(_ ids: [MessageID]) {
-        let o = outcomes.withLock { $0 }
-        let twice = o.filter { $0.value.reports > 1 }
-        #expect(twice.isEmpty, "\(twice.count) messages reported more than once, e.g. \(twice.first.map { "\($0.key)" } ?? "")")
-        let none = ids.filter { o[$0] == nil }
-        #expect(none.isEmpty, "\(none.count) of \(ids.count) messages never reported, e.g. \(none.prefix(5))")
-        #expect(o.count == ids.count, "\(o.count) messages reported for \(ids.count) enqueued")
-        #expect(count == ids.count, "reports add up to \(count) messages for \(ids.count) enqueued")
     }
 }
