@@ -59,6 +59,47 @@ public struct RestartRig: Sendable {
         return RestartRig(bootstrap: line, stateDir: stateDir)
     }
 
+    /// Starts a rig of its own (state in `stateDir`) whose broker advertises a new `FaultProxy`
+    /// in front of it, so that every connection of a client goes through the proxy.
+    /// - Parameter stateDir: A directory of its own.
+    /// - Returns: The rig (its `bootstrap` is the proxy's address) and the proxy.
+    /// - Throws: `RigError` when the script fails.
+    public static func startBehindProxy(stateDir: String) async throws -> (rig: RestartRig, proxy: FaultProxy) {
+        let proxy = try FaultProxy()
+        do {
+            let rig = try await start(stateDir: stateDir, advertisedPort: proxy.port)
+            guard let port = rig.brokerPort else {
+                await rig.stop()
+                throw RigError(description: "restart_rig.sh recorded no broker port in \(stateDir)")
+            }
+            proxy.upstreamPort = port
+            return (rig, proxy)
+        } catch {
+            proxy.stop()
+            throw error
+        }
+    }
+
+    /// A graceful restart with the broker drained first: `proxy` holds all traffic for `drain`
+    /// (requests already sent stay in flight, new ones wait), then SIGTERM and a start on the
+    /// same port, then traffic flows again (and the client finds its connections gone).
+    ///
+    /// Why the drain: Tansu on S3 acknowledges a write before it is durable, and writes that
+    /// arrive while it shuts down can be lost even after SIGTERM (librdkafka, idempotent,
+    /// acks=all: 999,746 of 1,000,000 acknowledged messages in the log after three restarts under
+    /// load). A test of the client's exactness must not fail on the broker's durability, so it
+    /// restarts the broker the way a controlled shutdown would: with no writes arriving.
+    /// - Parameters:
+    ///   - proxy: The proxy in front of this rig's broker.
+    ///   - drain: How long traffic is held before the SIGTERM.
+    /// - Throws: `RigError` when the script fails (traffic flows again either way).
+    public func drainedRestart(through proxy: FaultProxy, drain: Duration = .milliseconds(1500)) async throws {
+        proxy.pause(.blackhole)
+        defer { proxy.resume() }
+        try await Task.sleep(for: drain)
+        try await restart()
+    }
+
     /// The broker's own port (behind a proxy this is not the bootstrap's).
     public var brokerPort: Int? {
         (try? String(contentsOfFile: stateDir + "/tansu/broker.port", encoding: .utf8))

@@ -13,7 +13,8 @@ enum SoakFault: String, CaseIterable, Sendable {
     case blackhole
     /// Every open connection is aborted once.
     case drop
-    /// The broker restarts gracefully (SIGTERM, start again on the same port).
+    /// The broker restarts gracefully after a drain (`RestartRig.drainedRestart`: Tansu loses
+    /// acknowledged writes that arrive while it shuts down, and the soak audits the client).
     case restart
 
     /// How long the fault lasts before the proxy is clear again.
@@ -63,7 +64,7 @@ extension SoakFault {
         case .delay: proxy.faults = .init(responseDelay: .milliseconds(50) ... .milliseconds(400))
         case .blackhole: proxy.pause(.blackhole)
         case .drop: proxy.dropAll()
-        case .restart: try await rig.restart()
+        case .restart: try await rig.drainedRestart(through: proxy)
         }
         try await Task.sleep(for: duration)
         proxy.faults = .none

@@ -35,12 +35,9 @@ struct SoakRun: Sendable {
     }
 
     func run() async throws -> SoakReport {
-        let proxy = try FaultProxy()
-        let rig = try await RestartRig.start(stateDir: stateDir, advertisedPort: proxy.port)
+        let (rig, proxy) = try await RestartRig.startBehindProxy(stateDir: stateDir)
         defer { proxy.stop() }
         do {
-            guard let port = rig.brokerPort else { throw RestartRig.RigError(description: "the rig recorded no broker port") }
-            proxy.upstreamPort = port
             let report = try await soak(proxy: proxy, rig: rig)
             await rig.stop()
             return report

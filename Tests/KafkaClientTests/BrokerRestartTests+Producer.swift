@@ -5,9 +5,10 @@ import KafkaTestSupport
 
 /// The producer, with default settings, while the broker restarts (SIGTERM) or crashes (SIGKILL).
 extension BrokerRestartTests {
-    /// Restarts (or crashes) the broker each time the reports reach the next of `at` (fractions
-    /// of `n`): the producer always has messages in flight or queued when the broker goes away.
-    static func bounce(_ rig: RestartRig, crash: Bool, at fractions: [Double], of n: Int, ledger: DeliveryLedger) -> @Sendable () async throws -> Void {
+    /// Bounces the broker (`bounce`: a restart or a crash) each time the reports reach the next
+    /// of `fractions` of `n`: the producer always has messages in flight or queued then.
+    static func bounce(_ what: String, at fractions: [Double], of n: Int, ledger: DeliveryLedger,
+                       _ bounce: @escaping @Sendable () async throws -> Void) -> @Sendable () async throws -> Void {
         { @Sendable in
             for (k, f) in fractions.enumerated() {
                 let mark = Int(Double(n) * f)
@@ -17,24 +18,48 @@ extension BrokerRestartTests {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 let started = ContinuousClock.now
-                if crash { try await rig.kill() } else { try await rig.restart() }
-                print("BrokerRestart: \(crash ? "SIGKILL" : "SIGTERM") \(k + 1) at \(ledger.outcomes) reports; broker back after \(ContinuousClock.now - started)")
+                try await bounce()
+                print("BrokerRestart: \(what) \(k + 1) at \(ledger.outcomes) reports; broker back after \(ContinuousClock.now - started)")
             }
         }
     }
 
-    /// 1 M messages while the broker restarts gracefully three times: every message acknowledged
-    /// exactly once, none lost, order per partition kept, each reported offset is where
-    /// confluent-kafka finds the message, and nothing in the log was reported failed.
+    /// A rig of the test's own behind a `FaultProxy` (for drained restarts), always stopped.
+    static func withProxiedRig<T: Sendable>(_ body: (RestartRig, FaultProxy) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kwrestart-\(UUID().uuidString)").path
+        let (rig, proxy) = try await RestartRig.startBehindProxy(stateDir: dir)
+        do {
+            let r = try await body(rig, proxy)
+            await rig.stop()
+            proxy.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+            return r
+        } catch {
+            await rig.stop()
+            proxy.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
+        }
+    }
+
+    /// 1 M messages while the broker restarts gracefully three times (each a drained SIGTERM:
+    /// `RestartRig.drainedRestart`, as Tansu loses writes that arrive during its shutdown):
+    /// every message acknowledged exactly once, none lost, order per partition kept, each
+    /// reported offset is where confluent-kafka finds the message, and nothing in the log was
+    /// reported failed.
     @Test(.timeLimit(.minutes(8)))
     func producerDeliversExactlyOnceAcrossThreeGracefulRestarts() async throws {
-        let rig = try Self.theRig()
+        try await Self.withProxiedRig { rig, proxy in try await producerExactlyOnce(rig: rig, proxy: proxy) }
+    }
+
+    func producerExactlyOnce(rig: RestartRig, proxy: FaultProxy) async throws {
         let n = 1_000_000, partitions: Int32 = 4
         let topic = try await Self.createTopic("kw-restart-produce", partitions: partitions, on: rig)
         let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         let started = ContinuousClock.now
-        let ids = try await Self.withRestarts(Self.bounce(rig, crash: false, at: [0.15, 0.4, 0.65], of: n, ledger: ledger)) {
+        let restarts = Self.bounce("drained SIGTERM", at: [0.15, 0.4, 0.65], of: n, ledger: ledger) { try await rig.drainedRestart(through: proxy) }
+        let ids = try await Self.withRestarts(restarts) {
             // 40 k/s: the three restarts (each ~5 s down: Tansu drains its connections) fall
             // in the middle of the run.
             let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: 40_000, ledger: ledger)
@@ -74,19 +99,34 @@ extension BrokerRestartTests {
     /// batches between ones it kept; they never repeat.)
     @Test(.timeLimit(.minutes(6)))
     func producerCrashedBrokerNoDuplicatesOrderKeptEveryMessageReportedOnce() async throws {
+        try await lossyBrokerRun(crash: true)
+    }
+
+    /// The same with plain SIGTERM restarts under load (no drain): Tansu can lose acknowledged
+    /// writes that arrive during its shutdown (librdkafka: 254 of 1 M), so this asserts what the
+    /// crash test asserts.
+    @Test(.timeLimit(.minutes(6)))
+    func producerRestartedUnderLoadNoDuplicatesOrderKeptEveryMessageReportedOnce() async throws {
+        try await lossyBrokerRun(crash: false)
+    }
+
+    func lossyBrokerRun(crash: Bool) async throws {
         let rig = try Self.theRig()
         let n = 200_000, partitions: Int32 = 4
-        let topic = try await Self.createTopic("kw-restart-kill", partitions: partitions, on: rig)
+        let topic = try await Self.createTopic(crash ? "kw-restart-kill" : "kw-restart-term", partitions: partitions, on: rig)
         let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
         let started = ContinuousClock.now
-        let ids = try await Self.withRestarts(Self.bounce(rig, crash: true, at: [0.2, 0.45, 0.7], of: n, ledger: ledger)) {
+        let restarts = Self.bounce(crash ? "SIGKILL" : "SIGTERM", at: [0.2, 0.45, 0.7], of: n, ledger: ledger) {
+            if crash { try await rig.kill() } else { try await rig.restart() }
+        }
+        let ids = try await Self.withRestarts(restarts) {
             let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, ledger: ledger)
             // delivery.timeout.ms (default 120 s) bounds every message's outcome.
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { ledger.outcomes >= n }
             return ids
         }
-        print("BrokerRestart(kill): \(n) messages reported in \(ContinuousClock.now - started) across 3 SIGKILLs")
+        print("BrokerRestart(\(crash ? "kill" : "term")): \(n) messages reported in \(ContinuousClock.now - started) across 3 bounces")
         try await producer.flush()
         await producer.close()
         _ = Self.expectExactlyOneOutcomeEach(ledger, n: n)
@@ -106,7 +146,7 @@ extension BrokerRestartTests {
             case nil: break
             }
         }
-        print("BrokerRestart(kill): \(read.audit.records) of \(n) in the log; \(failed) reported failed; \(deliveredLost) reported delivered and lost by the broker")
+        print("BrokerRestart(\(crash ? "kill" : "term")): \(read.audit.records) of \(n) in the log; \(failed) reported failed; \(deliveredLost) reported delivered and lost by the broker")
         #expect(failedSureButWritten == 0, "\(failedSureButWritten) messages reported failed (not outcome-unknown) are in the log")
     }
 }
