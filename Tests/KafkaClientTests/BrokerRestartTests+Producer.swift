@@ -121,7 +121,9 @@ extension BrokerRestartTests {
             if crash { try await rig.kill() } else { try await rig.restart() }
         }
         let ids = try await Self.withRestarts(restarts) {
-            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, ledger: ledger)
+            // Paced for SIGTERM: Tansu serves open connections for up to ~5 s after it, and an
+            // unpaced run finishes inside that window, before the broker is gone.
+            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: crash ? nil : 40_000, ledger: ledger)
             // delivery.timeout.ms (default 120 s) bounds every message's outcome.
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { ledger.outcomes >= n }
             return ids
