@@ -84,7 +84,10 @@ start_moto() { # start_moto PORT
     local port="$1" pid i
     log "starting moto_server on $HOST:$port, log $MOTO_LOG"
     # moto_server is the console script of moto.server; run the module so PATH does not matter.
-    nohup "$PYTHON" -m moto.server -H "$HOST" -p "$port" </dev/null >>"$MOTO_LOG" 2>&1 &
+    # Only stdin/stdout/stderr for the daemon (a `flock LOCK cmd` caller's lock descriptor
+    # held by moto_server would keep the lock taken; broker.sh does the same for tansu).
+    ( for fd in /proc/$BASHPID/fd/*; do fd="${fd##*/}"; if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi; done
+      exec nohup "$PYTHON" -m moto.server -H "$HOST" -p "$port" ) </dev/null >>"$MOTO_LOG" 2>&1 &
     pid=$!
     echo "$pid" >"$MOTO_PID"
     echo "$port" >"$MOTO_PORT"

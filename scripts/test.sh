@@ -25,7 +25,10 @@ log="$(mktemp)"
 started=""
 secure_started=""
 restart_started=""
+soak_started=""
 cleanup() {
+    # The soak stops its own rig; this is for a soak that died before it could.
+    if [ -n "$soak_started" ]; then KWIRE_RESTART_DIR="$PWD/.broker/soak" scripts/restart_rig.sh stop >/dev/null 2>&1 || true; fi
     if [ -n "$restart_started" ]; then scripts/restart_rig.sh stop >/dev/null 2>&1 || true; fi
     if [ -n "$secure_started" ]; then scripts/secure_rig.sh stop >/dev/null 2>&1 || true; fi
     if [ -n "$started" ]; then scripts/broker.sh stop || true; fi
@@ -97,5 +100,6 @@ if [ -z "$offline" ] && [ $# -eq 0 ]; then
     # A short soak (the 30-minute one is run by hand: scripts/soak.sh 30). About 3 minutes
     # with the rig's start and the audit.
     echo "== soak (scripts/soak.sh 2)" >&2
+    soak_started=1
     scripts/soak.sh 2
 fi
