@@ -112,7 +112,7 @@ extension BrokerRestartTests {
 
     func lossyBrokerRun(crash: Bool) async throws {
         let rig = try Self.theRig()
-        let n = 200_000, partitions: Int32 = 4
+        let n = crash ? 200_000 : 300_000, partitions: Int32 = 4
         let topic = try await Self.createTopic(crash ? "kw-restart-kill" : "kw-restart-term", partitions: partitions, on: rig)
         let ledger = DeliveryLedger()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap]) { ledger.record($0) }
@@ -121,9 +121,10 @@ extension BrokerRestartTests {
             if crash { try await rig.kill() } else { try await rig.restart() }
         }
         let ids = try await Self.withRestarts(restarts) {
-            // Paced for SIGTERM: Tansu serves open connections for up to ~5 s after it, and an
-            // unpaced run finishes inside that window, before the broker is gone.
-            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: crash ? nil : 40_000, ledger: ledger)
+            // Paced for SIGTERM: Tansu serves open connections for up to ~5 s after it, and a
+            // faster run finishes inside that window, before the broker is gone (300 k at 15 k/s:
+            // each of the three restarts finds the producer writing).
+            let ids = try await Self.enqueueAll(producer, topic: topic, n: n, size: 24, perSecond: crash ? nil : 15_000, ledger: ledger)
             // delivery.timeout.ms (default 120 s) bounds every message's outcome.
             try await awaitCondition("a report for each of \(n) messages", timeout: .seconds(200)) { ledger.outcomes >= n }
             return ids
