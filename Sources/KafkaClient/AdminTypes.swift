@@ -34,20 +34,20 @@ public struct NewTopic: Sendable, Equatable {
 public struct CreatedTopic: Sendable, Equatable {
     /// The topic name.
     public var name: String
-    /// Zero when the broker did not say (versions < 7).
-    public var topicId: KafkaUUID
-    /// -1 when the broker did not say.
-    public var partitions: Int32
-    /// -1 when the broker did not say.
-    public var replicationFactor: Int16
+    /// The new topic's id; nil when the broker did not say (CreateTopics before v7).
+    public var topicId: KafkaUUID?
+    /// Its number of partitions; nil when the broker did not say (before v5, or -1).
+    public var partitions: Int32?
+    /// Its replication factor; nil when the broker did not say (before v5, or -1).
+    public var replicationFactor: Int16?
 }
 
 /// A topic in a listing.
 public struct TopicListing: Sendable, Equatable {
     /// The topic name.
     public var name: String
-    /// The topic's id (zero when the broker did not report one).
-    public var topicId: KafkaUUID
+    /// The topic's id; nil when the broker did not report one.
+    public var topicId: KafkaUUID?
     /// True for Kafka's own topics (`__consumer_offsets`, `__transaction_state`).
     public var isInternal: Bool
     /// Number of partitions.

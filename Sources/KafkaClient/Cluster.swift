@@ -249,8 +249,8 @@ final class Cluster: Sendable {
     /// Sends to the controller (or any broker when the controller is unknown).
     func sendToController<R: KafkaRequest>(_ request: R) async throws -> R.Response {
         let m = try await metadata()
-        if m.controllerId >= 0, m.brokers[m.controllerId] != nil {
-            return try await link(forNode: m.controllerId).send(request)
+        if let controller = m.controllerId, m.brokers[controller] != nil {
+            return try await link(forNode: controller).send(request)
         }
         return try await sendToAny(request)
     }

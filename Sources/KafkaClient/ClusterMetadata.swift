@@ -22,8 +22,8 @@ public struct ClusterMetadata: Sendable, Equatable {
         public var partition: Int32
         /// The leader's node id; nil when the partition has no leader (the broker said -1).
         public var leader: Int32?
-        /// -1 when the broker did not say.
-        public var leaderEpoch: Int32
+        /// The leader's epoch (KIP-320); nil when the broker did not say (Metadata before v7, or -1).
+        public var leaderEpoch: Int32?
         /// Node ids of every replica, preferred leader first.
         public var replicas: [Int32]
         /// Node ids of the in-sync replicas.
@@ -38,8 +38,8 @@ public struct ClusterMetadata: Sendable, Equatable {
     public struct Topic: Sendable, Equatable {
         /// The topic name.
         public var name: String
-        /// The topic id (zero when the broker did not report one).
-        public var topicId: KafkaUUID
+        /// The topic id; nil when the broker did not report one (Metadata before v10, or the zero id).
+        public var topicId: KafkaUUID?
         /// True for Kafka's own topics.
         public var isInternal: Bool
         /// Sorted by partition number.
@@ -50,8 +50,8 @@ public struct ClusterMetadata: Sendable, Equatable {
 
     /// The cluster id, if reported.
     public var clusterId: String?
-    /// -1 when unknown.
-    public var controllerId: Int32
+    /// The controller's node id; nil when unknown (the broker said -1).
+    public var controllerId: Int32?
     /// Brokers by node id.
     public var brokers: [Int32: Broker]
     /// Topics by name (only those without a name-less error).
@@ -60,10 +60,10 @@ public struct ClusterMetadata: Sendable, Equatable {
     /// A snapshot with these parts.
     /// - Parameters:
     ///   - clusterId: The cluster id.
-    ///   - controllerId: The controller's node id; -1 when unknown.
+    ///   - controllerId: The controller's node id; nil when unknown.
     ///   - brokers: Brokers by node id.
     ///   - topics: Topics by name.
-    public init(clusterId: String? = nil, controllerId: Int32 = -1, brokers: [Int32: Broker] = [:], topics: [String: Topic] = [:]) {
+    public init(clusterId: String? = nil, controllerId: Int32? = nil, brokers: [Int32: Broker] = [:], topics: [String: Topic] = [:]) {
         self.clusterId = clusterId
         self.controllerId = controllerId
         self.brokers = brokers
@@ -74,7 +74,7 @@ public struct ClusterMetadata: Sendable, Equatable {
     /// - Parameter response: A decoded Metadata response.
     public init(_ response: MetadataResponse) {
         clusterId = response.clusterId
-        controllerId = response.controllerId
+        controllerId = response.controllerId >= 0 ? response.controllerId : nil
         var brokers: [Int32: Broker] = [:]
         for b in response.brokers {
             brokers[b.nodeId] = Broker(nodeId: b.nodeId, host: b.host, port: Int(b.port), rack: b.rack)
@@ -85,12 +85,12 @@ public struct ClusterMetadata: Sendable, Equatable {
             guard let name = t.name else { continue }
             let partitions = t.partitions.map { p in
                 Partition(
-                    partition: p.partitionIndex, leader: p.leaderId >= 0 ? p.leaderId : nil, leaderEpoch: p.leaderEpoch,
+                    partition: p.partitionIndex, leader: p.leaderId >= 0 ? p.leaderId : nil, leaderEpoch: p.leaderEpoch >= 0 ? p.leaderEpoch : nil,
                     replicas: p.replicaNodes, isr: p.isrNodes, offlineReplicas: p.offlineReplicas,
                     error: p.errorCode == 0 ? nil : KafkaErrorCode(rawValue: p.errorCode)
                 )
             }.sorted { $0.partition < $1.partition }
-            topics[name] = Topic(name: name, topicId: t.topicId, isInternal: t.isInternal, partitions: partitions,
+            topics[name] = Topic(name: name, topicId: t.topicId == .zero ? nil : t.topicId, isInternal: t.isInternal, partitions: partitions,
                                  error: t.errorCode == 0 ? nil : KafkaErrorCode(rawValue: t.errorCode))
         }
         self.topics = topics

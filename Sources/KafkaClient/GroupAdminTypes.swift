@@ -38,8 +38,9 @@ public struct ConsumerGroupState: RawRepresentable, Hashable, Sendable, CustomSt
 public struct ConsumerGroupListing: Sendable, Equatable {
     /// The group id.
     public var groupId: String
-    /// `consumer` for consumer groups; empty for groups that only commit offsets ("simple" groups).
-    public var protocolType: String
+    /// `consumer` for consumer groups; nil for groups that only commit offsets ("simple" groups,
+    /// which the protocol lists with an empty type).
+    public var protocolType: String?
     /// The state (ListGroups v4+); nil when the broker did not report it.
     public var state: ConsumerGroupState?
     /// The group type (ListGroups v5+: `classic`, `consumer`, `share`); nil when not reported.
@@ -48,16 +49,16 @@ public struct ConsumerGroupListing: Sendable, Equatable {
     public var coordinatorId: Int32
 
     /// True for a group without a membership protocol (offsets committed by an assign()-only client).
-    public var isSimpleConsumerGroup: Bool { protocolType.isEmpty }
+    public var isSimpleConsumerGroup: Bool { protocolType == nil }
 
     /// A listing.
     /// - Parameters:
     ///   - groupId: The group id.
-    ///   - protocolType: `consumer`, or empty for a simple group.
+    ///   - protocolType: `consumer`, or nil for a simple group.
     ///   - state: Its state, if reported.
     ///   - type: Its type, if reported.
     ///   - coordinatorId: The broker that listed it.
-    public init(groupId: String, protocolType: String, state: ConsumerGroupState? = nil, type: String? = nil, coordinatorId: Int32) {
+    public init(groupId: String, protocolType: String?, state: ConsumerGroupState? = nil, type: String? = nil, coordinatorId: Int32) {
         self.groupId = groupId
         self.protocolType = protocolType
         self.state = state
@@ -136,12 +137,12 @@ public struct ConsumerGroupDescription: Sendable, Equatable {
     public var groupId: String
     /// The group's state.
     public var state: ConsumerGroupState
-    /// `consumer` for consumer groups; empty for simple groups (and for unknown groups on some
-    /// brokers).
-    public var protocolType: String
+    /// `consumer` for consumer groups; nil for simple groups (and for unknown groups on some
+    /// brokers), which the protocol describes with an empty type.
+    public var protocolType: String?
     /// The chosen protocol, for consumer groups the assignor (`range`, `cooperative-sticky`…);
-    /// empty unless the group is Stable.
-    public var protocolName: String
+    /// nil unless the group is Stable.
+    public var protocolName: String?
     /// The members (empty unless the group has members).
     public var members: [ConsumerGroupMemberDescription]
     /// The coordinator that answered.
@@ -152,7 +153,7 @@ public struct ConsumerGroupDescription: Sendable, Equatable {
     public var authorizedOperations: Int32?
 
     /// True for a group without a membership protocol.
-    public var isSimpleConsumerGroup: Bool { protocolType.isEmpty }
+    public var isSimpleConsumerGroup: Bool { protocolType == nil }
 }
 
 /// A committed offset (OffsetFetch).

@@ -40,7 +40,7 @@ extension KafkaAdminClient {
                 let state = version >= 4 && !g.groupState.isEmpty ? ConsumerGroupState(rawValue: g.groupState) : nil
                 if let state, !wanted.isEmpty, state != .unknown, !wanted.contains(state.rawValue.lowercased()) { continue }
                 merged[g.groupId] = ConsumerGroupListing(
-                    groupId: g.groupId, protocolType: g.protocolType,
+                    groupId: g.groupId, protocolType: g.protocolType.isEmpty ? nil : g.protocolType,  // "": a simple group
                     state: state,
                     type: version >= 5 && !g.groupType.isEmpty ? g.groupType : nil,
                     coordinatorId: id
@@ -128,14 +128,28 @@ extension KafkaAdminClient {
     /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func consumerGroupLag(_ groupId: String) async throws -> ConsumerGroupLag {
         let committed = try await listConsumerGroupOffsets(groupId)
-        let ends = try await listOffsets(Array(committed.keys), spec: .end)
+        let ends = try await logEndOffsets(Array(committed.keys))
         let partitions = committed.map { tp, c in
-            ConsumerGroupPartitionLag(
-                topicPartition: tp, committedOffset: c.offset,
-                logEndOffset: ends[tp] ?? .failure(KafkaError(.decoding, "no log end offset for \(tp)", context: .init(topic: tp.topic, partition: tp.partition)))
-            )
+            ConsumerGroupPartitionLag(topicPartition: tp, committedOffset: c.offset, logEndOffset: ends[tp] ?? .failure(Self.noLogEnd(tp)))
         }.sorted { ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition) }
         return ConsumerGroupLag(groupId: groupId, partitions: partitions)
+    }
+
+    /// Log end offsets (ListOffsets LATEST) for lag: a partition the broker gave no offset for
+    /// (-1) fails instead of having one.
+    /// - Parameter partitions: The partitions.
+    /// - Returns: One result per partition.
+    /// - Throws: As `listOffsets`.
+    func logEndOffsets(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Result<Int64, KafkaError>] {
+        try await listOffsets(partitions, spec: .end).reduce(into: [:]) { out, entry in
+            out[entry.key] = entry.value.flatMap { (offset: Int64?) -> Result<Int64, KafkaError> in
+                offset.map { .success($0) } ?? .failure(Self.noLogEnd(entry.key))
+            }
+        }
+    }
+
+    static func noLogEnd(_ tp: TopicPartition) -> KafkaError {
+        KafkaError(.decoding, "no log end offset for \(tp)", context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
     }
 
     /// Deletes groups with their committed offsets; one result per id, in order. A group with
@@ -231,8 +245,8 @@ extension KafkaAdminClient {
             )
         }
         return ConsumerGroupDescription(
-            groupId: g.groupId, state: ConsumerGroupState(rawValue: g.groupState), protocolType: g.protocolType,
-            protocolName: g.protocolData, members: members, coordinator: coordinator,
+            groupId: g.groupId, state: ConsumerGroupState(rawValue: g.groupState),
+            protocolType: g.protocolType.isEmpty ? nil : g.protocolType, protocolName: g.protocolData.isEmpty ? nil : g.protocolData, members: members, coordinator: coordinator,
             authorizedOperations: g.authorizedOperations >= 0 ? g.authorizedOperations : nil
         )
     }

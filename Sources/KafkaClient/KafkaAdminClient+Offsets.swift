@@ -4,7 +4,8 @@ import KafkaNet
 extension KafkaAdminClient {
     /// Looks up an offset per partition with ListOffsets at each partition's leader:
     /// `.end` is the log end offset (high watermark, what lag is measured against), `.beginning`
-    /// the log start, `.timestamp(t)` the first offset written at or after `t` (-1 when none).
+    /// the log start, `.timestamp(t)` the first offset written at or after `t` (nil when no
+    /// record is that new).
     ///
     /// One result per distinct partition. Leader moves and other retriable errors
     /// (NOT_LEADER_OR_FOLLOWER, a lost connection…) refresh metadata and retry until
@@ -16,10 +17,11 @@ extension KafkaAdminClient {
     /// - Parameters:
     ///   - partitions: The partitions.
     ///   - spec: Which offset: `.beginning`, `.end` or `.timestamp(_:)` (`.offset(_:)` returns itself).
-    /// - Returns: One result per partition.
+    /// - Returns: One result per partition; `.success(nil)` when the broker has no such offset
+    ///   (it answered -1: no record at or after the timestamp).
     /// - Throws: `KafkaError`: `.configuration` for a negative timestamp; otherwise only when metadata cannot be had
     ///   (e.g. no broker reachable, `.cancelled` when the task is cancelled).
-    public func listOffsets(_ partitions: [TopicPartition], spec: OffsetSpec = .end) async throws -> [TopicPartition: Result<Int64, KafkaError>] {
+    public func listOffsets(_ partitions: [TopicPartition], spec: OffsetSpec = .end) async throws -> [TopicPartition: Result<Int64?, KafkaError>] {
         let timestamp: Int64
         switch spec {
         case .end: timestamp = ListOffsetsRequest.latestTimestamp
@@ -28,9 +30,9 @@ extension KafkaAdminClient {
             guard t >= 0 else { throw KafkaError(.configuration, "timestamp must not be negative, got \(t)") }
             timestamp = t
         case let .offset(o):
-            return Dictionary(partitions.map { ($0, .success(o)) }, uniquingKeysWith: { a, _ in a })
+            return Dictionary(partitions.map { ($0, .success(Optional(o))) }, uniquingKeysWith: { a, _ in a })
         }
-        var results: [TopicPartition: Result<Int64, KafkaError>] = [:]
+        var results: [TopicPartition: Result<Int64?, KafkaError>] = [:]
         var pending = Array(Set(partitions))
         var rounds = RetryRounds(config: cluster.config)
         var metadata = try await cluster.withRetries("Metadata") { try await cluster.metadata() }
@@ -80,7 +82,7 @@ extension KafkaAdminClient {
                         answered.insert(tp)
                         let code = KafkaErrorCode(rawValue: p.errorCode)
                         if code.isSuccess {
-                            results[tp] = .success(p.offset)
+                            results[tp] = .success(p.offset >= 0 ? p.offset : nil)  // -1: no such offset
                         } else {
                             let e = KafkaError.broker(code, context: .init(apiKey: .listOffsets, topic: tp.topic, partition: tp.partition))
                             // UNKNOWN_TOPIC_OR_PARTITION here (the metadata knew the partition) is a

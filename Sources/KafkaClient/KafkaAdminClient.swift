@@ -90,7 +90,10 @@ public final class KafkaAdminClient: Sendable {
             guard code.isSuccess else {
                 return .failure(KafkaError.broker(code, r.errorMessage, context: .init(apiKey: .createTopics, topic: t.name)))
             }
-            return .success(CreatedTopic(name: t.name, topicId: r.topicId, partitions: r.numPartitions, replicationFactor: r.replicationFactor))
+            // The wire's "did not say" (zero id, -1 counts) becomes nil here.
+            return .success(CreatedTopic(name: t.name, topicId: r.topicId == .zero ? nil : r.topicId,
+                                         partitions: r.numPartitions >= 0 ? r.numPartitions : nil,
+                                         replicationFactor: r.replicationFactor >= 0 ? r.replicationFactor : nil))
         }
         if !validateOnly, results.contains(where: { if case .success = $0 { return true } else { return false } }) {
             _ = try? await cluster.refreshMetadata(topics: nil)
@@ -120,7 +123,7 @@ public final class KafkaAdminClient: Sendable {
         let timeoutMs = (timeout ?? cluster.config.requestTimeout).int32Milliseconds
         let response = try await cluster.withRetries("DeleteTopics") { () async throws -> DeleteTopicsResponse in
             let m = try await cluster.metadata()
-            let link: BrokerLink? = m.controllerId >= 0 && m.brokers[m.controllerId] != nil ? try cluster.link(forNode: m.controllerId) : nil
+            let link: BrokerLink? = try m.controllerId.flatMap { m.brokers[$0] != nil ? try cluster.link(forNode: $0) : nil }
             // The request's layout depends on the version (names vs. topic states), so build it
             // once the version is known.
             if let link {
@@ -182,7 +185,7 @@ public final class KafkaAdminClient: Sendable {
         let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
         return ClusterDescription(
             clusterId: m.clusterId,
-            controller: m.controllerId >= 0 ? m.brokers[m.controllerId] : nil,
+            controller: m.controllerId.flatMap { m.brokers[$0] },
             brokers: m.brokers.values.sorted { $0.nodeId < $1.nodeId }
         )
     }

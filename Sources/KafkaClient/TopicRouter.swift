@@ -45,8 +45,7 @@ struct TopicRouter: Sendable, Equatable {
     /// The leader epoch known for `tp`, nil when unknown (the KIP-320 `current_leader_epoch`
     /// to send is `-1` then).
     func leaderEpoch(for tp: TopicPartition) -> Int32? {
-        guard let e = partition(tp)?.leaderEpoch, e >= 0 else { return nil }
-        return e
+        partition(tp)?.leaderEpoch
     }
 
     /// The partition numbers of `topic` (sorted), nil when the topic is unknown.
@@ -102,7 +101,7 @@ struct TopicRouter: Sendable, Equatable {
             return .needsRefresh
         }
         let known = metadata.topics[tp.topic]?.partitions[index]
-        if let k = known?.leaderEpoch, k >= 0, epoch <= k { return .stale }
+        if let k = known?.leaderEpoch, epoch <= k { return .stale }
         guard metadata.brokers[leader] != nil else {
             wanted.insert(tp.topic)
             return .needsRefresh
@@ -141,7 +140,8 @@ struct TopicRouter: Sendable, Equatable {
     /// True when `fresh` would move the partition back to an older epoch than `known`. An
     /// answer without an epoch is never "older": nothing can be compared.
     private static func isOlder(_ fresh: ClusterMetadata.Partition, than known: ClusterMetadata.Partition) -> Bool {
-        fresh.leaderEpoch >= 0 && known.leaderEpoch >= 0 && fresh.leaderEpoch < known.leaderEpoch
+        guard let f = fresh.leaderEpoch, let k = known.leaderEpoch else { return false }
+        return f < k
     }
 
     private func partition(_ tp: TopicPartition) -> ClusterMetadata.Partition? {

@@ -201,6 +201,11 @@ public final class FakeCluster: Sendable {
         state.withLock { s in s.topics[topic]?.partitions[Int(partition)].injected += Array(repeating: code, count: count) }
     }
 
+    /// Drops the partition's injected fetch errors that have not been answered yet.
+    public func healFetches(_ topic: String, _ partition: Int32) {
+        state.withLock { s in s.topics[topic]?.partitions[Int(partition)].injected = [] }
+    }
+
     /// Forgets every fetch session of `broker` (its next incremental fetch: FETCH_SESSION_ID_NOT_FOUND).
     public func expireSessions(broker: Int32) {
         state.withLock { $0.sessions[broker] = [:] }

@@ -87,7 +87,7 @@ enum ConsumeCommand {
             printer.emit(batch)
             if printer.done { break }
             if args.flag("--exit-at-end"), batch.isEmpty, partitions.allSatisfy({ tp in
-                guard let w = consumer.watermarks(tp), w.high >= 0, let p = consumer.position(tp) else { return false }
+                guard let w = consumer.watermarks(tp), let p = consumer.position(tp) else { return false }
                 return p >= w.high
             }) { break }
             let now = ContinuousClock.now
@@ -125,7 +125,7 @@ enum ConsumeCommand {
             if exitAtEnd, batch.isEmpty {
                 let owned = consumer.assignment
                 if !owned.isEmpty, owned.allSatisfy({ tp in
-                    guard let w = consumer.watermarks(tp), w.high >= 0, let p = consumer.position(tp) else { return false }
+                    guard let w = consumer.watermarks(tp), let p = consumer.position(tp) else { return false }
                     return p >= w.high
                 }) { break }
             }

@@ -34,13 +34,13 @@ enum GroupCommand {
             if json {
                 print(JSONValue.array(groups.map { g in
                     .object([
-                        ("group_id", .string(g.groupId)), ("protocol_type", .string(g.protocolType)),
+                        ("group_id", .string(g.groupId)), ("protocol_type", g.protocolType.map(JSONValue.string) ?? .null),
                         ("state", g.state.map { .string($0.rawValue) } ?? .null), ("type", g.type.map(JSONValue.string) ?? .null),
                         ("coordinator_id", .int(Int64(g.coordinatorId))),
                     ])
                 }).serialized(pretty: true))
             } else {
-                for g in groups { print("\(g.groupId)\t\(g.state?.rawValue ?? "-")\t\(g.protocolType.isEmpty ? "-" : g.protocolType)") }
+                for g in groups { print("\(g.groupId)\t\(g.state?.rawValue ?? "-")\t\(g.protocolType ?? "-")") }
             }
         case "describe":
             guard rest.count == 1 else { throw CLIError.usage("group describe takes exactly one GROUP") }
@@ -106,7 +106,10 @@ enum GroupCommand {
         if !uncommitted.isEmpty {
             let ends = try await admin.listOffsets(Array(uncommitted), spec: .end)
             for tp in uncommitted {
-                rows.append(OffsetRow(partition: tp, committed: nil, logEnd: ends[tp] ?? .failure(KafkaError(.decoding, "no log end offset"))))
+                let end = ends[tp]?.flatMap { (offset: Int64?) -> Result<Int64, KafkaError> in
+                    offset.map { .success($0) } ?? .failure(KafkaError(.decoding, "no log end offset for \(tp)"))
+                }
+                rows.append(OffsetRow(partition: tp, committed: nil, logEnd: end ?? .failure(KafkaError(.decoding, "no log end offset"))))
             }
         }
         return rows.sorted { ($0.partition.topic, $0.partition.partition) < ($1.partition.topic, $1.partition.partition) }
@@ -124,7 +127,7 @@ enum GroupCommand {
     }
 
     static func printDescription(_ d: ConsumerGroupDescription, _ rows: [OffsetRow]) {
-        let proto = d.protocolType.isEmpty ? "none" : d.protocolType + (d.protocolName.isEmpty ? "" : " (\(d.protocolName))")
+        let proto = d.protocolType.map { $0 + (d.protocolName.map { " (\($0))" } ?? "") } ?? "none"
         let coordinator = d.coordinator.map { "\($0.nodeId) at \($0.address)" } ?? "unknown"
         print("group \(d.groupId): state \(d.state), protocol \(proto), coordinator \(coordinator)")
         print("\(d.members.count) member\(d.members.count == 1 ? "" : "s"):")
@@ -195,7 +198,7 @@ enum GroupCommand {
         }
         return .object([
             ("group_id", .string(d.groupId)), ("state", .string(d.state.rawValue)),
-            ("protocol_type", .string(d.protocolType)), ("protocol", .string(d.protocolName)),
+            ("protocol_type", d.protocolType.map(JSONValue.string) ?? .null), ("protocol", d.protocolName.map(JSONValue.string) ?? .null),
             ("coordinator", d.coordinator.map { .object([("node_id", .int(Int64($0.nodeId))), ("host", .string($0.host)), ("port", .int(Int64($0.port)))]) } ?? .null),
             ("members", .array(members)),
             ("offsets", .array(offsets)),

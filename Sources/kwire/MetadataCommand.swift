@@ -23,7 +23,7 @@ enum MetadataCommand {
             print(json(m).serialized(pretty: true))
             return
         }
-        print("cluster \(m.clusterId ?? "(unknown)"), controller \(m.controllerId)")
+        print("cluster \(m.clusterId ?? "(unknown)"), controller \(m.controllerId.map(String.init) ?? "unknown")")
         print("\(m.brokers.count) broker\(m.brokers.count == 1 ? "" : "s"):")
         for b in m.brokers.values.sorted(by: { $0.nodeId < $1.nodeId }) {
             print("  broker \(b.nodeId) at \(b.address)\(b.nodeId == m.controllerId ? " (controller)" : "")\(b.rack.map { " rack \($0)" } ?? "")")
@@ -33,7 +33,7 @@ enum MetadataCommand {
             print("  topic \"\(t.name)\" with \(t.partitions.count) partition\(t.partitions.count == 1 ? "" : "s")\(t.isInternal ? " (internal)" : "")\(t.error.map { ": \($0.name)" } ?? "")")
             for p in t.partitions {
                 let ids = { (l: [Int32]) in l.map(String.init).joined(separator: ",") }
-                print("    partition \(p.partition), leader \(p.leader.map(String.init) ?? "none"), epoch \(p.leaderEpoch), replicas: \(ids(p.replicas)), isrs: \(ids(p.isr))\(p.error.map { ", error \($0.name)" } ?? "")")
+                print("    partition \(p.partition), leader \(p.leader.map(String.init) ?? "none"), epoch \(p.leaderEpoch.map(String.init) ?? "unknown"), replicas: \(ids(p.replicas)), isrs: \(ids(p.isr))\(p.error.map { ", error \($0.name)" } ?? "")")
             }
         }
     }
@@ -42,17 +42,17 @@ enum MetadataCommand {
         let ints = { (l: [Int32]) in JSONValue.array(l.map { .int(Int64($0)) }) }
         return .object([
             ("cluster_id", m.clusterId.map(JSONValue.string) ?? .null),
-            ("controller_id", .int(Int64(m.controllerId))),
+            ("controller_id", m.controllerId.map { .int(Int64($0)) } ?? .null),
             ("brokers", .array(m.brokers.values.sorted(by: { $0.nodeId < $1.nodeId }).map { b in
                 .object([("node_id", .int(Int64(b.nodeId))), ("host", .string(b.host)), ("port", .int(Int64(b.port))), ("rack", b.rack.map(JSONValue.string) ?? .null)])
             })),
             ("topics", .array(m.topics.values.sorted(by: { $0.name < $1.name }).map { t in
                 .object([
-                    ("name", .string(t.name)), ("topic_id", .string(t.topicId.description)), ("is_internal", .bool(t.isInternal)),
+                    ("name", .string(t.name)), ("topic_id", t.topicId.map { .string($0.description) } ?? .null), ("is_internal", .bool(t.isInternal)),
                     ("error", t.error.map { .string($0.name) } ?? .null),
                     ("partitions", .array(t.partitions.map { p in
                         .object([
-                            ("partition", .int(Int64(p.partition))), ("leader", p.leader.map { .int(Int64($0)) } ?? .null), ("leader_epoch", .int(Int64(p.leaderEpoch))),
+                            ("partition", .int(Int64(p.partition))), ("leader", p.leader.map { .int(Int64($0)) } ?? .null), ("leader_epoch", p.leaderEpoch.map { .int(Int64($0)) } ?? .null),
                             ("replicas", ints(p.replicas)), ("isr", ints(p.isr)), ("offline_replicas", ints(p.offlineReplicas)),
                             ("error", p.error.map { .string($0.name) } ?? .null),
                         ])

@@ -46,7 +46,7 @@ enum TopicCommand {
                 NewTopic(name: rest[0], partitions: Int32(partitions), replicationFactor: rf.map { Int16($0) }, configs: configs),
                 validateOnly: validate
             )
-            print("\(validate ? "validated" : "created") topic \(t.name)\(t.partitions >= 0 ? " with \(t.partitions) partitions" : "")\(t.topicId == .zero ? "" : " (id \(t.topicId))")")
+            print("\(validate ? "validated" : "created") topic \(t.name)\(t.partitions.map { " with \($0) partitions" } ?? "")\(t.topicId.map { " (id \($0))" } ?? "")")
         case "delete":
             guard rest.count == 1 else { throw CLIError.usage("topic delete takes exactly one topic NAME") }
             let admin = try KafkaAdminClient(config: Common.config(args))
@@ -60,7 +60,7 @@ enum TopicCommand {
             let topics = try await admin.listTopics(includeInternal: args.flag("--internal"))
             if args.flag("--json") {
                 print(JSONValue.array(topics.map { t in
-                    .object([("name", .string(t.name)), ("topic_id", .string(t.topicId.description)), ("partitions", .int(Int64(t.partitionCount))), ("is_internal", .bool(t.isInternal))])
+                    .object([("name", .string(t.name)), ("topic_id", t.topicId.map { .string($0.description) } ?? .null), ("partitions", .int(Int64(t.partitionCount))), ("is_internal", .bool(t.isInternal))])
                 }).serialized(pretty: true))
             } else {
                 for t in topics { print("\(t.name)\t\(t.partitionCount)") }

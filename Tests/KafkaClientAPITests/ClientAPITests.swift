@@ -52,7 +52,7 @@ import KafkaClient
         struct Everything: PartitionAssignor {
             var name: String { "everything-to-first" }
             var rebalanceProtocol: RebalanceProtocol { .eager }
-            func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]? { nil }
+            func userData(ownedPartitions: [TopicPartition], generationId: Int32?) -> [UInt8]? { nil }
             func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]] {
                 let ids = members.map(\.memberId).sorted()
                 var out = Dictionary(uniqueKeysWithValues: ids.map { ($0, [TopicPartition]()) })

@@ -150,6 +150,7 @@ import KafkaTestSupport
 
         let nobody = try results[1].get()
         #expect(nobody.state == .empty && nobody.isSimpleConsumerGroup && nobody.members.isEmpty && nobody.authorizedOperations == nil)
+        #expect(nobody.protocolType == nil && nobody.protocolName == nil, "the wire's empty strings are no protocol")
 
         let connectors = try results[2].get()
         #expect(connectors.state.rawValue == "Weird")
@@ -374,7 +375,7 @@ import KafkaTestSupport
         #expect(groups.map(\.coordinatorId) == [1, 2, 1])
         #expect(groups[0].state == .stable && groups[0].type == "classic")
         #expect(groups[1].state == .empty)
-        #expect(groups[2].isSimpleConsumerGroup && groups[2].state == nil)
+        #expect(groups[2].isSimpleConsumerGroup && groups[2].protocolType == nil && groups[2].state == nil)
         #expect(Self.count(two, .listGroups) == 2)  // COORDINATOR_LOAD_IN_PROGRESS, then the answer
 
         _ = try await a.listGroups(states: [.stable, ConsumerGroupState(parsing: "empty")])

@@ -97,7 +97,7 @@ private typealias N = AssignorNotation
 
         #expect(b.topics == ["kwire-coop"])
         #expect(b.ownedPartitions.isEmpty)
-        #expect(b.generationId == -1)
+        #expect(b.generationId == nil)
         #expect(b.userData == [])
     }
 

@@ -37,9 +37,9 @@ private func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", 
     }
 
     /// No user data is written as empty bytes (librdkafka's and kafka-python's choice), no rack
-    /// as null (Java's).
+    /// as null (Java's), no generation as the protocol's -1 (`ffffffff`).
     @Test func subscriptionDefaults() throws {
-        let bytes = try ConsumerGroupPayloads.subscription(topics: ["t"], ownedPartitions: [], generationId: -1, rackId: nil, userData: nil)
+        let bytes = try ConsumerGroupPayloads.subscription(topics: ["t"], ownedPartitions: [], generationId: nil, rackId: nil, userData: nil)
         #expect(hexString(bytes) == "0003" + "00000001" + "000174" + "00000000" + "00000000" + "ffffffff" + "ffff")
     }
 
@@ -100,14 +100,14 @@ private func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", 
         #expect(subs.count == 1)
         #expect(subs.first?.topics == ["kwire-fixtures"])
         #expect(subs.first?.ownedPartitions == [])
-        #expect(subs.first?.generationId == -1)
+        #expect(subs.first?.generationId == nil)
         #expect(subs.first?.rackId == nil)
         #expect(subs.first?.userData == [])
         #expect(subs.first?.memberId == response.members.first?.memberId)
 
         let request = try Self.joinGroupRequest("librdkafka-2.16/0058-JoinGroup-v5.request.bin")
         #expect(request.protocols.map(\.name) == ["range", "roundrobin"])
-        let ours = try ConsumerGroupPayloads.subscription(topics: ["kwire-fixtures"], ownedPartitions: [], generationId: -1, rackId: "", userData: nil)
+        let ours = try ConsumerGroupPayloads.subscription(topics: ["kwire-fixtures"], ownedPartitions: [], generationId: nil, rackId: "", userData: nil)
         for p in request.protocols { #expect(p.metadata == ours) }
     }
 
@@ -117,7 +117,7 @@ private func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", 
         let (subs, bad) = ConsumerGroupPayloads.members(response.members)
         #expect(bad.isEmpty)
         #expect(subs.map(\.topics) == [["kwire-fixtures"]])
-        #expect(subs.first?.generationId == -1)
+        #expect(subs.first?.generationId == nil)
         #expect(subs.first?.ownedPartitions == [])
         #expect(try response.members.first.map { try ConsumerProtocolSubscription.decode($0.metadata).version } == 0)
     }
@@ -166,7 +166,7 @@ private func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", 
             if !c.2 { #expect(s.topics.isEmpty && s.ownedPartitions.isEmpty) } else { #expect(s.topics == ["t"]) }
         }
         #expect(subs[1].generationId == 3 && subs[1].ownedPartitions == N.partitions("t:1"))
-        #expect(subs[2].ownedPartitions == N.partitions("t:0") && subs[2].generationId == -1)
+        #expect(subs[2].ownedPartitions == N.partitions("t:0") && subs[2].generationId == nil, "the wire's -1 is no generation")
         if case let .failure(e) = ConsumerGroupPayloads.decodeMember(members[3]) {
             #expect(e.kind == .decoding && e.message.contains("empty"))
         } else {
@@ -258,7 +258,7 @@ struct AssignorPeerOracleTests {
                 "partitions": c.counts.mapValues(Int.init),
                 "members": try ordered.map { m in
                     ["id": m.memberId, "instance": m.groupInstanceId as Any,
-                     "subscription": hexString(try ConsumerGroupPayloads.subscription(topics: m.topics, ownedPartitions: [], generationId: -1, rackId: nil, userData: nil))]
+                     "subscription": hexString(try ConsumerGroupPayloads.subscription(topics: m.topics, ownedPartitions: [], generationId: nil, rackId: nil, userData: nil))]
                 },
             ]
         }

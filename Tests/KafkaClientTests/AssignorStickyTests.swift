@@ -27,7 +27,7 @@ enum CooperativeGroup {
                 revoked.formUnion(owned.subtracting(now))
             }
             #expect(added.isDisjoint(with: revoked), "assigned while still being revoked: \(added.intersection(revoked))", sourceLocation: sourceLocation)
-            let generation = (members.map(\.generationId).max() ?? 0) + 1
+            let generation = (members.compactMap(\.generationId).max() ?? 0) + 1
             members = members.map { m in
                 var m = m
                 m.ownedPartitions = out[m.memberId] ?? []
@@ -320,36 +320,36 @@ enum RandomGroup {
                 TopicPartition(topic: topics.randomElement(using: &rng)!, partition: Int32.random(in: 0 ... 10, using: &rng))
             }
             return GroupMemberSubscription(memberId: "member-\(i)", groupInstanceId: Bool.random(using: &rng) ? "static-\(9 - i)" : nil,
-                                           topics: subs, ownedPartitions: owned, generationId: Int32.random(in: -1 ... 3, using: &rng))
+                                           topics: subs, ownedPartitions: owned, generationId: Bool.random(using: &rng) ? Int32.random(in: 0 ... 3, using: &rng) : nil)
         }
         return (members, counts)
     }
 }
 
 @Suite struct AssignorStickyUserDataTests {
-    static let userDataCases: [(Int32, [UInt8])] = [(-1, [0xFF, 0xFF, 0xFF, 0xFF]), (0, [0, 0, 0, 0]), (10, [0, 0, 0, 10]), (0x0102_0304, [1, 2, 3, 4])]
+    static let userDataCases: [(Int32?, [UInt8])] = [(nil, [0xFF, 0xFF, 0xFF, 0xFF]), (0, [0, 0, 0, 0]), (10, [0, 0, 0, 10]), (0x0102_0304, [1, 2, 3, 4])]
 
     @Test(arguments: userDataCases)
-    func userDataIsJavasGeneration(_ generation: Int32, _ bytes: [UInt8]) {
+    func userDataIsJavasGeneration(_ generation: Int32?, _ bytes: [UInt8]) {
         #expect(CooperativeStickyAssignor().userData(ownedPartitions: [], generationId: generation) == bytes)
     }
 
     /// librdkafka's sticky user data: [previous_assignment] generation.
     static let librdkafkaStyle: [UInt8] = [0, 0, 0, 1, 0, 1, 0x74, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]
 
-    static let generationCases: [(field: Int32, userData: [UInt8]?, expected: Int32)] = [
+    static let generationCases: [(field: Int32?, userData: [UInt8]?, expected: Int32)] = [
         (4, nil, 4),                                   // v2+ field wins
         (4, [0, 0, 0, 9], 4),
-        (-1, [0, 0, 0, 9], 9),                         // Java cooperative-sticky user data
-        (-1, librdkafkaStyle, 9),                      // librdkafka / Java StickyAssignor form
-        (-1, nil, -1), (-1, [], -1),
-        (-1, [1, 2, 3], -1), (-1, [0, 0, 0, 1, 0xFF], -1), // garbage
-        (-1, [0xFF, 0xFF, 0xFF, 0xF0], -1),            // negative generations read as unknown
-        (-1, [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1], -1), // absurd count does not allocate or trap
+        (nil, [0, 0, 0, 9], 9),                         // Java cooperative-sticky user data
+        (nil, librdkafkaStyle, 9),                      // librdkafka / Java StickyAssignor form
+        (nil, nil, -1), (nil, [], -1), (-1, nil, -1),   // a member's -1 is no generation too
+        (nil, [1, 2, 3], -1), (nil, [0, 0, 0, 1, 0xFF], -1), // garbage
+        (nil, [0xFF, 0xFF, 0xFF, 0xF0], -1),            // negative generations read as unknown
+        (nil, [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1], -1), // absurd count does not allocate or trap
     ]
 
     @Test(arguments: generationCases)
-    func generationOfAMember(_ field: Int32, _ userData: [UInt8]?, _ expected: Int32) {
+    func generationOfAMember(_ field: Int32?, _ userData: [UInt8]?, _ expected: Int32) {
         let m = GroupMemberSubscription(memberId: "m", topics: ["t"], generationId: field, userData: userData)
         #expect(CooperativeStickyAssignor.generation(of: m) == expected)
     }

@@ -25,7 +25,7 @@ enum AssignorNotation {
         assignment.mapValues(format)
     }
 
-    static func member(_ id: String, _ topics: String, owned: String = "", generation: Int32 = -1, instance: String? = nil, userData: [UInt8]? = nil) -> GroupMemberSubscription {
+    static func member(_ id: String, _ topics: String, owned: String = "", generation: Int32? = nil, instance: String? = nil, userData: [UInt8]? = nil) -> GroupMemberSubscription {
         GroupMemberSubscription(memberId: id, groupInstanceId: instance, topics: topics.split(separator: " ").map(String.init),
                                 ownedPartitions: partitions(owned), generationId: generation, userData: userData)
     }

@@ -13,7 +13,7 @@ struct EverythingToOne: PartitionAssignor {
     var rebalanceProtocol: RebalanceProtocol = .eager
     let runs = Runs()
 
-    func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]? { nil }
+    func userData(ownedPartitions: [TopicPartition], generationId: Int32?) -> [UInt8]? { nil }
 
     func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]] {
         runs.count.add(1, ordering: .relaxed)

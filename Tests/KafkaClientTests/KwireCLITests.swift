@@ -156,6 +156,22 @@ struct KwireProduceTests {
         #expect(got == lines)
     }
 
+    /// With room for one message, nearly every line goes through `send` (enqueue says the queue
+    /// is full): each still counts once in the summary. Before, a `send`'s message got neither
+    /// a success nor a failure ("produced 4999999" of 5,000,000, all in the log).
+    @Test func everyLineHasOneOutcomeWhenTheQueueIsFull() async throws {
+        let bootstrap = IntegrationEnvironment.bootstrap!.split(separator: ",").first.map(String.init)!
+        let topic = IntegrationEnvironment.uniqueTopic("kw-cli-full")
+        #expect(try await KwireCLITests.kwire(["-b", bootstrap, "topic", "create", topic, "--partitions", "2"]).status == 0)
+        let n = 300
+        let r = try await Self.kwire(["-b", bootstrap, "produce", topic, "-X", "queue.buffering.max.messages=1"], stdin: (0 ..< n).map { "m\($0)" }.joined(separator: "\n") + "\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(summary.hasPrefix("produced \(n) messages") && !summary.contains("failed"), "\(r.stderr.suffix(300))")
+        let read = try await PeerClients.consume(client: "confluent", bootstrap: bootstrap, topic: topic, count: n)
+        #expect(Set(read.compactMap { $0["value"] as? String }) == Set((0 ..< n).map { "m\($0)" }))
+    }
+
     @Test func failedDeliveryExitsNonZero() async throws {
         let dead = try FakeBroker()
         let address = dead.address

@@ -13,10 +13,11 @@ struct TopicRouterTests {
         3: .init(nodeId: 3, host: "b3", port: 9092, rack: nil),
     ]
 
-    /// A Metadata answer for topic `t` naming, per partition, (leader, epoch).
+    /// A Metadata answer for topic `t` naming, per partition, (leader, epoch); epoch -1 is the
+    /// wire's "none", which `ClusterMetadata` carries as nil.
     func answer(_ routes: [(Int32?, Int32)], topic: String = "t", error: KafkaErrorCode? = nil, brokers: [Int32: ClusterMetadata.Broker] = brokers) -> ClusterMetadata {
         let partitions = routes.enumerated().map { i, r in
-            ClusterMetadata.Partition(partition: Int32(i), leader: r.0, leaderEpoch: r.1, replicas: [], isr: [], offlineReplicas: [],
+            ClusterMetadata.Partition(partition: Int32(i), leader: r.0, leaderEpoch: r.1 >= 0 ? r.1 : nil, replicas: [], isr: [], offlineReplicas: [],
                                       error: r.0 == nil ? .leaderNotAvailable : nil)
         }
         return ClusterMetadata(controllerId: 1, brokers: brokers, topics: [topic: .init(name: topic, topicId: .zero, isInternal: false, partitions: partitions, error: error)])

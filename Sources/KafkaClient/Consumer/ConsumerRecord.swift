@@ -71,12 +71,34 @@ public enum OffsetSpec: Sendable, Equatable {
     case timestamp(Int64)
 }
 
-/// Offsets the broker reported for a partition in its latest Fetch response.
+/// Offsets the broker reported for a partition in its successful Fetch answers. A consumer has
+/// none for a partition before its first successful Fetch answer (`watermarks(_:)` is nil).
 public struct Watermarks: Sendable, Equatable {
-    /// First offset in the log (-1 when unknown).
-    public var logStart: Int64
-    /// The offset after the last committed-to-all-replicas message.
+    /// First offset in the log; nil when no answer said (Fetch before v5).
+    public var logStart: Int64?
+    /// The offset after the last message replicated to every in-sync replica.
     public var high: Int64
-    /// The last stable offset (read_committed readers see up to here), -1 when unknown.
-    public var lastStable: Int64
+    /// The last stable offset (read_committed readers see up to here); nil when no answer said
+    /// (Fetch before v4).
+    public var lastStable: Int64?
+
+    /// Watermarks with these offsets (for tests that fake a consumer's view).
+    /// - Parameters:
+    ///   - logStart: The log start offset, if known.
+    ///   - high: The high watermark.
+    ///   - lastStable: The last stable offset, if known.
+    public init(logStart: Int64? = nil, high: Int64, lastStable: Int64? = nil) {
+        self.logStart = logStart
+        self.high = high
+        self.lastStable = lastStable
+    }
+
+    /// The watermarks after a successful Fetch answer's wire values (-1: the broker did not
+    /// say): each known value replaces the old one, an unknown one keeps it, as the Java client
+    /// does. nil while the high watermark was never known.
+    static func merging(_ old: Watermarks?, logStart: Int64, high: Int64, lastStable: Int64) -> Watermarks? {
+        guard let h = high >= 0 ? high : old?.high else { return nil }
+        return Watermarks(logStart: logStart >= 0 ? logStart : old?.logStart, high: h,
+                          lastStable: lastStable >= 0 ? lastStable : old?.lastStable)
+    }
 }

@@ -293,7 +293,7 @@ extension KafkaConsumer {
                 guard let (gen, fetchOffset) = f.planned[tp] else { continue }
                 let code = KafkaErrorCode(rawValue: p.errorCode)
                 var u = PartitionUpdate(generation: gen, fetchOffset: fetchOffset, code: code,
-                                        marks: Watermarks(logStart: p.logStartOffset, high: p.highWatermark, lastStable: p.lastStableOffset))
+                                        wireMarks: (p.logStartOffset, p.highWatermark, p.lastStableOffset))
                 if code.isSuccess {
                     do {
                         let inflatedBefore = budget.used
@@ -337,7 +337,8 @@ extension KafkaConsumer {
         let generation: Int
         let fetchOffset: Int64
         let code: KafkaErrorCode
-        let marks: Watermarks
+        /// The answer's log start, high watermark and last stable offset as sent (-1: not said).
+        let wireMarks: (logStart: Int64, high: Int64, lastStable: Int64)
         var next: Int64?
         var failure: KafkaError?
         /// The response (v12+, KIP-951) named a newer leader and the router moved the partition there.
@@ -356,11 +357,8 @@ extension KafkaConsumer {
             guard let p = s.partitions[tp], p.generation == u.generation, !p.paused, p.position == u.fetchOffset else { continue }
             // As the Java client: only a successful answer moves the watermarks, and only those
             // it knows (>= 0); an error answer carries -1 (Kafka) or 0 (kfake), not the log's.
-            if u.code == .noError, var w = s.partitions[tp]?.watermarks {
-                if u.marks.logStart >= 0 { w.logStart = u.marks.logStart }
-                if u.marks.high >= 0 { w.high = u.marks.high }
-                if u.marks.lastStable >= 0 { w.lastStable = u.marks.lastStable }
-                s.partitions[tp]?.watermarks = w
+            if u.code == .noError {
+                s.partitions[tp]?.watermarks = Watermarks.merging(p.watermarks, logStart: u.wireMarks.logStart, high: u.wireMarks.high, lastStable: u.wireMarks.lastStable)
             }
             if let e = u.failure {
                 partitionFailed(&s, tp, e)
@@ -376,7 +374,7 @@ extension KafkaConsumer {
                     s.served &+= 1
                     s.partitions[tp]?.servedAt = s.served
                 }
-                noteEnd(&s, tp, marks: u.marks)
+                noteEnd(&s, tp)
             case .offsetOutOfRange:
                 switch config.autoOffsetReset {
                 case .earliest: s.partitions[tp]?.reset = .beginning; s.partitions[tp]?.position = nil

@@ -28,10 +28,10 @@ extension KafkaConsumer {
 
     /// A fetch left `tp` at its end: remember it, to be raised once the reader has been handed
     /// everything before it. Only with `enable.partition.eof`; once per end reached.
-    func noteEnd(_ s: inout State, _ tp: TopicPartition, marks: Watermarks) {
-        guard config.enablePartitionEOF, let p = s.partitions[tp], let position = p.position else { return }
-        let end = config.isolationLevel == .readCommitted && marks.lastStable >= 0 ? marks.lastStable : marks.high
-        guard end >= 0, position >= end else { return }
+    func noteEnd(_ s: inout State, _ tp: TopicPartition) {
+        guard config.enablePartitionEOF, let p = s.partitions[tp], let position = p.position, let marks = p.watermarks else { return }
+        let end = config.isolationLevel == .readCommitted ? marks.lastStable ?? marks.high : marks.high
+        guard position >= end else { return }
         let mark = EOFMark(generation: p.generation, offset: position)
         guard p.eofRaised != mark else { return }
         s.pendingEOF[tp] = mark

@@ -47,7 +47,8 @@ public final class KafkaConsumer: Sendable {
         var position: Int64?
         var reset: OffsetSpec?
         var paused = false
-        var watermarks = Watermarks(logStart: -1, high: -1, lastStable: -1)
+        /// nil until the first successful Fetch answer.
+        var watermarks: Watermarks?
         /// Changed on every seek, so that a fetch started before the seek is discarded.
         var generation = 0
         /// A Fetch or ListOffsets for this partition is in flight: it is never in two at once
@@ -308,15 +309,15 @@ public final class KafkaConsumer: Sendable {
     /// Partitions currently paused.
     public var paused: [TopicPartition] { state.withLock { s in s.partitions.filter { $0.value.paused }.map(\.key) } }
 
-    /// The watermarks from the latest Fetch response for `tp`.
+    /// The watermarks from the successful Fetch answers for `tp`.
     /// - Parameter tp: An assigned partition.
-    /// - Returns: nil before its first Fetch answer.
+    /// - Returns: nil for a partition not assigned and before its first successful Fetch answer.
     public func watermarks(_ tp: TopicPartition) -> Watermarks? { state.withLock { $0.partitions[tp]?.watermarks } }
 
     /// Messages between the position and the high watermark (nil while unknown).
     /// - Parameter tp: An assigned partition.
     public func lag(_ tp: TopicPartition) -> Int64? {
-        guard let w = watermarks(tp), w.high >= 0, let p = position(tp) else { return nil }
+        guard let w = watermarks(tp), let p = position(tp) else { return nil }
         return max(0, w.high - p)
     }
 

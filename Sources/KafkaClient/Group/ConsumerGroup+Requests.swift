@@ -49,13 +49,14 @@ extension ConsumerGroup {
         r.memberId = memberId
         r.groupInstanceId = config.groupInstanceId
         r.protocolType = "consumer"
+        let known: Int32? = generation >= 0 ? generation : nil  // the machine keeps the wire's -1
         do {
             r.protocols = try assignors.map { a in
                 var p = JoinGroupRequest.GroupProtocol()
                 p.name = a.name
                 p.metadata = try ConsumerGroupPayloads.subscription(
-                    topics: topics, ownedPartitions: owned, generationId: generation, rackId: config.clientRack,
-                    userData: a.userData(ownedPartitions: owned, generationId: generation))
+                    topics: topics, ownedPartitions: owned, generationId: known, rackId: config.clientRack,
+                    userData: a.userData(ownedPartitions: owned, generationId: known))
                 return p
             }
             // The broker holds JoinGroup until every member has joined (up to the rebalance timeout).

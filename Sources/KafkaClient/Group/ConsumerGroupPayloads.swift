@@ -15,12 +15,12 @@ enum ConsumerGroupPayloads {
 
     /// JoinGroup protocol metadata for this member (ConsumerProtocolSubscription v3). Topics are
     /// sorted and owned partitions grouped by topic and sorted, as the Java client writes them.
-    static func subscription(topics: [String], ownedPartitions: [TopicPartition], generationId: Int32, rackId: String?, userData: [UInt8]?) throws -> [UInt8] {
+    static func subscription(topics: [String], ownedPartitions: [TopicPartition], generationId: Int32?, rackId: String?, userData: [UInt8]?) throws -> [UInt8] {
         let value = ConsumerProtocolSubscription(
             topics: AssignorOrder.sortedTopics(topics),
             userData: userData ?? [],
             ownedPartitions: grouped(ownedPartitions).map { .init(topic: $0.topic, partitions: $0.partitions) },
-            generationId: generationId,
+            generationId: generationId ?? -1,  // the protocol's "no generation"
             rackId: rackId)
         do {
             return try value.encoded(version: subscriptionVersion)
@@ -57,7 +57,7 @@ enum ConsumerGroupPayloads {
                 groupInstanceId: member.groupInstanceId,
                 topics: s.topics,
                 ownedPartitions: s.ownedPartitions.flatMap { t in t.partitions.map { TopicPartition(topic: t.topic, partition: $0) } },
-                generationId: s.generationId,
+                generationId: s.generationId >= 0 ? s.generationId : nil,
                 // librdkafka sends "" when client.rack is unset; Java reads "" as no rack too.
                 rackId: s.rackId.flatMap { $0.isEmpty ? nil : $0 },
                 userData: s.userData))

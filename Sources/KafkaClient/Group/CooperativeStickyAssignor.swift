@@ -28,10 +28,11 @@ public struct CooperativeStickyAssignor: PartitionAssignor {
     /// a subscription is older than v2; librdkafka and kafka-python leaders ignore it.
     /// - Parameters:
     ///   - ownedPartitions: Not used (the subscription carries them).
-    ///   - generationId: The generation the owned partitions were assigned in.
+    ///   - generationId: The generation the owned partitions were assigned in; nil before the
+    ///     first assignment (written as Java's `DEFAULT_GENERATION`, -1).
     /// - Returns: 4 bytes.
-    public func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]? {
-        let g = UInt32(bitPattern: generationId)
+    public func userData(ownedPartitions: [TopicPartition], generationId: Int32?) -> [UInt8]? {
+        let g = UInt32(bitPattern: generationId ?? -1)
         return [UInt8(g >> 24), UInt8(g >> 16 & 0xFF), UInt8(g >> 8 & 0xFF), UInt8(g & 0xFF)]
     }
 
@@ -62,9 +63,9 @@ public struct CooperativeStickyAssignor: PartitionAssignor {
     /// The generation a member's owned partitions belong to: the subscription's `generation_id`
     /// (v2+) when known, else the generation in its user data — Java cooperative-sticky's 4-byte
     /// form, or the `[previous_assignment] generation` form of librdkafka's sticky assignors and
-    /// Java's `StickyAssignor` — else -1.
+    /// Java's `StickyAssignor` — else -1 (the balancer's "no generation", below every real one).
     static func generation(of member: GroupMemberSubscription) -> Int32 {
-        if member.generationId >= 0 { return member.generationId }
+        if let g = member.generationId, g >= 0 { return g }
         guard let data = member.userData, !data.isEmpty else { return -1 }
         var r = ByteReader(data)
         let decoded: Int32?

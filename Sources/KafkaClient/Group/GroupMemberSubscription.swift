@@ -13,8 +13,9 @@ public struct GroupMemberSubscription: Sendable, Equatable {
     public var topics: [String]
     /// The partitions the member owns now (cooperative rebalancing; empty under eager).
     public var ownedPartitions: [TopicPartition]
-    /// The generation in which `ownedPartitions` were assigned; -1 when unknown.
-    public var generationId: Int32
+    /// The generation in which `ownedPartitions` were assigned; nil when unknown (the member
+    /// sent no generation, or the protocol's -1).
+    public var generationId: Int32?
     /// The member's `client.rack`; nil when it has none (an empty rack counts as none).
     public var rackId: String?
     /// Assignor-specific data (e.g. the cooperative-sticky generation); nil when absent.
@@ -26,10 +27,10 @@ public struct GroupMemberSubscription: Sendable, Equatable {
     ///   - groupInstanceId: Its static id, if any.
     ///   - topics: Its topics.
     ///   - ownedPartitions: The partitions it owns now.
-    ///   - generationId: Their generation; -1 when unknown.
+    ///   - generationId: Their generation; nil when unknown.
     ///   - rackId: Its rack, if any.
     ///   - userData: Assignor-specific bytes.
-    public init(memberId: String, groupInstanceId: String? = nil, topics: [String], ownedPartitions: [TopicPartition] = [], generationId: Int32 = -1, rackId: String? = nil, userData: [UInt8]? = nil) {
+    public init(memberId: String, groupInstanceId: String? = nil, topics: [String], ownedPartitions: [TopicPartition] = [], generationId: Int32? = nil, rackId: String? = nil, userData: [UInt8]? = nil) {
         self.memberId = memberId
         self.groupInstanceId = groupInstanceId
         self.topics = topics

@@ -26,10 +26,9 @@ public protocol PartitionAssignor: Sendable {
     /// The user_data this member puts in its subscription.
     /// - Parameters:
     ///   - ownedPartitions: The partitions this member holds now.
-    ///   - generationId: The generation they were assigned in; -1 before the first assignment
-    ///     (the protocol's value, as other members' subscriptions carry it).
+    ///   - generationId: The generation they were assigned in; nil before the first assignment.
     /// - Returns: The bytes, or nil for none.
-    func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]?
+    func userData(ownedPartitions: [TopicPartition], generationId: Int32?) -> [UInt8]?
     /// Assigns the subscribed partitions.
     /// - Parameters:
     ///   - members: Every member's subscription, as the coordinator listed them.

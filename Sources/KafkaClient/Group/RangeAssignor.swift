@@ -11,7 +11,7 @@ public struct RangeAssignor: PartitionAssignor {
     public init() {}
     public var name: String { "range" }
     public var rebalanceProtocol: RebalanceProtocol { .eager }
-    public func userData(ownedPartitions: [TopicPartition], generationId: Int32) -> [UInt8]? { nil }
+    public func userData(ownedPartitions: [TopicPartition], generationId: Int32?) -> [UInt8]? { nil }
 
     public func assign(members: [GroupMemberSubscription], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]] {
         var out = AssignorOrder.emptyAssignment(members)
