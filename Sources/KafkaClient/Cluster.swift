@@ -95,6 +95,11 @@ final class Cluster: Sendable {
         return outcome
     }
 
+    /// Registers brokers a KIP-951 answer named (`node_endpoints`) that the metadata lacks.
+    func learnBrokers(_ brokers: [ClusterMetadata.Broker]) {
+        cache.learnBrokers(brokers)
+    }
+
     /// Notes a partition error from a leader; a routing error (NOT_LEADER_OR_FOLLOWER,
     /// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH…) requests a refresh of the topic. Returns
     /// whether it was one.

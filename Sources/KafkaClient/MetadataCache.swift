@@ -180,6 +180,11 @@ final class MetadataCache: Sendable {
         state.withLock { $0.router.leaderMoved(tp, leader: leader, epoch: epoch) }
     }
 
+    /// Registers brokers the metadata lacks; see `TopicRouter.learn`.
+    func learnBrokers(_ brokers: [ClusterMetadata.Broker]) {
+        state.withLock { $0.router.learn(brokers) }
+    }
+
     /// Notes a partition-level error; true when it was a routing error (the topic is now
     /// wanted by the next refresh).
     func partitionFailed(_ tp: TopicPartition, code: KafkaErrorCode) -> Bool {

@@ -111,6 +111,13 @@ struct TopicRouter: Sendable, Equatable {
         return .moved
     }
 
+    /// Registers brokers an answer named (KIP-951 `node_endpoints`) that the metadata does not
+    /// list yet, so a hint can move a partition to them. Known brokers are left as they are:
+    /// the next Metadata answer replaces the broker list anyway.
+    mutating func learn(_ brokers: [ClusterMetadata.Broker]) {
+        for b in brokers where metadata.brokers[b.nodeId] == nil { metadata.brokers[b.nodeId] = b }
+    }
+
     /// A partition-level error from a leader: when it means the route is stale (or the leader
     /// epoch we sent is fenced or unknown to the broker), the topic is marked for a refresh.
     /// Returns whether it did.

@@ -1,7 +1,8 @@
 import Synchronization
 public import KafkaProtocol
 
-/// Partition logs served by one or more `FakeBroker`s, for consumer tests: Metadata (every
+/// Partition logs served by one or more `FakeBroker`s, for consumer and producer tests
+/// (Produce and InitProducerId: `FakeCluster+Produce.swift`): Metadata (every
 /// broker, each partition's leader and leader epoch, topic ids), ListOffsets, and Fetch the way
 /// Kafka answers it — whole batches from the one containing the fetch offset, size limits,
 /// NOT_LEADER_OR_FOLLOWER from a broker that does not lead (with the new leader, v12+),
@@ -90,9 +91,14 @@ public final class FakeCluster: Sendable {
         var nextTopicId: UInt64 = 1
         var fetches: [FetchSeen] = []
         var metadataRequests: [Int32: Int] = [:]
+        /// Produce (see FakeCluster+Produce.swift): every request seen, answer delays per broker.
+        var produces: [ProduceSeen] = []
+        var produceDelay: [Int32: Duration] = [:]
+        var nextProducerId: Int64 = 4000
     }
 
-    private let state = Mutex(State())
+    /// Internal (not private) so that the per-API extensions in other files share it.
+    let state = Mutex(State())
     /// Whether brokers open fetch sessions (false: always session id 0, like Tansu).
     public let sessionsEnabled: Bool
     /// Whether NOT_LEADER_OR_FOLLOWER answers (v12+) name the new leader (KIP-951).
@@ -234,6 +240,8 @@ public final class FakeCluster: Sendable {
         case .metadata: return metadata(req, broker)
         case .listOffsets: return listOffsets(req, broker)
         case .fetch: return fetch(req, broker)
+        case .produce: return produce(req, broker)
+        case .initProducerId: return initProducerId(req, broker)
         default: return broker.defaultAction(req)
         }
     }

@@ -27,14 +27,7 @@ struct CustomAssignorIntegrationTests {
             return (c, events)
         }
         func owned(_ events: Locked<[RebalanceEvent]>) -> Set<TopicPartition> {
-            var s = Set<TopicPartition>()
-            for e in events.withLock({ $0 }) {
-                switch e {
-                case let .assigned(p): s.formUnion(p)
-                case let .revoked(p), let .lost(p): s.subtract(p)
-                }
-            }
-            return s
+            RebalanceEvents.owned(after: events.withLock { $0 })
         }
         let (a, aEvents) = try member()
         let (b, bEvents) = try member()

@@ -38,16 +38,7 @@ final class GroupReader: Sendable {
         }
     }
 
-    var assigned: Set<TopicPartition> {
-        var s = Set<TopicPartition>()
-        for e in events.withLock({ $0 }) {
-            switch e {
-            case let .assigned(p): s.formUnion(p)
-            case let .revoked(p), let .lost(p): s.subtract(p)
-            }
-        }
-        return s
-    }
+    var assigned: Set<TopicPartition> { RebalanceEvents.owned(after: events.withLock { $0 }) }
 
     func close() async {
         task.withLock { $0?.cancel() }

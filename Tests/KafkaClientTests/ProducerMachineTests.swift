@@ -97,6 +97,25 @@ import KafkaProtocol
         #expect(head(m)?.mayBeWritten == true)
     }
 
+    /// KIP-951: partitions a hint moved (`leadersMoved`, fed before the answer) are retried at
+    /// the new leader and their NOT_LEADER_OR_FOLLOWER wants no metadata; without the hint the
+    /// same answer does. The note is used once: a second refusal refreshes.
+    @Test func aHintedMoveRetriesAtTheNewLeaderWithoutMetadata() throws {
+        var m = try machine()
+        _ = m.takeMetadataRequest()
+        try enqueue(&m, at: t0)
+        let first = try #require(sends(m.handle(.drain(now: t0))).first)
+        #expect(first.id.broker == 1)
+        let moved = [ClusterMetadata.Partition(partition: 0, leader: 2, leaderEpoch: 1, replicas: [2], isr: [2], offlineReplicas: [])]
+        _ = m.handle(.leadersMoved(ClusterMetadata(topics: ["t": .init(name: "t", topicId: nil, isInternal: false, partitions: moved)]), [tp]))
+        _ = m.handle(.answered(first.id, answer(first, code: .notLeaderOrFollower), now: t0))
+        #expect(m.takeMetadataRequest() == nil, "the hint already routed it")
+        let retry = try #require(sends(m.handle(.drain(now: t0 + .seconds(1)))).first)
+        #expect(retry.id.broker == 2 && retry.batches[0].1 == first.batches[0].1)
+        _ = m.handle(.answered(retry.id, answer(retry, code: .notLeaderOrFollower), now: t0 + .seconds(1)))
+        #expect(m.takeMetadataRequest() == ["t"], "no hint this time: refresh")
+    }
+
     @Test func aRequestThatNeverLeftIsNotUnsure() throws {
         var m = try machine(["delivery.timeout.ms": "1000", "request.timeout.ms": "500"])
         try enqueue(&m, at: t0)

@@ -18,7 +18,7 @@ extension ProducerCore {
             switch action {
             case let .send(plan):
                 let sink = ProducerSink(broker: plan.id.broker, cluster: cluster, acks: config.acks, requestTimeout: config.client.requestTimeout)
-                Task { self.feed(await sink.send(plan)) }
+                Task { self.feedAnswer(await sink.send(plan)) }
             case let .complete(batch, outcome): finish(batch, outcome)
             case let .failWaiting(entry, error): finishWaiting(entry, error)
             case .wakeWaiters: wakeWaiters = true

@@ -43,7 +43,8 @@ extension ProducerMachine {
                     retry(tp, id, KafkaError.broker(code, p.errorMessage), written: false, now: now, &actions)
                 default:
                     if code.isRetriable {
-                        refresh = true
+                        // A partition a KIP-951 hint moved is already routed to its new leader.
+                        if routes.routingErrorNeedsRefresh(tp) { refresh = true }
                         // These two mean the leader appended the batch but replication did not
                         // confirm it in time: it may be in the log.
                         let written = code == .requestTimedOut || code == .notEnoughReplicasAfterAppend

@@ -20,6 +20,9 @@ enum ProducerEvent: Sendable {
     case metadata(ClusterMetadata)
     /// The metadata request for these topics failed.
     case metadataFailed([String])
+    /// KIP-951 hints in a Produce answer moved these partitions (the router's view after the
+    /// moves). Fed before that answer, so its retries go to the new leaders.
+    case leadersMoved(ClusterMetadata, Set<TopicPartition>)
     /// InitProducerId answered (KIP-98), or bumped the epoch (KIP-360).
     case producerId(Int64, epoch: Int16)
     /// An error no retry can fix (authentication, configuration): fail everything not in flight.
@@ -240,6 +243,9 @@ struct ProducerMachine: Sendable {
         switch event {
         case let .metadata(m): routeWaiting(m, &actions)
         case let .metadataFailed(topics): routes.requestFailed(topics)
+        case let .leadersMoved(m, moved):
+            routeWaiting(m, &actions)
+            routes.noteMoved(moved)
         case let .producerId(id, epoch):
             producerId = id
             producerEpoch = epoch

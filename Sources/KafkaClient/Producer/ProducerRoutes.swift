@@ -18,6 +18,8 @@ struct ProducerRoutes: Sendable {
     private var leaders: [TopicPartition: Int32] = [:]
     /// Topics to ask about in the next metadata request (unknown, or a leader went missing).
     private(set) var wanted: Set<String> = []
+    /// Partitions a KIP-951 hint just moved: their routing error needs no metadata refresh.
+    private var moved: Set<TopicPartition> = []
 
     /// Adopts a metadata answer.
     mutating func update(_ m: ClusterMetadata) {
@@ -38,6 +40,13 @@ struct ProducerRoutes: Sendable {
         wanted.insert(tp.topic)
         return nil
     }
+
+    /// Notes partitions a leader hint moved (see `routingErrorNeedsRefresh`).
+    mutating func noteMoved(_ partitions: Set<TopicPartition>) { moved.formUnion(partitions) }
+
+    /// Whether `tp`'s routing error should refresh metadata: no when a hint already moved it
+    /// (the note is used up, so a second error on the new route does refresh).
+    mutating func routingErrorNeedsRefresh(_ tp: TopicPartition) -> Bool { moved.remove(tp) == nil }
 
     /// Asks for `topic` in the next metadata request; true when it was not asked for yet.
     @discardableResult
