@@ -31,6 +31,8 @@ let package = Package(
         .executableTarget(name: "kwire", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
         // Benchmarks (run in release mode).
         .executableTarget(name: "kwire-bench", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
+        // The soak (scripts/soak.sh): producer + group consumer through faults and broker restarts, then an audit.
+        .executableTarget(name: "kwire-soak", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
         // Test-only helpers: in-process fake broker, fixture loading, broker discovery.
         .target(name: "KafkaTestSupport", dependencies: ["KafkaProtocol", "KafkaNet", "KafkaClient"], swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol"], swiftSettings: strict),

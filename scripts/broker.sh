@@ -78,6 +78,15 @@ ensure_tansu() {
     [[ -x "$TANSU_BIN" ]] || die "tansu binary not executable: $TANSU_BIN"
 }
 
+# Closes every descriptor above 2 of the calling (sub)shell; see the broker's start.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd="${fd##*/}"
+        if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+}
+
 free_port() {
     "$PYTHON" - <<'PY'
 import socket
@@ -89,9 +98,12 @@ PY
 }
 
 port_free() { # port_free PORT: true when 127.0.0.1:PORT can be bound
+    # SO_REUSEADDR, as tansu's own listener: connections a stopped broker closed linger in
+    # TIME_WAIT for a minute, and they must not make a restart on the same port fail.
     "$PYTHON" - "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -207,10 +219,13 @@ do_start() {
         {
             echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) start attempt $attempt: listen $HOST:$p advertised $adv"
         } >>"$LOG_FILE"
-        nohup "$TANSU_BIN" broker \
+        # The daemon gets stdin/stdout/stderr only: a caller's other descriptors must not
+        # outlive it there (`flock LOCK cmd` hands cmd the lock's descriptor, and a broker
+        # holding it would keep the lock taken for as long as the broker runs).
+        ( close_inherited_fds; exec nohup "$TANSU_BIN" broker \
             --listener-url "tcp://$HOST:$p" \
             --advertised-listener-url "tcp://$adv" \
-            --storage-engine "$STORAGE" \
+            --storage-engine "$STORAGE" ) \
             </dev/null >>"$LOG_FILE" 2>&1 &
         pid=$!
         echo "$pid" >"$PID_FILE"

@@ -7,9 +7,11 @@
 Joins group G (session.timeout.ms 6000, auto-commit on), prints each message value on its own
 line (stdout, flushed per message) and "assigned: ..." lines on stderr. Exits cleanly (commit,
 leave) once it has read something and then nothing arrives for --idle seconds, or at --timeout.
-Loopback brokers only.
+kafka-python also says "truncation reset: P" on stderr when it moved partition P back to
+auto_offset_reset because the broker answered its OffsetForLeaderEpoch check (KIP-320) with an
+undefined epoch/offset (it then reads P again from the start). Loopback brokers only.
 """
-import argparse, sys, time
+import argparse, logging, sys, time
 
 
 def log(*a):
@@ -28,7 +30,19 @@ def run_confluent(args):
     c.close()
 
 
+class TruncationResets(logging.Handler):
+    """Reports kafka-python's position resets after an undefined OffsetForLeaderEpoch answer
+    (its fetcher logs them; the first argument is the TopicPartition)."""
+
+    def emit(self, record):
+        if "UNDEFINED end_offset/leader_epoch" in str(record.msg) and record.args:
+            log("truncation reset:", getattr(record.args[0], "partition", "?"))
+
+
 def run_kafka_python(args):
+    fetcher_log = logging.getLogger("kafka.consumer.fetcher")
+    fetcher_log.setLevel(logging.INFO)
+    fetcher_log.addHandler(TruncationResets())
     from kafka import KafkaConsumer
     from kafka.coordinator.assignors.range import RangePartitionAssignor
     from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor

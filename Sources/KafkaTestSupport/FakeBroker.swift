@@ -271,7 +271,11 @@ public final class FakeBroker: Sendable {
 
     /// A FindCoordinator answer naming this broker as the coordinator of every key asked for
     /// (v4+: each of `coordinator_keys`; before: the one `key`). Fake group coordinators share it.
-    public func coordinatorIsSelf(_ req: Request) -> Action {
+    public func coordinatorIsSelf(_ req: Request) -> Action { coordinatorIs(nodeId: nodeId, host: host, port: port, req) }
+
+    /// A FindCoordinator answer naming the broker at `host`:`port` (node `nodeId`) as the
+    /// coordinator of every key asked for: a coordinator that moved to another broker.
+    public func coordinatorIs(nodeId: Int32, host: String, port: Int, _ req: Request) -> Action {
         var r = FindCoordinatorResponse()
         if req.header.apiVersion >= 4 {
             let keys = (try? req.decode(FindCoordinatorRequest.self).coordinatorKeys) ?? []

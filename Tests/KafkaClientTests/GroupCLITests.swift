@@ -120,7 +120,9 @@ struct MixedGroupTests {
         try await admin.createTopic(NewTopic(name: t, partitions: 4, replicationFactor: 1))
         await admin.close()
         let producer = try KafkaProducer(properties: ["bootstrap.servers": Self.bootstrap, "linger.ms": "1"])
-        for i in 0 ..< 2000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        // Message i goes to partition i % 4, so each value names its partition.
+        func record(_ i: Int) -> ProducerRecord { ProducerRecord(topic: t, partition: Int32(i % 4), key: "k\(i)", value: "m\(i)") }
+        for i in 0 ..< 2000 { try producer.enqueue(record(i)) }
         try await producer.flush()
 
         let ours = try GroupReader(bootstrap: Self.bootstrap, group: group, topics: [t], extra: ["partition.assignment.strategy": assignor])
@@ -130,14 +132,31 @@ struct MixedGroupTests {
                                           "--assignor", assignor, "--idle", "60", "--timeout", "120"])
         try await eventually("the peer owns partitions", timeout: .seconds(60)) { peer.stderr.contains("assigned: [") && ours.assigned.count < 4 && !ours.assigned.isEmpty }
         // More data once both are members: it must be split between them.
-        for i in 2000 ..< 4000 { try producer.enqueue(ProducerRecord(topic: t, key: "k\(i)", value: "m\(i)")) }
+        for i in 2000 ..< 4000 { try producer.enqueue(record(i)) }
         try await producer.flush()
         await producer.close()
-        func all() -> [String] { ours.got.withLock { $0.compactMap(\.valueString) } + peer.stdoutLines }
-        try await eventually("every message read", timeout: .seconds(60)) { Set(all()).count == 4000 }
+        func ourValues() -> [String] { ours.got.withLock { $0.compactMap(\.valueString) } }
+        try await eventually("every message read", timeout: .seconds(60)) { Set(ourValues() + peer.stdoutLines).count == 4000 }
         try await Task.sleep(for: .seconds(1))
-        #expect(all().count == 4000, "\(all().count - 4000) messages read twice")
-        let peerNew = peer.stdoutLines.filter { Int($0.dropFirst()).map { $0 >= 2000 } ?? false }.count
+        let ourReads = Dictionary(ourValues().map { ($0, 1) }, uniquingKeysWith: +)
+        let reads = Dictionary((ourValues() + peer.stdoutLines).map { ($0, 1) }, uniquingKeysWith: +)
+        // The one duplicate that is not a hand-over's: kafka-python checks its position after a
+        // leader change (KIP-320 OffsetForLeaderEpoch) and, as the Java client does, goes back
+        // to auto.offset.reset when the broker answers an undefined epoch. franz-go's kfake
+        // answers so for any epoch older than the leader's when nothing was written since
+        // (Kafka answers that epoch's end offset), so on kfake with moving leaders the peer
+        // reads such a partition again from the start. Only its re-reads of a partition it
+        // reported resetting are excused; we still must read nothing twice.
+        let resetPartitions = Set(peer.stderr.split(separator: "\n").compactMap { line in
+            line.hasPrefix("truncation reset: ") ? Int(line.dropFirst("truncation reset: ".count)) : nil
+        })
+        let duplicates = reads.filter { value, n in
+            let partition = Int(value.dropFirst()).map { $0 % 4 }
+            let excused = peerClient == "kafka-python" && ourReads[value, default: 0] <= 1 && partition.map(resetPartitions.contains) == true
+            return n > 1 && !excused
+        }
+        #expect(duplicates.isEmpty, "\(duplicates.count) messages read twice (kafka-python reset partitions \(resetPartitions.sorted()))")
+        let peerNew = Set(peer.stdoutLines).filter { Int($0.dropFirst()).map { $0 >= 2000 } ?? false }.count
         #expect(peerNew > 0 && peerNew < 2000, "the new messages were not split (peer read \(peerNew))")
         peer.signal(SIGTERM)
         _ = await peer.exit(within: .seconds(20))

@@ -176,6 +176,21 @@ struct GroupStateMachineTests {
         #expect(m.on(.timerFired(.retry), t0 + .milliseconds(100)) == [.join(memberId: "")])
     }
 
+    /// A coordinator that moves while the member rejoins costs one rejoin, not two: the join
+    /// after rediscovery is the rejoin, so its SyncGroup ends the rebalance (a second join
+    /// would start another rebalance for every member).
+    @Test func aCoordinatorLostDuringARejoinCostsOneJoin() {
+        var m = joined(assigned: [tp0])
+        #expect(m.on(.heartbeatAnswered(code: .rebalanceInProgress), t0) == [.awaitApplication([tp0])])
+        #expect(m.on(.applicationFinished, t0) == [.revoke([tp0]), .join(memberId: "m1")])
+        #expect(m.on(.joinAnswered(code: .notCoordinator, generation: -1, memberId: "", leaderId: ""), t0) == [])
+        #expect(m.on(.timerFired(.retry), t0 + .milliseconds(100)) == [.findCoordinator])
+        #expect(m.on(.coordinatorFound, t0 + .milliseconds(100)) == [.join(memberId: "m1")])
+        #expect(m.on(.joinAnswered(code: .noError, generation: 2, memberId: "m1", leaderId: "m1"), t0) == [.sync(generation: 2, memberId: "m1", isLeader: true)])
+        #expect(m.on(.syncAnswered(code: .noError, assigned: [tp0]), t0) == [.assign([tp0])])
+        #expect(m.phase == .stable)
+    }
+
     @Test func syncErrorsRejoin() {
         var m = machine()
         _ = m.handle(.start, now: t0)

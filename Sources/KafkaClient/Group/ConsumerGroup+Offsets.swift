@@ -33,6 +33,8 @@ extension ConsumerGroup {
         do {
             response = try await coordinatorOrFind().send(r)
         } catch let e as KafkaError {
+            // The coordinator may be gone with its connection: the next attempt looks it up.
+            forgetCoordinator()
             post(.coordinatorLost)
             throw e
         }
@@ -44,6 +46,7 @@ extension ConsumerGroup {
                 if code.isSuccess {
                     if let o = todo[tp] { lastCommitted.withLock { $0[tp] = o } }
                 } else {
+                    if cluster.coordinatorDirectory.coordinatorFailed(.group(groupId), code: code) { forgetCoordinator() }
                     post(.commitFailed(code: code))
                     if firstError == nil {
                         firstError = KafkaError.broker(code, context: .init(apiKey: .offsetCommit, topic: tp.topic, partition: tp.partition))
@@ -52,6 +55,23 @@ extension ConsumerGroup {
             }
         }
         if let firstError { throw firstError }
+    }
+
+    /// The commit made when partitions are handed back (revocation, close). As the Java
+    /// client's synchronous commit before a rebalance, a retriable failure — the coordinator
+    /// moved (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE: it is looked up again), is loading,
+    /// or its connection broke — is tried again within `budget`. Dropping it would hand the
+    /// partitions on at older committed offsets, and their new owner would read again what
+    /// this member already processed.
+    func commitBeforeHandingBack(_ offsets: [TopicPartition: Int64], budget: Duration) async throws {
+        var rounds = RetryRounds(config: config.client, budget: budget)
+        while true {
+            do {
+                return try await commit(offsets, onlyChanged: true)
+            } catch let e as KafkaError where e.isRetriable {
+                guard try await rounds.next() else { throw RetryRounds.timedOut("OffsetCommit for group \(groupId)", last: e) }
+            }
+        }
     }
 
     /// The committed offsets of `partitions` (absent: nothing committed).
@@ -78,6 +98,13 @@ extension ConsumerGroup {
             coordinator.withLock { $0 = nil }
         }
         return e
+    }
+
+    /// Drops the coordinator (link and directory entry): the next commit or lookup finds it
+    /// anew, and the executor's next request to it fails over to `.coordinatorLost`.
+    private func forgetCoordinator() {
+        cluster.coordinatorDirectory.invalidate(.group(groupId))
+        coordinator.withLock { $0 = nil }
     }
 
     /// The coordinator link, finding the coordinator first when unknown (for commits and

@@ -261,7 +261,15 @@ final class GroupExecutor {
             // On close the application is done with everything it was given; during a
             // rebalance it may still be processing the latest records, so only what it
             // finished with is committed (at least once, never lost).
-            await autoCommit(consumer.committablePositions(processedOnly: closing == nil, partitions: partitions))
+            let offsets = consumer.committablePositions(processedOnly: closing == nil, partitions: partitions)
+            // Retried until it lands (the partitions' next owner starts from it): within the
+            // close's time, else half a session (nothing heartbeats while this action runs).
+            let budget = closing.map { $0.deadline - .now } ?? config.sessionTimeout / 2
+            do {
+                try await group.commitBeforeHandingBack(offsets, budget: max(budget, .zero))
+            } catch {
+                feed(.autoCommitFailed((error as? KafkaError) ?? KafkaError(.connection, "\(error)")))
+            }
         }
         host.consumer?.groupRemove(partitions)
     }

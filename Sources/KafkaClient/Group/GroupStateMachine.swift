@@ -263,6 +263,10 @@ struct GroupStateMachine: Sendable {
         }
         phase = .joining
         retry = nil
+        // This join is the rejoin a lost coordinator or a changed subscription asked for (it
+        // carries the subscription as it is now): another after its SyncGroup would be one
+        // rebalance too many for the whole group.
+        rejoinAfterSync = false
         return [.join(memberId: memberId)]
     }
 
