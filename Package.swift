@@ -30,7 +30,7 @@ let package = Package(
         // The demo CLI; uses only public API.
         .executableTarget(name: "kwire", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
         // Benchmarks (run in release mode).
-        .executableTarget(name: "kwire-bench", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet"], swiftSettings: strict),
+        .executableTarget(name: "kwire-bench", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaNet", "KafkaTestSupport"], swiftSettings: strict),
         // The soak (scripts/soak.sh): producer + group consumer through faults and broker restarts, then an audit.
         .executableTarget(name: "kwire-soak", dependencies: ["KafkaClient", "KafkaProtocol", "KafkaTestSupport"], swiftSettings: strict),
         // Test-only helpers: in-process fake broker, fixture loading, broker discovery.

@@ -184,7 +184,7 @@ private func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", 
     @Test func truncationsAndNoiseNeverTrap() throws {
         let good = try ConsumerGroupPayloads.subscription(topics: ["alpha", "beta"], ownedPartitions: N.partitions("alpha:0,1 beta:2"), generationId: 4, rackId: "r", userData: [1, 2, 3])
         let assignment = try ConsumerGroupPayloads.assignment(N.partitions("alpha:0,1 beta:2"), userData: [7])
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var inputs = (0 ..< good.count).map { Array(good.prefix($0)) } + (1 ..< assignment.count).map { Array(assignment.prefix($0)) }
         inputs += (0 ..< 300).map { _ in (0 ..< Int.random(in: 0 ... 40, using: &rng)).map { _ in UInt8.random(in: 0 ... 255, using: &rng) } }
         let (subs, bad) = ConsumerGroupPayloads.members(inputs.enumerated().map { JoinGroupResponse.Member(memberId: "m\($0.offset)", metadata: $0.element) })
@@ -231,7 +231,7 @@ struct AssignorPeerOracleTests {
     /// (instance id, member id) pair where a member id belongs), so a kafka-python leader cannot
     /// run roundrobin over uneven subscriptions at all.
     static func cases() -> [Case] {
-        var rng = SplitMix(seed: 2024)
+        var rng = SplitMix64(seed: 2024)
         return (0 ..< 120).map { i in
             let topics = (0 ..< Int.random(in: 1 ... 4, using: &rng)).map { "topic-\($0)" }
             var counts: [String: Int32] = [:]

@@ -1,6 +1,7 @@
 import Testing
 @testable import KafkaClient
 import KafkaProtocol
+import KafkaTestSupport
 
 private typealias N = AssignorNotation
 
@@ -280,7 +281,7 @@ private typealias G = CooperativeGroup
     /// The output depends only on the set of members, not on the order they are listed in.
     @Test(arguments: 0 ..< 20)
     func deterministic(seed: Int) {
-        var rng = SplitMix(seed: UInt64(seed) &* 7919)
+        var rng = SplitMix64(seed: UInt64(seed) &* 7919)
         let c = RandomGroup.make(&rng)
         let reference = Self.assignor.plan(members: c.members, partitionsPerTopic: c.counts)
         for _ in 0 ..< 3 {
@@ -295,7 +296,7 @@ private typealias G = CooperativeGroup
     /// ends balanced, and a settled group stays put.
     @Test(arguments: 0 ..< 40)
     func randomGroupsSettle(seed: Int) {
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         let c = RandomGroup.make(&rng)
         let settled = G.settle(c.members, c.counts, maxRounds: 3)
         G.checkBalanced(settled.assignment, settled.members)
@@ -308,7 +309,7 @@ private typealias G = CooperativeGroup
 
 /// Random consumer groups for property tests.
 enum RandomGroup {
-    static func make(_ rng: inout SplitMix) -> (members: [GroupMemberSubscription], counts: [String: Int32]) {
+    static func make(_ rng: inout SplitMix64) -> (members: [GroupMemberSubscription], counts: [String: Int32]) {
         let topics = (0 ..< Int.random(in: 1 ... 5, using: &rng)).map { "t\($0)" }
         var counts: [String: Int32] = [:]
         for t in topics where Int.random(in: 0 ..< 8, using: &rng) != 0 { counts[t] = Int32.random(in: 0 ... 9, using: &rng) }

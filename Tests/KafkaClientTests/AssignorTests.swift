@@ -1,6 +1,7 @@
 import Testing
 @testable import KafkaClient
 import KafkaProtocol
+import KafkaTestSupport
 
 /// Compact notation for assignor tables: "t0:0,1 t1:2" is partitions 0 and 1 of t0 and 2 of t1.
 enum AssignorNotation {
@@ -119,7 +120,7 @@ struct AssignorCase: CustomTestStringConvertible, Sendable {
         let counts: [String: Int32] = ["a": 5, "b": 11, "c": 3]
         let reference = RangeAssignor().assign(members: members, partitionsPerTopic: counts)
         for seed in 0 ..< 5 {
-            var rng = SplitMix(seed: UInt64(seed))
+            var rng = SplitMix64(seed: UInt64(seed))
             #expect(RangeAssignor().assign(members: members.shuffled(using: &rng), partitionsPerTopic: counts) == reference)
         }
     }
@@ -202,15 +203,3 @@ struct AssignorCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// Deterministic randomness for shuffles and generated cases.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -127,24 +127,7 @@ struct GroupCoordinatorMoveTests {
                 return .respond(b.body(r, for: req))
             case .fetch where leader:
                 guard let f = try? req.decode(FetchRequest.self) else { return .disconnect }
-                var r = FetchResponse()
-                r.responses = f.topics.map { t in
-                    var out = FetchResponse.Topic()
-                    out.topic = t.topic
-                    out.topicId = t.topicId
-                    out.partitions = t.partitions.map { p in
-                        var rp = FetchResponse.Partition()
-                        rp.partitionIndex = p.partition
-                        rp.highWatermark = 6
-                        if p.partition == 0 && p.fetchOffset == 5 {
-                            var batch = RecordBatchBuilder(baseOffset: 5)
-                            try? batch.append(timestamp: 1, key: nil, value: [5])
-                            rp.records = try? batch.build()
-                        }
-                        return rp
-                    }
-                    return out
-                }
+                let r = FetchResponse.answering(f, highWatermark: 6, oneRecordFor: 0, at: 5, value: [5])
                 return .respondAfter(.milliseconds(50), b.body(r, for: req))
             default:
                 return b.defaultAction(req)

@@ -95,24 +95,7 @@ struct GroupFakeBrokerTests {
                 guard serveRecords, let f = try? req.decode(FetchRequest.self) else {
                     return .respondAfter(.milliseconds(200), b.body(FetchResponse(), for: req))
                 }
-                var r = FetchResponse()
-                r.responses = f.topics.map { t in
-                    var out = FetchResponse.Topic()
-                    out.topic = t.topic
-                    out.topicId = t.topicId
-                    out.partitions = t.partitions.map { p in
-                        var rp = FetchResponse.Partition()
-                        rp.partitionIndex = p.partition
-                        rp.highWatermark = 6
-                        if p.partition == 0 && p.fetchOffset == 5 {
-                            var batch = RecordBatchBuilder(baseOffset: 5)
-                            try? batch.append(timestamp: 1, key: nil, value: [1])
-                            rp.records = try? batch.build()
-                        }
-                        return rp
-                    }
-                    return out
-                }
+                let r = FetchResponse.answering(f, highWatermark: 6, oneRecordFor: 0, at: 5, value: [1])
                 return .respondAfter(.milliseconds(50), b.body(r, for: req))
             case .leaveGroup:
                 _ = script.next(.leaveGroup)
