@@ -52,8 +52,8 @@ import KafkaTestSupport
         let c = try cluster(broker)
         defer { c.close() }
         async let first = c.refreshMetadata(topics: ["a"])
-        // Let the first request go out, then ask for other topics while it is in flight.
-        try await Task.sleep(for: .milliseconds(100))
+        // Once the first request is out, ask for other topics while it is in flight.
+        try await eventually("the first Metadata request reached the broker") { metadataRequests(broker).count == 1 }
         async let second = c.refreshMetadata(topics: ["b"])
         async let third = c.refreshMetadata(topics: ["a", "b"])
         async let joiner = c.refreshMetadata(topics: ["a"])
@@ -71,7 +71,7 @@ import KafkaTestSupport
         let c = try cluster(broker)
         defer { c.close() }
         async let all = c.refreshMetadata(topics: nil)
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("the first Metadata request reached the broker") { metadataRequests(broker).count == 1 }
         // Covered by the all-topics request in flight: no second request.
         async let some = c.refreshMetadata(topics: ["b"])
         let (ma, mb) = try await (all, some)
@@ -99,7 +99,7 @@ import KafkaTestSupport
         defer { c.close() }
         let cancelled = Task { try await c.refreshMetadata(topics: ["a"]) }
         async let kept = c.refreshMetadata(topics: ["a"])
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the first Metadata request reached the broker") { metadataRequests(broker).count == 1 }
         cancelled.cancel()
         await #expect(throws: KafkaError.self) { try await cancelled.value }
         #expect(try await kept.topics["a"] != nil)

@@ -13,7 +13,7 @@
 /// smaller than a sealed batch slows the broker's traffic but never stalls it) and the
 /// effective `batch.size` of batches filled from now on. It never changes a batch that is
 /// already sealed with a sequence number or may have been written: the accumulator only
-/// re-splits batches that never left the producer (see `RecordAccumulator.splitForWindow`).
+/// re-splits batches that never left the producer (see `ProducerBatch.splitForWindow`, called at drain by `RecordAccumulator`).
 ///
 /// Why these numbers: the link (cuts after 200–600 KB of client bytes per connection)
 /// makes every 1 MB request fail; halving reaches one ~150 KB batch per request within three
