@@ -23,6 +23,16 @@ import KafkaClient
         try config.validate()
     }
 
+    @Test func groupMetadataIsNilWithoutAGroupAndNamesTheGroupBeforeTheFirstJoin() async throws {
+        let lone = try KafkaConsumer(properties: ["bootstrap.servers": "localhost:1"])
+        #expect(lone.groupMetadata == nil)
+        await lone.close()
+        let member = try KafkaConsumer(properties: ["bootstrap.servers": "localhost:1", "group.id": "g1", "group.instance.id": "i1"])
+        #expect(member.groupMetadata == ConsumerGroupMetadata(groupId: "g1", groupInstanceId: "i1"))
+        #expect(member.groupMetadata?.description == "group g1 generation none member none instance i1")
+        await member.close()
+    }
+
     @Test func errorsAreMatchedByCodeAndSayWhetherToRetry() {
         let exists = KafkaError.broker(.topicAlreadyExists, "orders")
         #expect(exists.code == .topicAlreadyExists)

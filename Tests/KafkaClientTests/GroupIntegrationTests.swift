@@ -81,6 +81,10 @@ struct GroupIntegrationTests {
         #expect(a.assigned.isDisjoint(with: b.assigned))
         #expect(a.assigned.union(b.assigned).count == 4)
         #expect(a.consumer.generationId == b.consumer.generationId)
+        // The transactional producer's view of the membership is the same snapshot.
+        let meta = try #require(a.consumer.groupMetadata)
+        #expect(meta.groupId == group && meta.generationId == a.consumer.generationId && meta.memberId == a.consumer.memberId)
+        #expect(meta.memberId != nil && meta.memberId != b.consumer.groupMetadata?.memberId && meta.groupInstanceId == nil)
         try await eventually("all 2000 messages read") { Set(values([a, b])).count == 2000 }
         // Clean rebalances (b joining while a was already reading) repeat nothing: a revoked
         // only after it had finished with what it was given, and committed exactly that.

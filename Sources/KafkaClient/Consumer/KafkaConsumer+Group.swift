@@ -88,6 +88,19 @@ extension KafkaConsumer {
         return generation
     }
 
+    /// This member's group metadata, one consistent snapshot of group id, generation, member id
+    /// and instance id, for `KafkaProducer.sendOffsetsToTransaction(_:group:)`. Nil without
+    /// `group.id`.
+    public var groupMetadata: ConsumerGroupMetadata? {
+        guard let group else { return nil }
+        let (memberId, generation) = group.membership
+        return ConsumerGroupMetadata(
+            groupId: group.groupId,
+            generationId: generation >= 0 ? generation : nil,  // -1: the protocol's "no generation"
+            memberId: memberId.isEmpty ? nil : memberId,       // "": the protocol's "none yet"
+            groupInstanceId: group.config.groupInstanceId)
+    }
+
     // MARK: Commits
 
     /// Commits the position after every record handed to the application (by `poll` or the

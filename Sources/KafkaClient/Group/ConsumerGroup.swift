@@ -88,6 +88,8 @@ final class ConsumerGroup: Sendable {
 
     var memberId: String { machine.withLock { $0.memberId } }
     var generation: Int32 { machine.withLock { $0.generation } }
+    /// Member id and generation read together, so they belong to the same join.
+    var membership: (memberId: String, generation: Int32) { machine.withLock { ($0.memberId, $0.generation) } }
     var phase: GroupStateMachine.Phase { machine.withLock { $0.phase } }
 
     // MARK: Inputs from the consumer
