@@ -13,7 +13,7 @@ extension TransactionMachine {
         while var r = running {
             if r.inFlight { return .none }
             if let at = r.retryAt, now < at { return .wait(until: at) }
-            guard let step = r.steps.first else { return finish(.success(())) }
+            guard let step = r.steps.first else { return finish(r.failure.map { .failure($0) } ?? .success(())) }
             switch step {
             case .flush: return .flush
             case .dropUnsent:
@@ -145,10 +145,13 @@ extension TransactionMachine {
         return .finished(r.operation, result)
     }
 
-    /// Ends the running operation with `e` (the state already says what it means).
+    /// Ends the running operation with `e` at the next `next` (the state already says what
+    /// it means).
     private mutating func fail(_ e: KafkaError) {
         running?.steps = []
-        _ = finish(.failure(e))
+        running?.failure = e
+        running?.inFlight = false
+        running?.retryAt = nil
     }
 
     /// A request of the running operation failed: retried, or the transaction or producer fails.

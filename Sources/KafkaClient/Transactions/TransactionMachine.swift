@@ -61,6 +61,8 @@ struct TransactionMachine: Sendable {
         var failures = 0
         /// A request of this operation is being sent.
         var inFlight = false
+        /// Set when a step failed: the operation ends with it at the next `next`.
+        var failure: KafkaError?
         /// sendOffsets: what is left to commit.
         var offsets: [TopicPartition: Int64] = [:]
         var group: ConsumerGroupMetadata?
