@@ -153,4 +153,28 @@ struct TransactionIntegrationTests {
         await p.close()
         #expect(Self.flatten(try await Self.rawLog(topic)) == ["after", "COMMIT"])
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func offsetsSentToATransactionAreCommittedOnlyWithIt() async throws {
+        let topic = try await Self.topic(partitions: 1)
+        let group = "kw-txp-group-\(UUID().uuidString)"
+        let tp = TopicPartition(topic: topic, partition: 0)
+        let p = try Self.producer("kw-txp-offsets-\(UUID().uuidString)")
+        let admin = try KafkaAdminClient(config: ClientConfig(bootstrapServers: [Self.bootstrap]))
+        try await p.initTransactions()
+        try await p.withTransaction { txn in
+            _ = try await txn.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: "x"))
+            try await txn.sendOffsetsToTransaction([tp: 7], group: ConsumerGroupMetadata(groupId: group))
+        }
+        #expect(try await admin.listConsumerGroupOffsets(group, partitions: [tp])[tp]?.offset == 7)
+        // Aborted: these offsets never become the group's. (Tansu 0.6 also drops an offsets-only
+        // commit that follows an abort — librdkafka's too — so the abort comes last here.)
+        try p.beginTransaction()
+        _ = try await p.send(ProducerRecord(topic: topic, partition: 0, key: nil, value: "y"))
+        try await p.sendOffsetsToTransaction([tp: 9], group: ConsumerGroupMetadata(groupId: group))
+        try await p.abortTransaction()
+        #expect(try await admin.listConsumerGroupOffsets(group, partitions: [tp])[tp]?.offset == 7)
+        await p.close()
+        await admin.close()
+    }
 }
