@@ -235,8 +235,9 @@ extension FakeCluster {
             guard t.epoch == r.producerEpoch else { return (answer(Self.fenced(version, since: 2), nil), nil) }
             switch t.phase {
             case .ongoing: break
-            case .empty where tv2 && !r.committed: break
-            default: return (answer(.invalidTxnState, nil), nil)
+            case .empty, .completeCommit, .completeAbort:
+                // TV2 lets a producer abort with nothing open, to bump its epoch.
+                guard tv2 && !r.committed else { return (answer(.invalidTxnState, nil), nil) }
             }
             let partitions = t.partitions
             let offsets = r.committed ? t.pending : [:]
