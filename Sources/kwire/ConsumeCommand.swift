@@ -5,15 +5,19 @@ import KafkaClient
 enum ConsumeCommand {
     static let help = """
     usage: kwire consume TOPIC [--partition P] [--from beginning|end|OFFSET|@TIMESTAMP_MS]
-                               [--count N] [--exit-at-end] [--format FMT] [options]
+                               [--count N] [--exit-at-end] [--format FMT]
+                               [--isolation read_committed|read_uncommitted] [options]
            kwire consume TOPIC... --group G [--assignor NAME] [--instance-id ID]
                                [--from beginning|end] [--count N] [--exit-at-end] [--format FMT]
+                               [--isolation read_committed|read_uncommitted]
 
     Reads TOPIC (all partitions, or --partition P) and prints each message with FMT
     (kcat-compatible): %t topic, %p partition, %o offset, %k key, %s value, %T timestamp,
     %h headers (k=v,…), %% a percent sign; \\n and \\t are newline and tab. Default: %s\\n.
     --from defaults to beginning. --exit-at-end stops once every partition is read up to its
-    high watermark. A summary goes to stderr.
+    high watermark (read_committed: its last stable offset). A summary goes to stderr.
+    --isolation read_committed hides records of aborted transactions and stops at the last
+    stable offset (isolation.level; default read_uncommitted: every record, as written).
 
     With --group G the topics are read as a member of consumer group G: partitions are shared
     with the group's other members (ours, librdkafka's, Java's), reading starts at the
@@ -26,7 +30,7 @@ enum ConsumeCommand {
     """
 
     static func run(_ argv: [String]) async throws {
-        let args = try Arguments(argv, valued: Common.valued.union(["--partition", "--from", "--count", "--format", "--group", "--assignor", "--instance-id"]),
+        let args = try Arguments(argv, valued: Common.valued.union(["--partition", "--from", "--count", "--format", "--group", "--assignor", "--instance-id", "--isolation"]),
                                  flags: Common.flags.union(["--exit-at-end"]))
         if args.flag("-h", "--help") { print(help); return }
         let group = try args.value("--group")
@@ -48,6 +52,7 @@ enum ConsumeCommand {
             let (key, value) = try Common.property(x)
             try config.set(key, value)
         }
+        if let i = try args.value("--isolation") { config.isolationLevel = try isolationLevel(i) }
         let from: OffsetSpec
         switch try args.value("--from") ?? "beginning" {
         case "beginning": from = .beginning
@@ -86,10 +91,7 @@ enum ConsumeCommand {
             let batch = try await consumer.poll(max: 10000, timeout: .milliseconds(200))
             printer.emit(batch)
             if printer.done { break }
-            if args.flag("--exit-at-end"), batch.isEmpty, partitions.allSatisfy({ tp in
-                guard let w = consumer.watermarks(tp), let p = consumer.position(tp) else { return false }
-                return p >= w.high
-            }) { break }
+            if args.flag("--exit-at-end"), batch.isEmpty, partitions.allSatisfy({ atEnd(consumer, $0, config.isolationLevel) }) { break }
             let now = ContinuousClock.now
             if now - lastProgress >= .seconds(1), now - start >= .seconds(2) {
                 lastProgress = now
@@ -124,10 +126,7 @@ enum ConsumeCommand {
             if printer.done { break }
             if exitAtEnd, batch.isEmpty {
                 let owned = consumer.assignment
-                if !owned.isEmpty, owned.allSatisfy({ tp in
-                    guard let w = consumer.watermarks(tp), let p = consumer.position(tp) else { return false }
-                    return p >= w.high
-                }) { break }
+                if !owned.isEmpty, owned.allSatisfy({ atEnd(consumer, $0, config.isolationLevel) }) { break }
             }
         }
         printer.flush()
@@ -139,6 +138,25 @@ enum ConsumeCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         printError("consumed \(printer.count) messages, \(printer.bytes) bytes, \(String(format: "%.3f", seconds)) s")
+    }
+
+    /// `--isolation`'s value as the consumer's `isolation.level`.
+    /// - Throws: `CLIError.usage` naming the two accepted values for any other.
+    static func isolationLevel(_ value: String) throws -> ConsumerConfig.IsolationLevel {
+        switch value {
+        case "read_committed": return .readCommitted
+        case "read_uncommitted": return .readUncommitted
+        default: throw CLIError.usage("--isolation takes read_committed or read_uncommitted, got '\(value)'")
+        }
+    }
+
+    /// Whether `tp` is read to its end: the high watermark, or for read_committed the last
+    /// stable offset (an open transaction's records are not readable yet, so waiting for the
+    /// high watermark would never end).
+    static func atEnd(_ consumer: KafkaConsumer, _ tp: TopicPartition, _ isolation: ConsumerConfig.IsolationLevel) -> Bool {
+        guard let w = consumer.watermarks(tp), let p = consumer.position(tp) else { return false }
+        let end = isolation == .readCommitted ? w.lastStable ?? w.high : w.high
+        return p >= end
     }
 
     /// Renders records to standard output in large writes, counting them up to `limit`.
