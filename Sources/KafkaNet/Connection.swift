@@ -48,6 +48,11 @@ public final class Connection: EventHandler, Sendable {
         var inflight = InflightRequests<Waiter>()
         var nextToken: UInt64 = 1
         var wantWritable = false
+        /// Bytes of frames queued and written since the connection opened: a request whose
+        /// frame ends past `writtenBytes` when the connection dies was never completely written,
+        /// so the broker cannot have processed it (`KafkaError.requestNotWritten`).
+        var queuedBytes: UInt64 = 0
+        var writtenBytes: UInt64 = 0
     }
 
     private struct ReadSide {
@@ -301,9 +306,10 @@ public final class Connection: EventHandler, Sendable {
                 id = s.inflight.assignCorrelationId()
                 frame.withUnsafeMutableBytes { bytes in bytes.storeBytes(of: UInt32(bitPattern: id).bigEndian, toByteOffset: 8, as: UInt32.self) }
             }
+            s.queuedBytes &+= UInt64(frame.count)
             s.outbound.append(frame)
             if expectResponse {
-                s.inflight.append(correlationId: id, waiter: cont, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw)
+                s.inflight.append(correlationId: id, waiter: cont, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw, endsAt: s.queuedBytes)
             } else {
                 s.inflight.noteUnanswered(id)
             }
@@ -312,7 +318,8 @@ public final class Connection: EventHandler, Sendable {
         }
         switch outcome {
         case let .fail(e):
-            cont.resume(throwing: e.with(.init(broker: remote, apiKey: apiKey, apiVersion: apiVersion)))
+            // Refused before it was queued: not one byte of it went out.
+            cont.resume(throwing: e.with(.init(broker: remote, apiKey: apiKey, apiVersion: apiVersion)).markingRequestNotWritten())
         case let .queued(fatal):
             if let fatal { close(fatal) }
         case let .done(fatal):
@@ -331,6 +338,7 @@ public final class Connection: EventHandler, Sendable {
         while s.outboundHead < s.outbound.count {
             switch transport.write(s.outbound, head: s.outboundHead, offset: s.outboundOffset) {
             case let .done(written):
+                s.writtenBytes &+= UInt64(written)
                 var left = written
                 while left > 0 && s.outboundHead < s.outbound.count {
                     let remainingInFrame = s.outbound[s.outboundHead].count - s.outboundOffset
@@ -529,6 +537,7 @@ public final class Connection: EventHandler, Sendable {
         var connectCont: CheckedContinuation<Void, any Error>?
         var pending: [InflightRequests<Waiter>.Entry] = []
         var registration: UInt64?
+        var writtenBytes: UInt64 = 0
         let wasOpen: Bool = state.withLock { s in
             switch s.phase {
             case .closed: return false
@@ -536,6 +545,7 @@ public final class Connection: EventHandler, Sendable {
             case .open: break
             }
             s.phase = .closed(err)
+            writtenBytes = s.writtenBytes
             pending = s.inflight.removeAll()
             s.outbound = []
             s.outboundHead = 0
@@ -554,7 +564,9 @@ public final class Connection: EventHandler, Sendable {
         }
         connectCont?.resume(throwing: err)
         for p in pending {
-            p.waiter?.resume(throwing: err.with(.init(apiKey: p.apiKey, apiVersion: p.apiVersion)))
+            let e = err.with(.init(apiKey: p.apiKey, apiVersion: p.apiVersion))
+            // Kafka reads whole frames only: one cut short never reached the broker's handler.
+            p.waiter?.resume(throwing: p.endsAt > writtenBytes ? e.markingRequestNotWritten() : e)
         }
     }
 }

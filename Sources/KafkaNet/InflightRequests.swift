@@ -27,6 +27,10 @@ let apiKey: ApiKey
 let apiVersion: Int16
         /// A bare SASL token exchange: matched by position, not by correlation id.
 let raw: Bool
+        /// Where the request's frame ends in the connection's outbound byte stream (bytes
+        /// queued since it opened, this frame included): it was completely written once that
+        /// many bytes were. 0: not tracked.
+        var endsAt: UInt64 = 0
     }
 
     /// What a response frame is.
@@ -66,8 +70,8 @@ mutating func assignCorrelationId() -> Int32 {
     mutating func skipCorrelationIds(to id: Int32) { nextId = max(1, id) }
 
     /// Records a request written to the socket that expects an answer.
-mutating func append(correlationId: Int32, waiter: Waiter, deadline: ContinuousClock.Instant, token: UInt64, apiKey: ApiKey, apiVersion: Int16, raw: Bool = false) {
-        entries.append(Entry(correlationId: correlationId, waiter: waiter, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw))
+mutating func append(correlationId: Int32, waiter: Waiter, deadline: ContinuousClock.Instant, token: UInt64, apiKey: ApiKey, apiVersion: Int16, raw: Bool = false, endsAt: UInt64 = 0) {
+        entries.append(Entry(correlationId: correlationId, waiter: waiter, deadline: deadline, token: token, apiKey: apiKey, apiVersion: apiVersion, raw: raw, endsAt: endsAt))
     }
 
     /// Records a request that expects no answer (acks=0).

@@ -1,12 +1,13 @@
 import Synchronization
 public import KafkaProtocol
 
-/// Produce and InitProducerId for `FakeCluster`, the way Kafka answers them: a partition's
-/// leader appends the batches to its log; any other broker answers NOT_LEADER_OR_FOLLOWER, from
+/// Produce for `FakeCluster`, the way Kafka answers it: a partition's leader appends the batches
+/// to its log (transactional ones checked by the coordinator, `FakeCluster+Transactions.swift`);
+/// any other broker answers NOT_LEADER_OR_FOLLOWER, from
 /// v10 on (when `leaderHints` is on) with the partition's `current_leader` and the leader's
 /// `node_endpoints` (KIP-951). Answers can be delayed per broker (`delayProduceAnswers`), and
-/// every request is logged (`produces`). Idempotence is not checked: every producer id is
-/// handed out once, sequences are accepted as they come.
+/// every request is logged (`produces`). Idempotence is not checked: sequences are accepted as
+/// they come.
 extension FakeCluster {
     /// One Produce request and what the cluster answered.
     public struct ProduceSeen: Sendable {
@@ -58,9 +59,14 @@ extension FakeCluster {
                         endpoints.insert(leader)
                     }
                 default:
-                    out.baseOffset = append(t.name, data.index, batch: data.records ?? [])
-                    if out.baseOffset < 0 { out.errorCode = KafkaErrorCode.corruptMessage.rawValue }
-                    out.logStartOffset = 0
+                    switch appendProduced(key, data.records ?? [], version: version) {
+                    case let .success(base):
+                        out.baseOffset = base
+                        out.logStartOffset = 0
+                    case let .failure(e):
+                        out.errorCode = e.code.rawValue
+                        out.baseOffset = -1
+                    }
                 }
                 seen.append((key, KafkaErrorCode(rawValue: out.errorCode)))
                 rt.partitionResponses.append(out)
@@ -79,16 +85,5 @@ extension FakeCluster {
         if p.acks == 0 { return .ignore }
         let body = broker.body(r, for: req)
         return delay.map { .respondAfter($0, body) } ?? .respond(body)
-    }
-
-    func initProducerId(_ req: FakeBroker.Request, _ broker: FakeBroker) -> FakeBroker.Action {
-        guard (try? req.decode(InitProducerIdRequest.self)) != nil else { return .disconnect }
-        var r = InitProducerIdResponse()
-        r.producerId = state.withLock { s in
-            s.nextProducerId += 1
-            return s.nextProducerId
-        }
-        r.producerEpoch = 0
-        return .respond(broker.body(r, for: req))
     }
 }

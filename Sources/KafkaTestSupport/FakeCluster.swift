@@ -2,7 +2,9 @@ import Synchronization
 public import KafkaProtocol
 
 /// Partition logs served by one or more `FakeBroker`s, for consumer and producer tests
-/// (Produce and InitProducerId: `FakeCluster+Produce.swift`): Metadata (every
+/// (Produce: `FakeCluster+Produce.swift`; the transaction coordinator: `+Transactions.swift`
+/// over `+TransactionCoordinator.swift`; FindCoordinator and group offsets: `+GroupOffsets.swift`;
+/// scripted errors per request type and the coordinator request log: `+ScriptedAnswers.swift`): Metadata (every
 /// broker, each partition's leader and leader epoch, topic ids), ListOffsets, and Fetch the way
 /// Kafka answers it — whole batches from the one containing the fetch offset, size limits,
 /// NOT_LEADER_OR_FOLLOWER from a broker that does not lead (with the new leader, v12+),
@@ -94,7 +96,13 @@ public final class FakeCluster: Sendable {
         /// Produce (see FakeCluster+Produce.swift): every request seen, answer delays per broker.
         var produces: [ProduceSeen] = []
         var produceDelay: [Int32: Duration] = [:]
-        var nextProducerId: Int64 = 4000
+        /// The coordinators (FakeCluster+Transactions.swift, +GroupOffsets.swift) and the
+        /// scripted answers and request log they share (+ScriptedAnswers.swift).
+        var transactions = TransactionCoordinator()
+        var groups = GroupOffsets()
+        var coordinatorNodes: [CoordinatorKey: Int32] = [:]
+        var scripted: [ApiKey: [ScriptedAnswer]] = [:]
+        var coordinatorRequests: [CoordinatorRequestSeen] = []
     }
 
     /// Internal (not private) so that the per-API extensions in other files share it.
@@ -140,28 +148,33 @@ public final class FakeCluster: Sendable {
     /// broker does; the CRC does not cover it). Returns the base offset.
     @discardableResult
     public func append(_ topic: String, _ partition: Int32, batch: [UInt8]) -> Int64 {
-        state.withLock { s in
-            guard var p = s.topics[topic]?.partitions[Int(partition)], batch.count >= 61 else { return -1 }
-            var bytes = batch
-            let base = p.end
-            for i in 0 ..< 8 { bytes[i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: base) >> (56 - 8 * UInt64(i))) }
-            let delta = Int64(Self.int32(bytes, 23))
-            let attributes = UInt16(bytes[21]) << 8 | UInt16(bytes[22])
-            let producerId = Int64(bitPattern: UInt64(UInt32(bitPattern: Self.int32(bytes, 43))) << 32 | UInt64(UInt32(bitPattern: Self.int32(bytes, 47))))
-            let maxTimestamp = Int64(bitPattern: UInt64(UInt32(bitPattern: Self.int32(bytes, 35))) << 32 | UInt64(UInt32(bitPattern: Self.int32(bytes, 39))))
-            let transactional = attributes & 0x10 != 0, control = attributes & 0x20 != 0
-            if transactional && !control && p.open[producerId] == nil { p.open[producerId] = base }
-            if control, let first = p.open.removeValue(forKey: producerId) {
-                // An ABORT marker closes an aborted transaction (read_committed filters it).
-                if let b = try? RecordBatch(bytes), let marker = try? b.controlRecords().first, marker.type == .abort {
-                    p.aborted.append((producerId, first, base + delta))
-                }
+        state.withLock { s in Self.append(&s, topic, partition, batch: batch) }
+    }
+
+    /// `append` under the lock already held (Produce and the transaction markers use it).
+    @discardableResult
+    static func append(_ s: inout State, _ topic: String, _ partition: Int32, batch: [UInt8]) -> Int64 {
+        guard let ps = s.topics[topic]?.partitions, ps.indices.contains(Int(partition)), batch.count >= 61 else { return -1 }
+        var p = ps[Int(partition)]
+        var bytes = batch
+        let base = p.end
+        for i in 0 ..< 8 { bytes[i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: base) >> (56 - 8 * UInt64(i))) }
+        let delta = Int64(Self.int32(bytes, 23))
+        let attributes = UInt16(bytes[21]) << 8 | UInt16(bytes[22])
+        let producerId = Int64(bitPattern: UInt64(UInt32(bitPattern: Self.int32(bytes, 43))) << 32 | UInt64(UInt32(bitPattern: Self.int32(bytes, 47))))
+        let maxTimestamp = Int64(bitPattern: UInt64(UInt32(bitPattern: Self.int32(bytes, 35))) << 32 | UInt64(UInt32(bitPattern: Self.int32(bytes, 39))))
+        let transactional = attributes & 0x10 != 0, control = attributes & 0x20 != 0
+        if transactional && !control && p.open[producerId] == nil { p.open[producerId] = base }
+        if control, let first = p.open.removeValue(forKey: producerId) {
+            // An ABORT marker closes an aborted transaction (read_committed filters it).
+            if let b = try? RecordBatch(bytes), let marker = try? b.controlRecords().first, marker.type == .abort {
+                p.aborted.append((producerId, first, base + delta))
             }
-            p.batches.append(Batch(base: base, last: base + delta, maxTimestamp: maxTimestamp, bytes: bytes))
-            p.end = base + delta + 1
-            s.topics[topic]?.partitions[Int(partition)] = p
-            return base
         }
+        p.batches.append(Batch(base: base, last: base + delta, maxTimestamp: maxTimestamp, bytes: bytes))
+        p.end = base + delta + 1
+        s.topics[topic]?.partitions[Int(partition)] = p
+        return base
     }
 
     /// Appends one batch of records with these values (keys null). Returns its base offset.
@@ -236,7 +249,16 @@ public final class FakeCluster: Sendable {
     // MARK: Serving
 
     private func handle(_ req: FakeBroker.Request, _ broker: FakeBroker) -> FakeBroker.Action {
+        if let scripted = scriptedAction(req, broker) { return scripted }
         switch req.header.apiKey {
+        case .apiVersions: return apiVersions(req, broker)
+        case .findCoordinator: return findCoordinator(req, broker)
+        case .offsetCommit: return offsetCommit(req, broker)
+        case .offsetFetch: return offsetFetch(req, broker)
+        case .addPartitionsToTxn: return addPartitionsToTxn(req, broker)
+        case .addOffsetsToTxn: return addOffsetsToTxn(req, broker)
+        case .endTxn: return endTxn(req, broker)
+        case .txnOffsetCommit: return txnOffsetCommit(req, broker)
         case .metadata: return metadata(req, broker)
         case .listOffsets: return listOffsets(req, broker)
         case .fetch: return fetch(req, broker)
@@ -476,7 +498,7 @@ public final class FakeCluster: Sendable {
         return out
     }
 
-    private static func int32(_ b: [UInt8], _ at: Int) -> Int32 {
+    static func int32(_ b: [UInt8], _ at: Int) -> Int32 {
         Int32(bitPattern: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
     }
 }

@@ -5,8 +5,41 @@ import KafkaProtocol
 
 /// The AIMD request-size window alone: how it shrinks, grows and where it stops.
 @Suite struct RequestSizeWindowTests {
-    @Test func halvesOncePerLossEventDownToTheFloor() {
+    @Test func startsAtOneStepAndFullRequestsGrowItToTheCeilingInFifteenAnswers() {
         var w = RequestSizeWindow(maxRequestSize: 1 << 20)
+        #expect(w.limit == 64 * 1024 && w.isReduced, "slow start: a sixteenth of max.request.size")
+        for _ in 0 ..< 14 { w.requestAnswered(bytes: w.limit) }
+        #expect(w.limit == 15 * 64 * 1024)
+        w.requestAnswered(bytes: w.limit)
+        #expect(w.limit == 1 << 20 && !w.isReduced)
+        #expect(RequestSizeWindow(maxRequestSize: 100_000).limit == 16 * 1024, "never below the floor")
+    }
+
+    /// Growth follows the bytes the link carried, not the number of answers: many small
+    /// requests grow it as much as one full one (else a stream of small requests on a link that
+    /// dies every few hundred KB would push it past what any connection carries).
+    @Test func growthIsOneStepPerWindowOfAnsweredBytes() {
+        var w = RequestSizeWindow(maxRequestSize: 1 << 20)
+        for _ in 0 ..< 63 { w.requestAnswered(bytes: 1024) }
+        #expect(w.limit == 64 * 1024, "63 KiB answered: less than one window")
+        w.requestAnswered(bytes: 1024)
+        #expect(w.limit == 128 * 1024, "one window's worth: one step")
+        w.requestAnswered(bytes: 64 * 1024)
+        #expect(w.limit == 128 * 1024, "half a window: credit kept")
+        w.requestAnswered(bytes: 64 * 1024)
+        #expect(w.limit == 192 * 1024)
+        // A loss forgets the credit.
+        w.requestAnswered(bytes: 100 * 1024)
+        w.connectionLost(serial: 1, lastSent: 1)
+        #expect(w.limit == 96 * 1024)
+        w.requestAnswered(bytes: 95 * 1024)
+        #expect(w.limit == 96 * 1024)
+        w.requestAnswered(bytes: 0)
+        #expect(w.limit == 96 * 1024, "an empty answer adds nothing")
+    }
+
+    @Test func halvesOncePerLossEventDownToTheFloor() {
+        var w = RequestSizeWindow.warmed(maxRequestSize: 1 << 20)
         #expect(w.limit == 1 << 20 && !w.isReduced)
         w.connectionLost(serial: 3, lastSent: 5)
         #expect(w.limit == 1 << 19)
@@ -23,12 +56,12 @@ import KafkaProtocol
     }
 
     @Test func answersGrowItBackAdditivelyToTheCeiling() {
-        var w = RequestSizeWindow(maxRequestSize: 1 << 20)
+        var w = RequestSizeWindow.warmed(maxRequestSize: 1 << 20)
         for s in UInt64(1) ... 3 { w.connectionLost(serial: s, lastSent: s) }
         #expect(w.limit == 128 * 1024)
-        w.requestAnswered()
+        w.requestAnswered(bytes: 128 * 1024)
         #expect(w.limit == 128 * 1024 + 64 * 1024, "one step: a sixteenth of the ceiling")
-        for _ in 0 ..< 100 { w.requestAnswered() }
+        for _ in 0 ..< 100 { w.requestAnswered(bytes: 1 << 20) }
         #expect(w.limit == 1 << 20 && !w.isReduced, "never past max.request.size")
     }
 
@@ -36,7 +69,7 @@ import KafkaProtocol
         var w = RequestSizeWindow(maxRequestSize: 4096)
         w.connectionLost(serial: 1, lastSent: 1)
         #expect(w.limit == 4096)
-        w.requestAnswered()
+        w.requestAnswered(bytes: 4096)
         #expect(w.limit == 4096)
     }
 }
@@ -47,8 +80,12 @@ import KafkaProtocol
     let t0 = ContinuousClock.now
     let m0 = ProducerMachineTests()
 
+    /// A machine whose window to broker 1 has already grown to `max.request.size` (as after a
+    /// healthy start), so each test starts from the full window it then shrinks.
     func machine(_ properties: [String: String] = [:], partitions: Int32 = 1) throws -> ProducerMachine {
-        try m0.machine(properties, partitions: partitions)
+        var m = try m0.machine(properties, partitions: partitions)
+        m.warmWindow(broker: 1)
+        return m
     }
 
     func enqueue(_ m: inout ProducerMachine, _ value: String, partition: Int32 = 0, at t: ContinuousClock.Instant) throws {
@@ -88,11 +125,15 @@ import KafkaProtocol
         let third = try drainOne(&m, at: t)
         #expect(third.batches.count == 1)
         _ = m.handle(.answered(third.id, m0.answer(third), now: t))
-        #expect(window(m) == 64 * 1024 + 16 * 1024, "an answer adds a sixteenth of max.request.size")
-        #expect(try drainOne(&m, at: t).batches.count == 1, "80 KiB still carries one 60 KB batch")
+        #expect(window(m) == 64 * 1024, "60 KB answered is less than the 64 KiB window: no step yet")
+        let fourth = try drainOne(&m, at: t)
+        #expect(fourth.batches.count == 1, "64 KiB still carries one 60 KB batch")
+        _ = m.handle(.answered(fourth.id, m0.answer(fourth), now: t))
+        #expect(window(m) == 64 * 1024 + 16 * 1024, "a window's worth answered adds a sixteenth of max.request.size")
         // A resend keeps the bytes the broker may hold: the same batches, whole.
-        let resent = Set(third.batches.map(\.1)) .union(try drainOne(&m, at: t + .seconds(1)).batches.map(\.1))
-        #expect(resent.isSubset(of: Set(first.batches.map(\.1))))
+        let resent = Set(third.batches.map(\.1)).union(fourth.batches.map(\.1))
+        let unchanged = resent.isSubset(of: Set(first.batches.map(\.1)))
+        #expect(unchanged, "resent batches differ from the originals")
     }
 
     /// After a loss, new batches stop at the window instead of `batch.size`; without one they
@@ -118,8 +159,8 @@ import KafkaProtocol
         #expect(batches.dropFirst().allSatisfy { ($0.sealedBytes?.count ?? $0.openSize ?? 0) <= 512 * 1024 })
         // Answers grow the window back to the ceiling, and batches with it.
         var t = t0 + .seconds(1)
-        for _ in 0 ..< 12 {
-            if m.accumulator.queues[m0.tp]?.batches.isEmpty ?? true { try enqueue(&m, x, at: t) }
+        for _ in 0 ..< 40 where window(m) != 1 << 20 {
+            if m.accumulator.queues[m0.tp]?.batches.isEmpty ?? true { for _ in 0 ..< 1000 { try enqueue(&m, x, at: t) } }
             t = t + .seconds(1)
             let p = try drainOne(&m, at: t)
             _ = m.handle(.answered(p.id, m0.answer(p), now: t))
@@ -176,6 +217,57 @@ import KafkaProtocol
         #expect(delivered == n && m.isIdle && m.queuedMessages == 0 && m.heldBytes == 0)
     }
 
+    /// A request cut short before its last byte went out never reached the broker (Kafka reads
+    /// whole frames), so its sequenced batch is not in the log: it is re-split to the halved
+    /// window, the pieces dividing its sequence range in record order, and the batch behind it
+    /// keeps the range it already had. Every message completes once, in order.
+    @Test func aSequencedBatchWhoseRequestWasCutShortIsSplitKeepingItsSequences() throws {
+        var m = try machine(["linger.ms": "1000"])
+        let value = { (i: Int) in "\(i)|" + String(repeating: "q", count: 1000) }
+        let n = 1300
+        for i in 0 ..< 900 { try enqueue(&m, value(i), at: t0) }
+        m.flushing = true
+        let first = try drainOne(&m, at: t0)
+        let original = try RecordBatch(first.batches[0].1)
+        #expect(original.baseSequence == 0 && original.recordCount == 900)
+        for i in 900 ..< n { try enqueue(&m, value(i), at: t0) }
+        let cut = KafkaError(.connection, "reset by the link").markingRequestNotWritten()
+        _ = m.handle(.failed(first.id, cut, written: true, now: t0))
+        #expect(window(m) == 512 * 1024, "the link died carrying it: still a loss")
+        let head = try #require(m.accumulator.queues[m0.tp]?.batches.first)
+        #expect(head.isUnsent && head.baseSequence == 0, "not in the log, sequence kept")
+
+        var t = t0 + .seconds(1)
+        var sent: [[UInt8]] = []
+        var delivered = 0
+        for _ in 0 ..< 20 {
+            guard let plan = m0.sends(m.handle(.drain(now: t))).first else { break }
+            sent += plan.batches.map(\.1)
+            delivered += m0.completions(m.handle(.answered(plan.id, m0.answer(plan), now: t))).reduce(0) { $0 + $1.0.completions.count }
+            t = t + .milliseconds(1)
+        }
+        #expect(sent.first.map { $0.count <= 512 * 1024 } == true, "the cut batch was re-split: \(sent.map(\.count))")
+        #expect(try sent.flatMap { try values($0) } == (0 ..< n).map(value), "every record once, in order")
+        var next: Int32 = 0
+        for b in sent {
+            let batch = try RecordBatch(b)
+            #expect(batch.baseSequence == next, "sequences contiguous: \(sent.map { (try? RecordBatch($0))?.baseSequence ?? -1 })")
+            next += batch.recordCount
+        }
+        #expect(next == Int32(n) && delivered == n && m.isIdle && m.heldBytes == 0)
+    }
+
+    /// The same cut on a request fully written leaves the batch unsure: resent whole.
+    @Test func aSequencedBatchWhoseRequestWasFullyWrittenIsResentWhole() throws {
+        var m = try machine(["linger.ms": "1000"])
+        for i in 0 ..< 900 { try enqueue(&m, "\(i)|" + String(repeating: "q", count: 1000), at: t0) }
+        m.flushing = true
+        let first = try drainOne(&m, at: t0)
+        lose(&m, first, at: t0)
+        let again = try drainOne(&m, at: t0 + .seconds(1))
+        #expect(again.batches.map(\.1) == first.batches.map(\.1))
+    }
+
     /// A written batch larger than the link never gets smaller: at `delivery.timeout.ms` it
     /// fails as outcome unknown, and the error says why it could not get through.
     @Test func aWrittenBatchLargerThanTheWindowExpiresNamingItsSize() throws {
@@ -215,5 +307,53 @@ import KafkaProtocol
         let third = try drainOne(&m, at: t0 + .seconds(2))
         _ = m.handle(.failed(third.id, KafkaError(.timeout, "request.timeout.ms"), written: true, now: t0 + .seconds(2)))
         #expect(window(m) == 1 << 19, "a written request that timed out unanswered is a loss")
+    }
+}
+
+extension RequestSizeWindow {
+    /// A window that has grown to its ceiling (after enough answers).
+    static func warmed(maxRequestSize: Int) -> RequestSizeWindow {
+        var w = RequestSizeWindow(maxRequestSize: maxRequestSize)
+        while w.isReduced { w.requestAnswered(bytes: w.limit) }
+        return w
+    }
+}
+
+extension ProducerMachine {
+    /// Gives `broker` a sink whose window is already at `max.request.size`.
+    mutating func warmWindow(broker: Int32) {
+        var sink = SinkState(broker: broker, maxRequestSize: config.maxRequestSize, batchSize: config.batchSize)
+        sink.window = .warmed(maxRequestSize: config.maxRequestSize)
+        sinks[broker] = sink
+    }
+}
+
+/// Slow start inside the machine: a new producer's first requests to a broker are small, and
+/// a large batch sealed before the first drain is split to fit them.
+@Suite struct ProducerSlowStartTests {
+    let t0 = ContinuousClock.now
+    let m0 = ProducerMachineTests()
+
+    @Test func aNewProducersFirstRequestsAreSmallAndGrowWithAnswers() throws {
+        var m = try m0.machine(["linger.ms": "1000"])
+        let value = { (i: Int) in "\(i)|" + String(repeating: "s", count: 1000) }
+        let n = 3000
+        for i in 0 ..< n { try m0.enqueue(&m, value(i), at: t0) }
+        m.flushing = true
+        var sizes: [Int] = []
+        var sent: [[UInt8]] = []
+        var t = t0
+        for _ in 0 ..< 100 {
+            guard let plan = m0.sends(m.handle(.drain(now: t))).first else { break }
+            sizes.append(plan.batches.reduce(0) { $0 + $1.1.count })
+            sent += plan.batches.map(\.1)
+            _ = m.handle(.answered(plan.id, m0.answer(plan), now: t))
+            t = t + .milliseconds(1)
+        }
+        #expect(sizes.first.map { $0 <= 64 * 1024 } == true, "the first request fits the initial window: \(sizes)")
+        #expect(sizes.max().map { $0 > 128 * 1024 } == true, "then they grow: \(sizes)")
+        let values = try sent.flatMap { try RecordBatch($0).decodeRecords(decompress: Compression.recordDecompressor(maxOutput: .max)).map { String(decoding: $0.value ?? [], as: UTF8.self) } }
+        #expect(values == (0 ..< n).map(value), "every record once, in order")
+        #expect(m.isIdle && m.queuedMessages == 0 && m.heldBytes == 0)
     }
 }

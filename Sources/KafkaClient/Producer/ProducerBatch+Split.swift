@@ -4,23 +4,28 @@ import KafkaProtocol
 ///
 /// Which batches may be split, and why only those: idempotence lets the broker recognise a
 /// resent batch as a duplicate only when it carries the same producer id, epoch and sequence
-/// range as before. A batch that may have reached the broker (`inFlight`, `unsure`) or that was
-/// ever stamped with a sequence number must therefore be resent exactly as it was — re-split, its
-/// halves would carry sequence ranges the broker has never seen and, if the original is in the
-/// log, be refused as out of order (or, without idempotence, written twice in a new shape). A
-/// batch still `sealed` with no sequence has never left the producer: no broker knows it, so its
-/// records can be rebuilt into smaller batches and numbered when they are first drained.
+/// range as before. A batch that may have reached the broker (`inFlight`, `unsure`) must
+/// therefore be resent exactly as it was — re-split, its pieces would carry sequence ranges the
+/// broker has never seen and, if the original is in the log, be refused as out of order (or,
+/// without idempotence, written twice in a new shape). A `sealed` batch is certainly not in the
+/// log: it never left the producer, or every attempt was refused with an answer or cut short
+/// before its request's last byte was written (`KafkaError.requestNotWritten`; Kafka reads whole
+/// frames only). Its records can be rebuilt into smaller batches. If it already has a sequence
+/// range, the pieces divide that range in record order (same producer id and epoch): the broker
+/// has seen none of it, and the batches after it keep theirs, so the partition's sequence stays
+/// gapless. Unsequenced pieces are numbered when first drained.
 ///
-/// A written batch larger than the link can carry is not split: it is resent whole, and if no
-/// connection ever carries it, it fails at `delivery.timeout.ms` with `.outcomeUnknown`, naming
-/// its size and the window (`ProducerMachine.expire`). New batches are kept to the window from
-/// the first loss on (`RequestSizeWindow`), so only batches written before the link was known
-/// to be bad can be in that state.
+/// A batch larger than the link can carry that may have been written is not split: it is resent
+/// whole, and if no connection ever carries it, it fails at `delivery.timeout.ms` with
+/// `.outcomeUnknown`, naming its size and the window (`ProducerMachine.expire`). On a link that
+/// cuts connections mid-request that is rare: the request that first met the cut was cut short
+/// (so its batches stay splittable), and new batches are kept to the window from then on
+/// (`RequestSizeWindow`).
 extension ProducerBatch {
-    /// Whether this batch never left the producer: sealed, never sequenced.
+    /// Whether this batch is certainly not in the log (see above): sealed.
     var isUnsent: Bool {
         guard case .sealed = state else { return false }
-        return baseSequence < 0
+        return true
     }
 
     /// This batch's records rebuilt into consecutive batches of at most `maxBytes`
@@ -43,6 +48,12 @@ extension ProducerBatch {
             piece.recordCount = end - start
             piece.attempts = attempts
             piece.retryAfter = retryAfter
+            if baseSequence >= 0 {
+                // The piece keeps its records' share of the sequence range (see above).
+                piece.baseSequence = RecordAccumulator.add(baseSequence, start)
+                piece.producerEpoch = producerEpoch
+                piece.producerId = producerId
+            }
             // Shares of the buffer accounting that add up to the original exactly.
             piece.accountedBytes = accountedBytes * end / recordCount - accountedBytes * start / recordCount
             pieces.append(piece)

@@ -24,8 +24,8 @@ extension ProducerMachine {
                 }
             }
         }
-        _ = sinks[id.broker]?.settle(id.serial)
-        sinks[id.broker]?.window.requestAnswered()
+        let settled = sinks[id.broker]?.settle(id.serial)
+        sinks[id.broker]?.window.requestAnswered(bytes: settled?.bytes ?? 0)
         applyWindow(of: id.broker)
         var refresh = false
         for t in response.responses {
@@ -77,9 +77,13 @@ extension ProducerMachine {
             sinks[id.broker]?.window.connectionLost(serial: id.serial, lastSent: lastSent)
             applyWindow(of: id.broker)
         }
+        // A request cut short before its last byte went out never reached the broker's handler
+        // (Kafka reads whole frames): its batches are not in the log, so they stay `sealed`
+        // and may be re-split to fit the shrunken window (`ProducerBatch.splitForWindow`).
+        let mayBeInLog = written && !e.requestNotWritten
         for tp in carried.partitions {
             if retriable ?? e.isRetriable {
-                retry(tp, id, e, written: written, now: now, &actions)
+                retry(tp, id, e, written: mayBeInLog, now: now, &actions)
             } else if let b = accumulator.fail(tp, request: id) {
                 complete(b, .failure(e), &actions)
             }

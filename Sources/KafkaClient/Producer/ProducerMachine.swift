@@ -264,7 +264,7 @@ struct ProducerMachine: Sendable {
             if let r = sinks[id.broker]?.settle(id.serial) {
                 // acks=0: a completed write is all the link will ever confirm; without this a
                 // window shrunk by one cut would never grow back.
-                sinks[id.broker]?.window.requestAnswered()
+                sinks[id.broker]?.window.requestAnswered(bytes: r.bytes)
                 applyWindow(of: id.broker)
                 for tp in r.partitions {
                     if let b = accumulator.complete(tp, request: id) { complete(b, .success((-1, -1)), &actions) }
@@ -334,7 +334,7 @@ struct ProducerMachine: Sendable {
         for (b, e) in failed { complete(b, .failure(e), &actions) }
         guard !batches.isEmpty else { return }
         nextSerial &+= 1
-        sink.sent(id.serial, partitions: batches.map(\.0))
+        sink.sent(id.serial, partitions: batches.map(\.0), bytes: batches.reduce(0) { $0 + $1.1.count })
         sinks[broker] = sink
         let oldest = batches.compactMap { accumulator.queues[$0.0]?.batches.first?.createdAt }.min() ?? now
         actions.append(.send(ProduceRequestPlan(id: id, batches: batches, deadline: oldest + config.deliveryTimeout)))

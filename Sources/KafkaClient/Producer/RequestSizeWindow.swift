@@ -6,8 +6,17 @@
 ///   halves the window (down to `floor`): the link did not carry that much. Requests that were
 ///   already in flight when it shrank are the same loss (a cut kills every request on the
 ///   connection), so their failures do not shrink it again.
-/// - Each answer (whatever its per-partition codes: the link carried the request) grows it by
-///   `step`, back up to `ceiling` (`max.request.size`).
+/// - Answers grow it by `step` for each window's worth of bytes they carried (whatever their
+///   per-partition codes: the link carried the request), back up to `ceiling`
+///   (`max.request.size`) — TCP's congestion avoidance, where the window grows by one segment per
+///   window of data acknowledged. Growth per *answer* would let a stream of small requests on a
+///   link that dies every 300–500 KB push the window past what any connection carries.
+/// - It starts at `step` (1/16 of the ceiling), not at the ceiling. A request that is written
+///   (into the kernel's buffers, so "may be in the log") and then lost with its connection must
+///   be resent whole, forever the same size: if the first requests were 1 MB on a link that
+///   carries 300–500 KB per connection, their batches could never get through. Starting small,
+///   the window finds the link's size from below; on a healthy link full requests take it to the
+///   ceiling in 15 answers, milliseconds.
 ///
 /// It bounds two things: the bytes of a drain (which still always takes one batch, so a window
 /// smaller than a sealed batch slows the broker's traffic but never stalls it) and the
@@ -29,23 +38,32 @@ struct RequestSizeWindow: Sendable, Equatable {
     let step: Int
     /// The bytes the next request may carry.
     private(set) var limit: Int
+    /// Answered bytes not yet turned into growth (less than one window).
+    private var credit = 0
     /// Requests with serials up to this one were already sent when the window last shrank.
     private var shrunkAfter: UInt64 = 0
 
-    /// A window at `maxRequestSize`.
+    /// A window for `maxRequestSize`, starting at one `step` (see above).
     init(maxRequestSize: Int) {
         ceiling = max(1, maxRequestSize)
         floor = min(ceiling, 16 * 1024)
         step = max(ceiling / 16, 1024)
-        limit = ceiling
+        limit = min(ceiling, max(floor, step))
     }
 
     /// Whether the window is below its ceiling (batches for its broker are kept smaller).
     var isReduced: Bool { limit < ceiling }
 
-    /// The broker answered a request (whatever the per-partition codes): the link carried it.
-    mutating func requestAnswered() {
-        limit = min(ceiling, limit + step)
+    /// The broker answered a request of `bytes` (whatever the per-partition codes: the link
+    /// carried it): one `step` more per window's worth of answered bytes.
+    mutating func requestAnswered(bytes: Int) {
+        guard limit < ceiling else { return }
+        credit += max(bytes, 0)
+        while credit >= limit && limit < ceiling {
+            credit -= limit
+            limit = min(ceiling, limit + step)
+        }
+        if limit == ceiling { credit = 0 }
     }
 
     /// Request `serial` died with its connection (or timed out unanswered) after it was
@@ -54,5 +72,6 @@ struct RequestSizeWindow: Sendable, Equatable {
         guard serial > shrunkAfter else { return }
         shrunkAfter = max(lastSent, serial)
         limit = max(floor, limit / 2)
+        credit = 0
     }
 }

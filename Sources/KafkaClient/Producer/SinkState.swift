@@ -11,6 +11,8 @@ struct SinkState: Sendable {
     struct Request: Sendable {
         /// The partitions it carries (one batch each).
         var partitions: [TopicPartition]
+        /// The bytes of its batches (the window grows by what answered requests carried).
+        var bytes: Int = 0
     }
 
     let broker: Int32
@@ -34,8 +36,8 @@ struct SinkState: Sendable {
     func hasFreeSlot(maxInFlight: Int) -> Bool { inFlight.count < maxInFlight }
 
     /// Records a request that is about to be sent.
-    mutating func sent(_ serial: UInt64, partitions: [TopicPartition]) {
-        inFlight[serial] = Request(partitions: partitions)
+    mutating func sent(_ serial: UInt64, partitions: [TopicPartition], bytes: Int = 0) {
+        inFlight[serial] = Request(partitions: partitions, bytes: bytes)
     }
 
     /// Settles a request: returns what it carried, or nil when it was not (or no longer) in

@@ -150,3 +150,28 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// The cause attached to an error that ended a request the broker certainly never processed:
+/// its frame was never completely written (refused before it was queued, or the connection died
+/// partway through it). Kafka only handles whole frames, so such a request had no effect.
+struct RequestNotWritten: Error, Sendable {
+    let cause: (any Error & Sendable)?
+}
+
+extension KafkaError {
+    /// True when the request this error ended was never completely written to the broker, so
+    /// it certainly had no effect there: a retry cannot duplicate it, and what it carried may
+    /// be rearranged (the producer re-splits such batches for a smaller request-size window).
+    /// False means "may or may not have been processed" (the error came later, or is not about
+    /// a request at all).
+    public var requestNotWritten: Bool { underlying is RequestNotWritten }
+
+    /// This error, marked as ending a request that was never completely written (for the
+    /// connection layer, which knows how many of a request's bytes went out).
+    package func markingRequestNotWritten() -> KafkaError {
+        guard !requestNotWritten else { return self }
+        var copy = self
+        copy.underlying = RequestNotWritten(cause: underlying)
+        return copy
+    }
+}
