@@ -409,7 +409,7 @@ public final class FakeCluster: Sendable {
             var anyData = false
             var topics: [(String, KafkaUUID, [FetchResponse.Partition])] = []
             for w in toServe {
-                let out = serve(&s, w, node: node, version: version, isolation: f.isolationLevel, remaining: &remaining)
+                var out = serve(&s, w, node: node, version: version, isolation: f.isolationLevel, remaining: &remaining)
                 let code = KafkaErrorCode(rawValue: out.errorCode)
                 let marks = (out.highWatermark, out.lastStableOffset, out.logStartOffset)
                 if incremental, code.isSuccess, out.records == nil, let seen = s.sessions[node]?[r.sessionId]?.reported[w.key], seen == marks {
@@ -419,6 +419,8 @@ public final class FakeCluster: Sendable {
                 if r.sessionId != 0 { s.sessions[node]?[r.sessionId]?.reported[w.key] = marks }
                 if out.records != nil { anyData = true }
                 if !code.isSuccess { anyData = true }
+                // Kafka sends empty records, never null ones: librdkafka refuses a null set.
+                if out.records == nil { out.records = [] }
                 answered.append((w.key, code))
                 let id = s.topics[w.key.topic]?.id ?? .zero
                 if let i = topics.firstIndex(where: { $0.0 == w.key.topic }) {

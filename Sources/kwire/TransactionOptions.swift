@@ -13,7 +13,8 @@ struct ProduceTransactionOptions: Equatable {
     static let help = """
       --transactional-id ID        produce in transactions (transactional.id ID): a commit every
                                    --transaction-size N lines (default: one for all input) and at EOF
-      --abort                      end each transaction with an abort instead (for testing readers)
+      --abort                      end each transaction with an abort instead, after its records
+                                   were written (for testing readers)
     """
 
     /// The options `args` give; nil without `--transactional-id`.

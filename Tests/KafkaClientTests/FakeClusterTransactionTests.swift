@@ -61,7 +61,7 @@ import KafkaTestSupport
 
         // Open: read_committed stops at the first open offset; the offset is pending.
         let open = try await wire.fetch("t", 0, from: 0, readCommitted: true)
-        #expect(open?.lastStableOffset == 0 && open?.highWatermark == 2 && open?.records == nil)
+        #expect(open?.lastStableOffset == 0 && open?.highWatermark == 2 && open?.records == [])
         #expect(try await wire.offsetFetch("g", "t", [1], requireStable: true).map(\.1) == [.unstableOffsetCommit])
         #expect(try await wire.offsetFetch("g", "t", [1]).map(\.0) == [-1])
 
