@@ -232,6 +232,16 @@ import KafkaProtocol
         #expect(kind { _ = try m.start(.commit) } == .broker(.illegalGeneration))
     }
 
+    @Test func aNewSendOffsetsNeverTakesAnEarlierCallsOutcome() throws {
+        var m = try inTransaction(v2: true)
+        _ = try m.start(.sendOffsets, offsets: [p0: 1], group: group)
+        _ = m.next(now: t0)
+        m.handle(.offsetsAnswered([p0: .noError]), now: t0)
+        _ = m.next(now: t0)  // finished while its caller had given up
+        guard case .started = try m.start(.sendOffsets, offsets: [p0: 2], group: group) else { Issue.record("new offsets dropped"); return }
+        #expect(request(m.next(now: t0)) == .commitOffsets([p0: 2], group, id7))
+    }
+
     @Test func txnOffsetCommitRetriesOnlyThePartitionsThatFailed() throws {
         var m = try inTransaction(v2: true)
         _ = try m.start(.sendOffsets, offsets: [p0: 1, p1: 2], group: group)

@@ -139,13 +139,15 @@ struct TransactionMachine: Sendable {
     /// `initTransactions()`, `commitTransaction()`, `abortTransaction()` or
     /// `sendOffsetsToTransaction`: starts the operation, or finds it running or finished.
     mutating func start(_ op: Operation, offsets: [TopicPartition: Int64] = [:], group: ConsumerGroupMetadata? = nil) throws(KafkaError) -> Start {
-        if let u = unclaimed, u.operation == op, running == nil {
+        // A new sendOffsets carries new offsets: it never takes an earlier call's outcome.
+        if let u = unclaimed, u.operation == op, op != .sendOffsets, running == nil {
             unclaimed = nil
             return .finished(u.result)
         }
         if let r = running {
             if r.operation == op && op != .sendOffsets { return .resumed }
-            throw Self.misuse("\(Self.name(op)) while \(Self.name(r.operation)) is in progress (call \(Self.name(r.operation)) again to finish it)")
+            let hint = r.operation == .sendOffsets ? "it goes on by itself: try again once it finished" : "call \(Self.name(r.operation)) again to finish it"
+            throw Self.misuse("\(Self.name(op)) while \(Self.name(r.operation)) is in progress (\(hint))")
         }
         switch (op, state) {
         case (_, .fatalError):
