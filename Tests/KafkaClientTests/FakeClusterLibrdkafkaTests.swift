@@ -63,6 +63,7 @@ struct FakeClusterLibrdkafkaTests {
         #expect(log.filter { [.initProducerId, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn].contains($0.apiKey) }.allSatisfy { $0.broker == 2 && $0.errorCode == .noError })
         #expect(log.filter { $0.apiKey == .txnOffsetCommit }.map(\.errorCode) == [.noError])
         #expect(log.filter { $0.apiKey == .txnOffsetCommit }.allSatisfy { $0.version >= 3 }, "KIP-447 fields carried (and checked)")
+        #expect(log.contains { $0.apiKey == .offsetFetch && $0.groupId == "g" && $0.requireStable == true }, "a read_committed member asks for stable offsets")
         // Each partition: 3 transactions' records and a marker each.
         #expect(cluster.endOffset("t", 0) == 3 * 3 + 3 && cluster.endOffset("t", 1) == 3 * 4 + 3)
         #expect(cluster.transaction("kw-fake-txn")?.phase == .completeCommit)
