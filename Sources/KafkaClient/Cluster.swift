@@ -262,16 +262,22 @@ final class Cluster: Sendable {
 
     /// Runs `operation` until it succeeds, fails with a non-retriable error, or
     /// `default.api.timeout.ms` runs out; retriable failures refresh metadata and back off.
-    func withRetries<T: Sendable>(_ what: String, budget: Duration? = nil, _ operation: () async throws -> T) async throws -> T {
+    func withRetries<T: Sendable>(_ what: String, budget: Duration? = nil, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         var rounds = RetryRounds(config: config, budget: budget)
+        var last: KafkaError?
         while true {
             // A cancelled task stops here (and in `rounds.next()`), not after the whole budget.
             try RetryRounds.checkCancellation()
             do {
-                return try await operation()
+                // Each attempt (and each refresh between them) ends by the deadline.
+                return try await rounds.attempt(operation)
             } catch let e as KafkaError where e.isRetriable {
+                // An attempt cut off by the deadline says so; the error worth reporting is the
+                // one before it, when there was one.
+                if ContinuousClock.now >= rounds.end { throw RetryRounds.timedOut(what, last: last ?? e) }
+                last = e
                 guard try await rounds.next() else { throw RetryRounds.timedOut(what, last: e) }
-                _ = try? await refreshMetadata(topics: nil)
+                _ = try? await rounds.attempt { [self] in try await refreshMetadata(topics: nil) }
             }
         }
     }

@@ -22,7 +22,7 @@ extension KafkaAdminClient {
     /// a whole cannot proceed (client closed, no common protocol version for FindCoordinator).
     func atCoordinators<T: Sendable>(
         _ groups: [String], api: ApiKey,
-        _ operation: (BrokerLink, ClusterMetadata.Broker, [String]) async throws -> [String: GroupStep<T>]
+        _ operation: @escaping @Sendable (BrokerLink, ClusterMetadata.Broker, [String]) async throws -> [String: GroupStep<T>]
     ) async throws -> [String: Result<T, KafkaError>] {
         var results: [String: Result<T, KafkaError>] = [:]
         var pending: [String] = []
@@ -36,7 +36,15 @@ extension KafkaAdminClient {
         var rounds = RetryRounds(config: cluster.config)
         while !pending.isEmpty {
             var retry: [String: KafkaError] = [:]
-            let located = try await cluster.coordinators(for: pending.map(CoordinatorKey.group))
+            // Every attempt ends by the deadline (`RetryRounds.attempt`).
+            let keys = pending.map(CoordinatorKey.group)
+            let located: [CoordinatorKey: CoordinatorLookup]
+            do {
+                located = try await rounds.attempt { [cluster] in try await cluster.coordinators(for: keys) }
+            } catch let e as KafkaError where e.isRetriable && ContinuousClock.now >= rounds.end {
+                for g in pending { results[g] = .failure(RetryRounds.timedOut("\(api.name) for group \(g)", last: e)) }
+                break
+            }
             var byNode: [Int32: (ClusterMetadata.Broker, [String])] = [:]
             for g in pending {
                 switch located[.group(g)] {
@@ -50,8 +58,10 @@ extension KafkaAdminClient {
                 guard let (broker, members) = byNode[nodeId] else { continue }
                 let steps: [String: GroupStep<T>]
                 do {
-                    let link = try await coordinatorLink(broker)
-                    steps = try await operation(link, broker, members)
+                    steps = try await rounds.attempt { [self] in
+                        let link = try await coordinatorLink(broker)
+                        return try await operation(link, broker, members)
+                    }
                 } catch let e as KafkaError where e.kind == .closed || e.kind == .cancelled {
                     throw e
                 } catch let e as KafkaError {

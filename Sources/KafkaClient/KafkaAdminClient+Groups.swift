@@ -19,12 +19,12 @@ extension KafkaAdminClient {
     /// - Throws: when a broker cannot be listed within `default.api.timeout.ms` (a partial
     ///   listing would look complete).
     public func listGroups(states: Set<ConsumerGroupState> = []) async throws -> [ConsumerGroupListing] {
-        let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
+        let m = try await cluster.withRetries("Metadata") { [self] in try await cluster.refreshMetadata(topics: nil) }
         let filter = states.map(\.rawValue).sorted()
         let wanted = Set(filter.map { $0.lowercased() })
         var merged: [String: ConsumerGroupListing] = [:]
         for id in m.brokers.keys.sorted() {
-            let (response, version) = try await cluster.withRetries("ListGroups") { () async throws -> (ListGroupsResponse, Int16) in
+            let (response, version) = try await cluster.withRetries("ListGroups") { [self] () async throws -> (ListGroupsResponse, Int16) in
                 let c = try await cluster.link(forNode: id).connection()
                 let v = try c.version(for: ListGroupsRequest.self)
                 if !filter.isEmpty && v < 4 {
@@ -105,7 +105,7 @@ extension KafkaAdminClient {
             let byTopic = Dictionary(grouping: partitions, by: \.topic)
             topics = byTopic.keys.sorted().map { t in (t, Array(Set(byTopic[t, default: []].map(\.partition))).sorted()) }
         }
-        let results = try await atCoordinators([groupId], api: .offsetFetch) { link, broker, _ -> [String: GroupStep<[TopicPartition: ConsumerGroupOffset]>] in
+        let results = try await atCoordinators([groupId], api: .offsetFetch) { [topics] link, broker, _ -> [String: GroupStep<[TopicPartition: ConsumerGroupOffset]>] in
             let c = try await link.connection()
             let v = try c.version(for: OffsetFetchRequest.self)
             if topics == nil && v < 2 {

@@ -35,9 +35,9 @@ extension KafkaAdminClient {
         var results: [TopicPartition: Result<Int64?, KafkaError>] = [:]
         var pending = Array(Set(partitions))
         var rounds = RetryRounds(config: cluster.config)
-        var metadata = try await cluster.withRetries("Metadata") { try await cluster.metadata() }
+        var metadata = try await cluster.withRetries("Metadata") { [self] in try await cluster.metadata() }
         if pending.contains(where: { metadata.topics[$0.topic] == nil }) {
-            metadata = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
+            metadata = try await cluster.withRetries("Metadata") { [self] in try await cluster.refreshMetadata(topics: nil) }
         }
         while !pending.isEmpty {
             var retry: [TopicPartition: KafkaError] = [:]
@@ -67,7 +67,7 @@ extension KafkaAdminClient {
                 })
                 let response: ListOffsetsResponse
                 do {
-                    response = try await cluster.link(forNode: leader).send(request)
+                    response = try await rounds.attempt { [cluster] in try await cluster.link(forNode: leader).send(request) }
                 } catch let e as KafkaError where e.kind == .closed || e.kind == .cancelled {
                     throw e
                 } catch let e as KafkaError {

@@ -72,7 +72,7 @@ public final class KafkaAdminClient: Sendable {
             topic.assignments = t.replicaAssignment.sorted { $0.key < $1.key }.map { .init(partitionIndex: $0.key, brokerIds: $0.value) }
             request.topics.append(topic)
         }
-        let response = try await cluster.withRetries("CreateTopics") { () async throws -> CreateTopicsResponse in
+        let response = try await cluster.withRetries("CreateTopics") { [self, request] () async throws -> CreateTopicsResponse in
             let r = try await cluster.sendToController(request)
             // NOT_CONTROLLER for every topic: the controller moved; retry against the new one.
             if let first = r.topics.first, KafkaErrorCode(rawValue: first.errorCode) == .notController,
@@ -121,7 +121,7 @@ public final class KafkaAdminClient: Sendable {
     public func deleteTopics(_ names: [String], timeout: Duration? = nil) async throws -> [Result<Void, KafkaError>] {
         guard !names.isEmpty else { return [] }
         let timeoutMs = (timeout ?? cluster.config.requestTimeout).int32Milliseconds
-        let response = try await cluster.withRetries("DeleteTopics") { () async throws -> DeleteTopicsResponse in
+        let response = try await cluster.withRetries("DeleteTopics") { [self] () async throws -> DeleteTopicsResponse in
             let m = try await cluster.metadata()
             let link: BrokerLink? = try m.controllerId.flatMap { m.brokers[$0] != nil ? try cluster.link(forNode: $0) : nil }
             // The request's layout depends on the version (names vs. topic states), so build it
@@ -157,7 +157,7 @@ public final class KafkaAdminClient: Sendable {
     /// - Returns: The topics, sorted by name.
     /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func listTopics(includeInternal: Bool = false) async throws -> [TopicListing] {
-        let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
+        let m = try await cluster.withRetries("Metadata") { [self] in try await cluster.refreshMetadata(topics: nil) }
         return m.topics.values
             .filter { includeInternal || !$0.isInternal }
             .map { TopicListing(name: $0.name, topicId: $0.topicId, isInternal: $0.isInternal, partitionCount: $0.partitions.count) }
@@ -170,7 +170,7 @@ public final class KafkaAdminClient: Sendable {
     /// - Returns: Their metadata.
     /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func describeTopics(_ names: [String]) async throws -> [ClusterMetadata.Topic] {
-        let m = try await cluster.withRetries("Metadata") { try await cluster.refreshAnswer(topics: names, allowAutoCreate: false).fresh }
+        let m = try await cluster.withRetries("Metadata") { [self] in try await cluster.refreshAnswer(topics: names, allowAutoCreate: false).fresh }
         return try names.map { n in
             guard let t = m.topics[n] else { throw KafkaError.broker(.unknownTopicOrPartition, context: .init(topic: n)) }
             if let e = t.error { throw KafkaError.broker(e, context: .init(topic: n)) }
@@ -182,7 +182,7 @@ public final class KafkaAdminClient: Sendable {
     /// - Returns: The cluster id, controller and brokers.
     /// - Throws: `KafkaError`: a broker error, `.timeout` once `default.api.timeout.ms` is spent on retries, `.closed` after `close()`, or `.cancelled` when the task is cancelled.
     public func describeCluster() async throws -> ClusterDescription {
-        let m = try await cluster.withRetries("Metadata") { try await cluster.refreshMetadata(topics: nil) }
+        let m = try await cluster.withRetries("Metadata") { [self] in try await cluster.refreshMetadata(topics: nil) }
         return ClusterDescription(
             clusterId: m.clusterId,
             controller: m.controllerId.flatMap { m.brokers[$0] },

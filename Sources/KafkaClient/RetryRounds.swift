@@ -14,6 +14,31 @@ struct RetryRounds {
         policy = config.retryBackoffPolicy
     }
 
+    /// When the rounds must be over.
+    var end: ContinuousClock.Instant { deadline }
+
+    /// Runs one attempt, cut off at the deadline: an attempt can wait far longer than the
+    /// budget left (a connection's reconnect backoff, `socket.connection.setup.timeout.ms`,
+    /// `request.timeout.ms`), and a call given `default.api.timeout.ms` must end by then. At
+    /// the deadline the attempt is cancelled and this throws a retriable `.timeout` (the caller
+    /// then ends its rounds with `timedOut`).
+    func attempt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let deadline = self.deadline
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                // Cancelled when the attempt ends first; a cancelled sleep returns nil.
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw Self.cancelled }
+            if let value = first { return value }
+            try Self.checkCancellation()
+            throw KafkaError(.timeout, "the attempt did not finish before default.api.timeout.ms ran out")
+        }
+    }
+
     /// Sleeps the backoff and returns true, or returns false at once when the next round would
     /// start past the deadline.
     ///

@@ -142,8 +142,11 @@ struct SoakRun: Sendable {
 
     private func readLog(topic: String, bootstrap: String, expected: Int) async throws -> SequencedLogAudit {
         let script = repoRoot + "/scripts/peer_consume.py"
+        // confluent-kafka in Python reads some 10-50 k records/s here: a 30-minute soak's
+        // 5 M records took longer than a fixed 120 s, so the time allowed grows with the log.
+        let seconds = 120 + expected / 10_000
         let r = try await runProcess(["/usr/bin/env", "python3", script, "--client", "confluent", "--bootstrap", bootstrap, "--topic", topic,
-                                      "--count", "0", "--to-end", "--compact", "--timeout", "120"], timeout: .seconds(300))
+                                      "--count", "0", "--to-end", "--compact", "--timeout", String(seconds)], timeout: .seconds(seconds + 180))
         guard r.status == 0 else {
             throw RestartRig.RigError(description: "peer_consume.py failed (status \(r.status)): \(String(decoding: r.stderr.suffix(800), as: UTF8.self))")
         }

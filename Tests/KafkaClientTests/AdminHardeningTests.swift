@@ -117,6 +117,37 @@ import KafkaTestSupport
         await a.close()
     }
 
+    /// `default.api.timeout.ms` bounds the whole call, not only the pauses between attempts:
+    /// with 60 s connect and request timeouts, a call to a broker that never answers (connected
+    /// but silent, or silent on the call itself) ends with `.timeout` about 1 s after it began.
+    /// (An attempt used to run to its own timeout: seen 4.4 s for a 3 s budget across a
+    /// broker restart.)
+    @Test(.timeLimit(.minutes(1)), arguments: [Call.listTopics, .describeCluster, .createTopics, .describeGroups, .listGroups])
+    func defaultApiTimeoutEndsTheCallWhateverTheAttemptIsWaitingFor(_ call: Call) async throws {
+        let (broker, _) = try Self.silentBroker()
+        defer { broker.stop() }
+        var c = ClientConfig(bootstrapServers: [broker.address])
+        c.requestTimeout = .seconds(60)
+        c.connectionSetupTimeout = .seconds(60)
+        c.defaultApiTimeout = .seconds(1)
+        let a = try KafkaAdminClient(config: c)
+        let started = ContinuousClock.now
+        do {
+            if call == .describeGroups {
+                // Per-group results: the call returns, the group's result is the failure.
+                if case let .failure(e)? = try await a.describeGroups(["g"]).first { throw e }
+            } else {
+                try await call.run(a)
+            }
+            Issue.record("\(call) succeeded against a silent broker")
+        } catch let e as KafkaError {
+            let took = ContinuousClock.now - started
+            #expect(e.kind == .timeout, "\(call): \(e)")
+            #expect(took >= .milliseconds(900) && took < .milliseconds(1800), "\(call) ended after \(took) with default.api.timeout.ms 1000")
+        }
+        await a.close()
+    }
+
     /// An unreachable cluster (connection refused: retried with backoff until
     /// default.api.timeout.ms = 60 s): cancelling ends the call with `.cancelled`.
     @Test(.timeLimit(.minutes(1)))

@@ -47,11 +47,11 @@ extension BrokerRestartTests {
                 let took = ContinuousClock.now - started
                 print("BrokerRestart(admin): listTopics failed after \(took): \(e)")
                 #expect(e.kind == .timeout || e.kind == .connection, "\(e)")
-                #expect(took >= .milliseconds(2500) && took < .seconds(7), "failed after \(took) with default.api.timeout.ms 3000")
+                #expect(took >= .milliseconds(2900) && took < .milliseconds(3800), "failed after \(took) with default.api.timeout.ms 3000")
             }
         }
-        let topics = try await admin.listTopics()
-        #expect(!topics.isEmpty)
+        // The same client works again (a fresh rig may hold no topics yet: success is the point).
+        _ = try await admin.listTopics()
         await admin.close()
     }
 }

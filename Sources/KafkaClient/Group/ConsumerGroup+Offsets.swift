@@ -67,7 +67,7 @@ extension ConsumerGroup {
         var rounds = RetryRounds(config: config.client, budget: budget)
         while true {
             do {
-                return try await commit(offsets, onlyChanged: true)
+                return try await rounds.attempt { [self] in try await commit(offsets, onlyChanged: true) }
             } catch let e as KafkaError where e.isRetriable {
                 guard try await rounds.next() else { throw RetryRounds.timedOut("OffsetCommit for group \(groupId)", last: e) }
             }
@@ -79,7 +79,7 @@ extension ConsumerGroup {
         let topics = Dictionary(grouping: partitions, by: \.topic).map { t, ps in (name: t, partitionIndexes: ps.map(\.partition).sorted()) }
         // Within the executor nothing heartbeats while this retries: give up (and rejoin)
         // well before the session could expire.
-        return try await cluster.withRetries("OffsetFetch for group \(groupId)", budget: budget) {
+        return try await cluster.withRetries("OffsetFetch for group \(groupId)", budget: budget) { [self] in
             // require_stable (v7+): wait out pending transactional commits instead of reading past them.
             let link = try await coordinatorOrFind()
             let c = try await link.connection()

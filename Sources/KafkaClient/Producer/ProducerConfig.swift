@@ -41,11 +41,26 @@ public struct ProducerConfig: PropertyConfigurable {
     /// `delivery.timeout.ms`).
     public var retries = Int.max
     /// `delivery.timeout.ms`: a message that is not acknowledged this long after it was
-    /// enqueued fails with `.timeout`. Default: 120 000 ms.
-    public var deliveryTimeout: Duration = .seconds(120)
+    /// enqueued fails with `.timeout`. Default: 120 000 ms; with a `transactionalId`, the
+    /// `transactionTimeout` when that is shorter (librdkafka's rule: a message must not outlive
+    /// its transaction). Set explicitly above `transactionTimeout`, `validate()` refuses it.
+    public var deliveryTimeout: Duration {
+        get { deliveryTimeoutSetting ?? (transactionalId == nil ? .seconds(120) : min(.seconds(120), transactionTimeout)) }
+        set { deliveryTimeoutSetting = newValue }
+    }
+    /// `delivery.timeout.ms` as set (nil: the default above).
+    private var deliveryTimeoutSetting: Duration?
     /// `enable.idempotence`: producer id and sequence numbers so that retries never duplicate or
-    /// reorder. Default: true.
+    /// reorder. Default: true. A transactional producer needs it.
     public var enableIdempotence = true
+    /// `transactional.id`: makes the producer transactional (KIP-98): `initTransactions()`
+    /// once, then records only inside `beginTransaction()` … `commitTransaction()` /
+    /// `abortTransaction()`. The id outlives the process: a new producer with the same id fences
+    /// the old one and aborts what it left open. Default: nil (not transactional).
+    public var transactionalId: String?
+    /// `transaction.timeout.ms`: how long the coordinator lets a transaction stay open before
+    /// it aborts it. Default: 60 000 ms.
+    public var transactionTimeout: Duration = .seconds(60)
     /// `partitioner`: how records without an explicit partition are placed.
     public var partitioner = Partitioner.default
 
@@ -72,6 +87,14 @@ public struct ProducerConfig: PropertyConfigurable {
         if enableIdempotence {
             guard acks == .all else { throw KafkaError(.configuration, "enable.idempotence=true needs acks=all (set enable.idempotence=false to use acks=\(acks))") }
             guard maxInFlight <= 5 else { throw KafkaError(.configuration, "enable.idempotence=true allows at most 5 max.in.flight.requests.per.connection") }
+        }
+        if let id = transactionalId {
+            guard !id.isEmpty else { throw KafkaError(.configuration, "transactional.id must not be empty") }
+            guard enableIdempotence else { throw KafkaError(.configuration, "transactional.id needs enable.idempotence=true") }
+            guard deliveryTimeout <= transactionTimeout else {
+                throw KafkaError(.configuration, "delivery.timeout.ms (\(deliveryTimeout.int32Milliseconds)) must not exceed transaction.timeout.ms (\(transactionTimeout.int32Milliseconds)) for a transactional producer")
+            }
+            guard transactionTimeout >= .milliseconds(1) else { throw KafkaError(.configuration, "transaction.timeout.ms must be positive") }
         }
         guard maxQueuedMessages >= 1 else { throw KafkaError(.configuration, "queue.buffering.max.messages must be at least 1") }
         guard maxBatchRecords >= 1 else { throw KafkaError(.configuration, "batch.num.messages must be at least 1") }
@@ -105,6 +128,8 @@ public struct ProducerConfig: PropertyConfigurable {
             .init("delivery.timeout.ms", "Delivery deadline. Default: 120000.") { c, v in c.deliveryTimeout = try ConfigParse.milliseconds("delivery.timeout.ms", v, min: 1) },
             .init("message.timeout.ms", "librdkafka's name for delivery.timeout.ms.") { c, v in c.deliveryTimeout = try ConfigParse.milliseconds("message.timeout.ms", v, min: 1) },
             .init("enable.idempotence", "Idempotent producer. Default: true.") { c, v in c.enableIdempotence = try ConfigParse.bool("enable.idempotence", v) },
+            .init("transactional.id", "Makes the producer transactional. Default: none.") { c, v in c.transactionalId = v },
+            .init("transaction.timeout.ms", "Coordinator's abort deadline. Default: 60000.") { c, v in c.transactionTimeout = try ConfigParse.milliseconds("transaction.timeout.ms", v, min: 1) },
             .init("partitioner", "murmur2_random (default), consistent_random, round_robin.") { c, v in
                 switch try ConfigParse.choice("partitioner", v, ["murmur2_random", "murmur2", "default", "consistent_random", "round_robin"]) {
                 case "consistent_random": c.partitioner = .consistentRandom

@@ -17,7 +17,8 @@ extension ProducerCore {
         for action in actions {
             switch action {
             case let .send(plan):
-                let sink = ProducerSink(broker: plan.id.broker, cluster: cluster, acks: config.acks, requestTimeout: config.client.requestTimeout)
+                let sink = ProducerSink(broker: plan.id.broker, cluster: cluster, acks: config.acks, requestTimeout: config.client.requestTimeout,
+                                        transactionalId: config.transactionalId)
                 Task { self.feedAnswer(await sink.send(plan)) }
             case let .complete(batch, outcome): finish(batch, outcome)
             case let .failWaiting(entry, error): finishWaiting(entry, error)
@@ -77,7 +78,9 @@ extension ProducerCore {
                     continue
                 }
             }
-            // 3. Expire what waited too long, then send what is ready.
+            // 3. Transactions V1: partitions whose batches wait are added (in the background).
+            let addPartitionsAt = startAddPartitions()
+            // 4. Expire what waited too long, then send what is ready.
             let now = ContinuousClock.now
             let retryMetadata = now + config.client.retryBackoffPolicy.delay(afterFailures: 1)
             let (actions, deadline) = state.withLock { s -> ([ProducerAction], ContinuousClock.Instant?) in
@@ -86,12 +89,13 @@ extension ProducerCore {
                 // A ready batch without a leader wants metadata: ask again after a backoff
                 // (not at once, which would spin while the cluster has no leader for it).
                 if !s.machine.routes.wanted.isEmpty { deadline = min(deadline ?? retryMetadata, retryMetadata) }
+                if let at = addPartitionsAt { deadline = min(deadline ?? at, at) }
                 return (actions, deadline)
             }
             let sent = actions.contains { if case .send = $0 { true } else { false } }
             run(actions)
             wakeAll()
-            // 4. Sleep until something becomes ready or a request completes.
+            // 5. Sleep until something becomes ready or a request completes.
             if !sent { await signal.wait(until: deadline) }
         }
     }

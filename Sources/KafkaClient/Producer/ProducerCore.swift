@@ -37,6 +37,8 @@ final class ProducerCore: Sendable {
         /// `send` waiting for room in `buffer.memory`, by waiter id.
         var roomWaiters: [UInt64: OnceContinuation<Void>] = [:]
         var nextWaiterId: UInt64 = 0
+        /// Callers of a transaction operation waiting for its outcome, by waiter id.
+        var transactionWaiters: [UInt64: (operation: TransactionMachine.Operation, once: OnceContinuation<Void>)] = [:]
     }
 
     init(config: ProducerConfig, onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,

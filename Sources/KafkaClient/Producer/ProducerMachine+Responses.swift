@@ -38,6 +38,12 @@ extension ProducerMachine {
                 case .duplicateSequenceNumber:
                     // Already written by an earlier attempt: success, offset unknown.
                     if let b = accumulator.complete(tp, request: id) { complete(b, .success((-1, -1)), &actions) }
+                case _ where transaction != nil && [.outOfOrderSequenceNumber, .unknownProducerId, .invalidProducerEpoch].contains(code):
+                    // Inside a transaction the batch fails: the transaction aborts (or, fenced,
+                    // the producer stops); the abort bumps the epoch, not a silent retry.
+                    if let b = accumulator.fail(tp, request: id) {
+                        complete(b, .failure(KafkaError.broker(code, p.errorMessage, context: .init(apiKey: .produce))), &actions)
+                    }
                 case .outOfOrderSequenceNumber, .unknownProducerId, .invalidProducerEpoch:
                     // The broker lost our sequence state: bump the epoch and resend (KIP-360).
                     epochBumpNeeded = true

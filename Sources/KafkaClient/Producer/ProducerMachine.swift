@@ -91,19 +91,23 @@ struct ProducerMachine: Sendable {
     var epochBumpNeeded = false
     /// `close()` began: new messages are refused, accepted ones still go out.
     var closing = false
+    /// A transactional producer's state (`ProducerMachine+Transactions.swift`); nil otherwise.
+    var transaction: TransactionMachine?
     private(set) var closed = false
 
     init(config: ProducerConfig) {
         self.config = config
-        let settings = RecordAccumulator.Settings(
+        var settings = RecordAccumulator.Settings(
             batchSize: config.batchSize, linger: config.linger, maxRequestSize: config.maxRequestSize,
             bufferMemory: config.bufferMemory, compression: config.compression, compressionLevel: config.compressionLevel,
             deliveryTimeout: config.deliveryTimeout, retries: config.retries,
             retryBackoff: config.client.retryBackoffPolicy, idempotent: config.enableIdempotence,
             maxBatchRecords: config.maxBatchRecords
         )
+        settings.transactional = config.transactionalId != nil
         accumulator = RecordAccumulator(settings: settings)
         chooser = PartitionChooser(partitioner: config.partitioner, batchSize: config.batchSize)
+        transaction = Self.transactionMachine(config)
     }
 
     // MARK: Queries
@@ -136,7 +140,8 @@ struct ProducerMachine: Sendable {
 
     /// The InitProducerId request to make before sending (nil: none needed).
     var producerIdRequest: InitProducerIdRequest? {
-        guard config.enableIdempotence, !closed, producerId < 0 || epochBumpNeeded else { return nil }
+        // A transactional producer gets its id from its transaction coordinator (initTransactions).
+        guard config.enableIdempotence, transaction == nil, !closed, producerId < 0 || epochBumpNeeded else { return nil }
         var request = InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: -1)
         if producerId >= 0 {
             request.producerId = producerId
@@ -192,6 +197,7 @@ struct ProducerMachine: Sendable {
     ) throws(KafkaError) -> Bool {
         if closed || (closing && !accepted) { throw KafkaError(.closed, "producer is closed") }
         guard !record.topic.isEmpty else { throw KafkaError(.configuration, "record has no topic") }
+        if !accepted, let refusal = transaction?.recordRefusal { throw refusal }
         guard let info = routes.topics[record.topic] else {
             // Unknown topic: hold the message until metadata arrives (counted against the buffer).
             let size = Self.estimatedSize(record)
@@ -222,6 +228,7 @@ struct ProducerMachine: Sendable {
         case .bufferFull:
             throw KafkaError(.queueFull, "producer queue is full (buffer.memory \(config.bufferMemory) bytes)", context: .init(topic: tp.topic, partition: tp.partition))
         case let .appended(ready, first):
+            transaction?.recordAppended(to: tp)
             if ready { chooser.batchCompleted(topic: tp.topic, partition: tp.partition) }
             // A new queue starts at batch.size: give it its broker's window when that is smaller.
             if first { applyWindow(to: tp) }
@@ -276,6 +283,7 @@ struct ProducerMachine: Sendable {
         case let .tick(now): expire(now: now, &actions)
         case let .close(e): close(e, &actions)
         }
+        if transaction != nil { settleTransaction(&actions) }
         if actions.contains(where: \.endsAMessage) { actions.append(.wakeWaiters) }
         return actions
     }
@@ -283,6 +291,7 @@ struct ProducerMachine: Sendable {
     /// Hands a finished batch to its completions (and frees its message slots).
     mutating func complete(_ b: ProducerBatch, _ outcome: BatchAnswer, _ actions: inout [ProducerAction]) {
         queuedMessages = max(0, queuedMessages - b.completions.count)
+        if case let .failure(e) = outcome { transaction?.recordFailed(e) }
         actions.append(.complete(b, outcome))
     }
 
@@ -314,7 +323,9 @@ struct ProducerMachine: Sendable {
     /// Drains, for every broker with a free in-flight slot, its ready batches into one request.
     private mutating func drain(now: ContinuousClock.Instant, _ actions: inout [ProducerAction]) {
         guard !closed else { return }
-        let ready = accumulator.readyPartitions(now: now)
+        var ready = accumulator.readyPartitions(now: now)
+        // Transactions V1: a partition's batches wait until AddPartitionsToTxn added it.
+        if let t = transaction { ready = ready.filter(t.mayProduce) }
         guard !ready.isEmpty else { return }
         var byBroker: [Int32: [TopicPartition]] = [:]
         for tp in ready {
@@ -357,7 +368,7 @@ struct ProducerMachine: Sendable {
 
     /// After an error retrying cannot fix, every message not in flight fails with it at once
     /// (as the Java producer fails incomplete batches on an AuthenticationException).
-    private mutating func failUnsent(_ e: KafkaError, _ actions: inout [ProducerAction]) {
+    mutating func failUnsent(_ e: KafkaError, _ actions: inout [ProducerAction]) {
         for w in waiting.takeAll() { failWaiting(w, e, &actions) }
         routes.clearWanted()
         let dropped = accumulator.removeNotInFlight()

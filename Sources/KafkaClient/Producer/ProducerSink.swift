@@ -9,12 +9,14 @@ struct ProducerSink: Sendable {
     let cluster: Cluster
     let acks: ProducerConfig.Acks
     let requestTimeout: Duration
+    /// `transactional.id` (Produce carries it), nil when not transactional.
+    var transactionalId: String? = nil
 
     /// Sends `plan` and returns its outcome as an event (never throws: every failure is an event).
     func send(_ plan: ProduceRequestPlan) async -> ProducerEvent {
         var byTopic: [String: [ProduceRequest.Partition]] = [:]
         for (tp, bytes) in plan.batches { byTopic[tp.topic, default: []].append(.init(index: tp.partition, records: bytes)) }
-        let request = ProduceRequest(acks: acks.wireValue, timeoutMs: requestTimeout.int32Milliseconds, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
+        let request = ProduceRequest(transactionalId: transactionalId, acks: acks.wireValue, timeoutMs: requestTimeout.int32Milliseconds, topicData: byTopic.map { .init(name: $0.key, partitionData: $0.value) })
         // Until the connection has the request, nothing was written: the batches stay "not
         // in the log" and a retry is not "outcome unknown".
         var written = false

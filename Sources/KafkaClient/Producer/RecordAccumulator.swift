@@ -21,6 +21,8 @@ struct RecordAccumulator: Sendable {
         var retries: Int
         var retryBackoff: Backoff
         var idempotent: Bool
+        /// Batches carry the transactional attribute (a transactional producer).
+        var transactional = false
         /// `batch.num.messages`: most records per batch.
         var maxBatchRecords = Int.max
     }
@@ -245,7 +247,7 @@ struct RecordAccumulator: Sendable {
                     head.producerId = producerId
                     q.nextSequence = Self.add(q.nextSequence, head.recordCount)
                 }
-                Self.patchProducer(&bytes, id: head.producerId, epoch: head.producerEpoch, sequence: head.baseSequence)
+                Self.patchProducer(&bytes, id: head.producerId, epoch: head.producerEpoch, sequence: head.baseSequence, transactional: settings.transactional)
             }
             head.state = .inFlight(bytes, request: request, earlierUnknown: earlierUnknown)
             head.attempts += 1
@@ -265,8 +267,9 @@ struct RecordAccumulator: Sendable {
 
     /// Writes producer id, epoch and base sequence into a sealed batch and recomputes its CRC
     /// (the CRC covers attributes..end, which includes these fields).
-    static func patchProducer(_ bytes: inout [UInt8], id: Int64, epoch: Int16, sequence: Int32) {
+    static func patchProducer(_ bytes: inout [UInt8], id: Int64, epoch: Int16, sequence: Int32, transactional: Bool = false) {
         bytes.withUnsafeMutableBytes { raw in
+            if transactional { raw[22] |= 0x10 }  // attributes bit 4, before the CRC covering it
             raw.storeBytes(of: id.bigEndian, toByteOffset: 43, as: Int64.self)
             raw.storeBytes(of: epoch.bigEndian, toByteOffset: 51, as: Int16.self)
             raw.storeBytes(of: sequence.bigEndian, toByteOffset: 53, as: Int32.self)

@@ -31,6 +31,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         case queueFull
         /// The operation was cancelled.
         case cancelled
+        /// The call is not allowed in the object's current state (a transaction method called
+        /// out of order, a record sent outside a transaction).
+        case invalidState
 
         public var description: String {
             switch self {
@@ -46,6 +49,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
             case .closed: return "closed"
             case .queueFull: return "queue full"
             case .cancelled: return "cancelled"
+            case .invalidState: return "invalid state"
             }
         }
     }
