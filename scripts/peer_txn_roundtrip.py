@@ -2,6 +2,7 @@
 """Transactions end to end with confluent-kafka (librdkafka), to validate a broker (FakeCluster).
 
     peer_txn_roundtrip.py --bootstrap HOST:PORT --topic T --source S --group G [--debug]
+    peer_txn_roundtrip.py --scenario fencing --bootstrap HOST:PORT --topic T [--debug]
 
 Writes three transactions with a transactional producer: #0 committed (values c0-<p>-<j> to
 partitions 0 and 1 of T, plus the offset 5 of S-0 for group G through
@@ -13,6 +14,11 @@ subscribe) to the end of each partition, and asks G's committed offset for S-0.
 Prints one JSON line: {"committed": {partition: [values]}, "aborted": {...},
 "read_committed": {...}, "read_uncommitted": {...}, "group_offset": N}. With --debug,
 librdkafka's protocol/eos/broker debug goes to stderr. Exits 1 on any failure. Loopback only.
+
+Scenario fencing: producer A (transactional id X) writes z-<j> to T-0 and flushes; producer B
+with the same id initializes (fencing A, whose open transaction the broker aborts) and commits
+w-<j>; A's commit must then fail. Prints {"zombie": [...], "winner": [...], "error": name,
+"fatal": bool, "read_committed": {...}, "read_uncommitted": {...}}.
 """
 import argparse, json, sys, time
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition, OFFSET_BEGINNING
@@ -43,17 +49,49 @@ def read_all(bootstrap, topic, isolation, debug):
     return seen
 
 
+def fencing(a):
+    def producer():
+        conf = {"bootstrap.servers": a.bootstrap, "transactional.id": a.transactional_id, "linger.ms": 5}
+        if a.debug:
+            conf["debug"] = "protocol,eos"
+        return Producer(conf)
+    zombie, winner = [f"z-{j}" for j in range(3)], [f"w-{j}" for j in range(2)]
+    first = producer()
+    first.init_transactions(20)
+    first.begin_transaction()
+    for v in zombie:
+        first.produce(a.topic, value=v.encode(), partition=0)
+    first.flush(20)
+    second = producer()
+    second.init_transactions(20)
+    second.begin_transaction()
+    for v in winner:
+        second.produce(a.topic, value=v.encode(), partition=0)
+    second.commit_transaction(20)
+    error, fatal = None, None
+    try:
+        first.commit_transaction(20)
+    except KafkaException as e:
+        error, fatal = e.args[0].name(), e.args[0].fatal()
+    print(json.dumps({"zombie": zombie, "winner": winner, "error": error, "fatal": fatal,
+                      "read_committed": read_all(a.bootstrap, a.topic, "read_committed", a.debug),
+                      "read_uncommitted": read_all(a.bootstrap, a.topic, "read_uncommitted", a.debug)}))
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--scenario", choices=["roundtrip", "fencing"], default="roundtrip")
     p.add_argument("--bootstrap", required=True)
     p.add_argument("--topic", required=True)
-    p.add_argument("--source", required=True)
-    p.add_argument("--group", required=True)
+    p.add_argument("--source")
+    p.add_argument("--group")
     p.add_argument("--transactional-id", default="kw-fake-txn")
     p.add_argument("--debug", action="store_true")
     a = p.parse_args()
     if not a.bootstrap.startswith(("127.", "localhost", "[::1]")):
         sys.exit("loopback brokers only")
+    if a.scenario == "fencing":
+        return fencing(a)
     conf = {"bootstrap.servers": a.bootstrap, "transactional.id": a.transactional_id, "linger.ms": 5}
     if a.debug:
         conf["debug"] = "protocol,eos,broker,msg"

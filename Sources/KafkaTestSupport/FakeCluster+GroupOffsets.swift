@@ -186,7 +186,7 @@ extension FakeCluster {
                     }
                 }
                 s.coordinatorRequests.append(CoordinatorRequestSeen(broker: broker.nodeId, apiKey: .offsetFetch, version: version, groupId: group,
-                                                                    partitions: out.map(\.key), errorCode: out.first { !$0.code.isSuccess }?.code ?? code))
+                                                                    partitions: out.map(\.key), requireStable: f.requireStable, errorCode: out.first { !$0.code.isSuccess }?.code ?? code))
                 return (group, code, out)
             }
         }

@@ -36,6 +36,8 @@ extension FakeCluster {
         public let committed: Bool?
         /// The partitions named (AddPartitionsToTxn, TxnOffsetCommit, OffsetCommit, OffsetFetch).
         public let partitions: [PartitionKey]
+        /// OffsetFetch: whether it asked for `require_stable` (v7+).
+        public let requireStable: Bool?
         /// The answer's first error (noError when everything succeeded); nil when not answered.
         public let errorCode: KafkaErrorCode?
         /// Whether the answer was scripted (`failNext`, `silenceNext`, `disconnectNext`).
@@ -44,16 +46,17 @@ extension FakeCluster {
 
         init(broker: Int32, apiKey: ApiKey, version: Int16, transactionalId: String? = nil, groupId: String? = nil,
              producerId: Int64 = -1, producerEpoch: Int16 = -1, committed: Bool? = nil, partitions: [PartitionKey] = [],
-             errorCode: KafkaErrorCode?, scripted: Bool = false) {
+             requireStable: Bool? = nil, errorCode: KafkaErrorCode?, scripted: Bool = false) {
             (self.broker, self.apiKey, self.version) = (broker, apiKey, version)
             (self.transactionalId, self.groupId, self.producerId, self.producerEpoch) = (transactionalId, groupId, producerId, producerEpoch)
-            (self.committed, self.partitions, self.errorCode, self.scripted, self.at) = (committed, partitions, errorCode, scripted, .now)
+            (self.committed, self.partitions, self.requireStable) = (committed, partitions, requireStable)
+            (self.errorCode, self.scripted, self.at) = (errorCode, scripted, .now)
         }
 
         func with(errorCode: KafkaErrorCode?, scripted: Bool) -> CoordinatorRequestSeen {
             CoordinatorRequestSeen(broker: broker, apiKey: apiKey, version: version, transactionalId: transactionalId, groupId: groupId,
                                    producerId: producerId, producerEpoch: producerEpoch, committed: committed, partitions: partitions,
-                                   errorCode: errorCode, scripted: scripted)
+                                   requireStable: requireStable, errorCode: errorCode, scripted: scripted)
         }
     }
 
@@ -139,7 +142,7 @@ extension FakeCluster {
             return .init(broker: node, apiKey: api, version: v, groupId: r.groupId, partitions: r.topics.flatMap { t in t.partitions.map { PartitionKey(t.name, $0.partitionIndex) } }, errorCode: nil)
         case .offsetFetch:
             guard let r = try? req.decode(OffsetFetchRequest.self) else { return nil }
-            return .init(broker: node, apiKey: api, version: v, groupId: v >= 8 ? r.groups.first?.groupId : r.groupId, errorCode: nil)
+            return .init(broker: node, apiKey: api, version: v, groupId: v >= 8 ? r.groups.first?.groupId : r.groupId, requireStable: r.requireStable, errorCode: nil)
         default:
             return nil
         }

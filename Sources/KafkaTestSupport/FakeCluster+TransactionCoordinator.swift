@@ -63,6 +63,9 @@ extension FakeCluster {
             var pending: [String: [PartitionKey: CommittedOffset]] = [:]
             /// The epoch and outcome of the last EndTxn, so that its retry gets the same answer.
             var lastEnd: (epoch: Int16, commit: Bool)?
+            /// The epoch before the coordinator's own bump (a timed-out transaction): its
+            /// producer may still resume with it (KIP-360 / KIP-588).
+            var previousEpoch: Int16?
 
             var snapshot: TransactionSnapshot {
                 TransactionSnapshot(producerId: producerId, producerEpoch: epoch, phase: phase, partitions: partitions, groups: groups, pendingOffsets: pending)
@@ -133,7 +136,7 @@ extension FakeCluster {
                 return (out, nil)
             }
             // KIP-360: a producer resuming names its id and epoch; anything but the current ones is fenced.
-            if r.producerId != -1 && (r.producerId != t.producerId || r.producerEpoch != t.epoch) {
+            if r.producerId != -1 && (r.producerId != t.producerId || (r.producerEpoch != t.epoch && r.producerEpoch != t.previousEpoch)) {
                 return failed(Self.fenced(version, since: 4))
             }
             var completion: TransactionCompletion?
@@ -147,6 +150,7 @@ extension FakeCluster {
             t.groups = []
             t.pending = [:]
             t.lastEnd = nil
+            t.previousEpoch = nil
             t.timeoutMs = r.transactionTimeoutMs
             transactions[id] = t
             (out.producerId, out.producerEpoch) = (t.producerId, t.epoch)
@@ -251,6 +255,24 @@ extension FakeCluster {
             transactions[r.transactionalId] = t
             let completion = TransactionCompletion(producerId: t.producerId, markerEpoch: t.epoch, commit: r.committed, partitions: partitions, offsets: offsets)
             return (answer(.noError, t), completion)
+        }
+
+        /// What Kafka does to a transaction open longer than its timeout: the epoch is bumped
+        /// (its producer's requests are fenced from now on, though it may resume with
+        /// InitProducerId naming the old epoch) and the transaction aborted. Nil when none is open.
+        mutating func expire(_ id: String) -> TransactionCompletion? {
+            guard var t = transactions[id], t.phase == .ongoing else { return nil }
+            let old = t.epoch
+            bump(&t, id: id)
+            let completion = TransactionCompletion(producerId: t.producerId, markerEpoch: t.epoch, commit: false, partitions: t.partitions, offsets: [:])
+            t.phase = .completeAbort
+            t.partitions = []
+            t.groups = []
+            t.pending = [:]
+            t.lastEnd = nil
+            t.previousEpoch = old
+            transactions[id] = t
+            return completion
         }
 
         /// A transactional batch's check at the partition leader: the producer's current epoch,

@@ -23,6 +23,19 @@ extension FakeCluster {
         state.withLock { $0.transactions.transactions[transactionalId]?.snapshot }
     }
 
+    /// Aborts the id's open transaction as Kafka does when `transaction.timeout.ms` passes: the
+    /// epoch is bumped (so the producer's next AddPartitionsToTxn/EndTxn is fenced and its
+    /// batches INVALID_PRODUCER_EPOCH) and ABORT markers are written. The producer may resume
+    /// with InitProducerId v3+ naming its old epoch (KIP-360). Returns whether one was open.
+    @discardableResult
+    public func expireTransaction(_ transactionalId: String) -> Bool {
+        state.withLock { s in
+            guard let c = s.transactions.expire(transactionalId) else { return false }
+            Self.complete(&s, c)
+            return true
+        }
+    }
+
     // MARK: Serving
 
     /// The broker's ApiVersions answer, with `transaction.version` among the supported and

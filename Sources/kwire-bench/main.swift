@@ -8,11 +8,14 @@ let usage = """
 usage: kwire-bench micro [--only NAME[,NAME…]] [--min-ms N]
        kwire-bench produce -b HOST:PORT [--messages N] [--size S] [--acks A] [--compression C]
                            [--linger-ms L] [--batch-size B] [--topic T] [-X key=value]…
+                           [--transactional-id ID [--transaction-size N]]
        kwire-bench consume -b HOST:PORT [--topic T] [--messages N] [--size S] [-X key=value]…
        kwire-bench assign [--members N] [--partitions P] [--topics T] [--runs R]
 
   micro    hot-path micro-benchmarks (CRC32C, record batch encode/decode, codecs);
            one JSON line per measurement on stdout
+  produce  with --transactional-id: the same workload idempotent, then in transactions of N
+           messages (default 10000) with commits; one JSON line each
   consume  without --topic: fill a fresh topic with N messages, then read them back;
            with --topic: read N messages of that existing topic from the beginning
   --only   run only measurements whose name starts with one of the given prefixes
@@ -74,6 +77,8 @@ case "produce":
         case "--compression": o.properties["compression.type"] = value("--compression")
         case "--linger-ms": o.properties["linger.ms"] = value("--linger-ms")
         case "--batch-size": o.properties["batch.size"] = value("--batch-size")
+        case "--transactional-id": o.transactionalId = value("--transactional-id")
+        case "--transaction-size": o.transactionSize = number("--transaction-size")
         case "-X":
             let kv = value("-X")
             guard let eq = kv.firstIndex(of: "=") else { print("kwire-bench: -X needs key=value"); exit(64) }

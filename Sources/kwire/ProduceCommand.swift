@@ -7,13 +7,16 @@ enum ProduceCommand {
     static let help = """
     usage: kwire produce TOPIC [--key-delimiter D] [--partition P] [--acks 0|1|all]
                                [--compression none|gzip|snappy|lz4|zstd] [--linger-ms L]
-                               [--batch-size B] [options]
+                               [--batch-size B] [--transactional-id ID [--transaction-size N] [--abort]]
+                               [options]
 
     Reads standard input and produces each line (without its newline) as one message. With
     --key-delimiter, a line is split at the first D into key and value (a line without D has a
     null key). Prints progress every second on stderr for long runs and a final summary; exits
     non-zero if any message failed. A message not delivered within delivery.timeout.ms fails
-    (default 300000 ms, librdkafka's message.timeout.ms; -X delivery.timeout.ms=... sets it).
+    (default 300000 ms, librdkafka's message.timeout.ms; -X delivery.timeout.ms=... sets it;
+    in transactions at most transaction.timeout.ms, default 60000).
+    \(ProduceTransactionOptions.help)
     \(Common.help)
     """
 
@@ -28,7 +31,13 @@ enum ProduceCommand {
     static func producerConfig(_ args: Arguments) throws -> ProducerConfig {
         var config = ProducerConfig()
         config.client = try Common.config(args, applyX: false)
-        config.deliveryTimeout = defaultDeliveryTimeout
+        if let t = try ProduceTransactionOptions.parse(args) {
+            // The library's default delivery timeout for a transactional producer: no longer
+            // than the transaction may stay open.
+            config.transactionalId = t.transactionalId
+        } else {
+            config.deliveryTimeout = defaultDeliveryTimeout
+        }
         for x in args.values("-X") {
             let (key, value) = try Common.property(x)
             try config.set(key, value)
@@ -46,8 +55,8 @@ enum ProduceCommand {
     /// Parses `kwire produce`'s arguments.
     static func arguments(_ argv: [String]) throws -> Arguments {
         try Arguments(
-            argv, valued: Common.valued.union(["--key-delimiter", "--partition", "--acks", "--compression", "--linger-ms", "--batch-size"]),
-            flags: Common.flags
+            argv, valued: Common.valued.union(["--key-delimiter", "--partition", "--acks", "--compression", "--linger-ms", "--batch-size"]).union(ProduceTransactionOptions.valued),
+            flags: Common.flags.union(ProduceTransactionOptions.flags)
         )
     }
 
@@ -64,6 +73,10 @@ enum ProduceCommand {
         let delimiter = try args.value("--key-delimiter").map { d -> [UInt8] in
             guard !d.isEmpty else { throw CLIError.usage("--key-delimiter must not be empty") }
             return Array(d.utf8)
+        }
+        if let t = try ProduceTransactionOptions.parse(args) {
+            try await runTransactional(topic: topic, config: config, options: t, partition: partition, delimiter: delimiter)
+            return
         }
 
         let tally = ProduceTally()

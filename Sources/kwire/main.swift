@@ -14,6 +14,7 @@ Commands:
   group list|describe|delete   consumer groups: members, assignments, committed offsets, lag
   produce TOPIC                produce one message per line of standard input
   consume TOPIC                print messages (kcat-style --format)
+  copy SRC DST                 exactly-once copy of a topic (consumer group + transactions)
   decode FILE…                 dissect captured protocol frames (JSON), check re-encoding
 
 Run `kwire COMMAND --help` for a command's options. Brokers come from -b HOST:PORT or
@@ -41,6 +42,7 @@ func runCLI() async -> Int32 {
         case "decode": try DecodeCommand.run(argv)
         case "produce": try await ProduceCommand.run(argv)
         case "consume": try await ConsumeCommand.run(argv)
+        case "copy": try await CopyCommand.run(argv)
         case "-h", "--help", "help": print(usage)
         case "--version", "version": print("kwire 0.1.0")
         default: throw CLIError.usage("unknown command '\(command)' (see kwire --help)")

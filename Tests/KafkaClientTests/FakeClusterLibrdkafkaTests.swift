@@ -63,8 +63,46 @@ struct FakeClusterLibrdkafkaTests {
         #expect(log.filter { [.initProducerId, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn].contains($0.apiKey) }.allSatisfy { $0.broker == 2 && $0.errorCode == .noError })
         #expect(log.filter { $0.apiKey == .txnOffsetCommit }.map(\.errorCode) == [.noError])
         #expect(log.filter { $0.apiKey == .txnOffsetCommit }.allSatisfy { $0.version >= 3 }, "KIP-447 fields carried (and checked)")
+        #expect(log.contains { $0.apiKey == .offsetFetch && $0.groupId == "g" && $0.requireStable == true }, "a read_committed member asks for stable offsets")
         // Each partition: 3 transactions' records and a marker each.
         #expect(cluster.endOffset("t", 0) == 3 * 3 + 3 && cluster.endOffset("t", 1) == 3 * 4 + 3)
         #expect(cluster.transaction("kw-fake-txn")?.phase == .completeCommit)
+    }
+
+    struct Fencing: Decodable {
+        let zombie: [String]
+        let winner: [String]
+        let error: String?
+        let fatal: Bool?
+        let readCommitted: [String: [String]]
+        let readUncommitted: [String: [String]]
+        enum CodingKeys: String, CodingKey {
+            case zombie, winner, error, fatal
+            case readCommitted = "read_committed"
+            case readUncommitted = "read_uncommitted"
+        }
+    }
+
+    /// A second producer with the same transactional id fences the first: the fake aborts the
+    /// first one's open transaction when the second initializes, and librdkafka's first producer
+    /// takes the fake's answer to its stale epoch as fatal fencing.
+    @Test(.timeLimit(.minutes(2)))
+    func aSecondLibrdkafkaProducerFencesTheFirstAndItsOpenTransactionIsAborted() async throws {
+        let cluster = FakeCluster(maxHold: .milliseconds(50))
+        let one = try cluster.startBroker(nodeId: 1)
+        defer { one.stop() }
+        cluster.createTopic("t", partitions: 2, leader: 1)
+        let debug = ProcessInfo.processInfo.environment["KWIRE_PEER_DEBUG"] != nil
+        let script = KwireCLITests.root.appendingPathComponent("scripts/peer_txn_roundtrip.py").path
+        let r = try await runProcess(["/usr/bin/env", "python3", script, "--scenario", "fencing", "--bootstrap", one.address, "--topic", "t"]
+                                     + (debug ? ["--debug"] : []), timeout: .seconds(100))
+        let stderr = String(decoding: r.stderr.suffix(debug ? 60_000 : 4000), as: UTF8.self)
+        try #require(r.status == 0, "librdkafka failed against the fake:\n\(stderr)")
+        let o = try JSONDecoder().decode(Fencing.self, from: r.stdout)
+        #expect(o.fatal == true, "the fenced producer's commit failed fatally: \(o.error ?? "no error")")
+        #expect(o.readCommitted["0"] == o.winner)
+        #expect(o.readUncommitted["0"] == o.zombie + o.winner)
+        let fenced = cluster.requests(.endTxn).filter { !($0.errorCode?.isSuccess ?? true) }
+        #expect(fenced.count == 1 && [.producerFenced, .invalidProducerEpoch].contains(fenced.first?.errorCode), "\(fenced.map(\.errorCode))")
     }
 }

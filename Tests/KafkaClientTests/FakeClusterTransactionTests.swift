@@ -139,6 +139,25 @@ import KafkaTestSupport
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func anExpiredTransactionIsAbortedWithABumpedEpochAndItsProducerMayResume() async throws {
+        let (cluster, broker, wire) = try await Self.rig()
+        defer { wire.close(); broker.stop() }
+        let i = try await wire.initProducerId("tx")
+        let (pid, epoch) = (i.producerId, i.producerEpoch)
+        #expect(!cluster.expireTransaction("tx"), "nothing open")
+        _ = try await wire.addPartitions("tx", pid, epoch, "t", [0])
+        _ = try await wire.produce("t", 0, ["slow"], pid: pid, epoch: epoch)
+        #expect(cluster.expireTransaction("tx"))
+        #expect(cluster.endOffset("t", 0) == 2 && cluster.transaction("tx")?.producerEpoch == epoch + 1)
+        #expect(try await wire.fetch("t", 0, from: 0, readCommitted: true)?.abortedTransactions == [.init(producerId: pid, firstOffset: 0)])
+        #expect(try await wire.endTxn("tx", pid, epoch, commit: true).errorCode == KafkaErrorCode.producerFenced.rawValue)
+        #expect(try await wire.produce("t", 0, ["late"], pid: pid, epoch: epoch) == .invalidProducerEpoch)
+        // KIP-360: InitProducerId naming the epoch it had resumes (and bumps again).
+        let resumed = try await wire.initProducerId("tx", version: 4, producerId: pid, epoch: epoch)
+        #expect(resumed.errorCode == 0 && resumed.producerId == pid && resumed.producerEpoch == epoch + 2)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func tv1RefusesTransactionalBatchesForPartitionsNotAdded() async throws {
         let (_, broker, wire) = try await Self.rig()
         defer { wire.close(); broker.stop() }
