@@ -23,6 +23,14 @@ final class SoakLedger: Sendable {
         /// Per partition, the last offset the consumer processed (to count re-reads).
         var lastOffset: [Int32: Int64] = [:]
         var rereads = 0
+        /// The log as the group consumer saw it, each offset counted once (a re-read after a
+        /// rebalance is not a second copy): how many offsets held message i, offsets skipped,
+        /// keys out of order. The soak's second view of the log, beside confluent-kafka's read-back.
+        var logCopies: [UInt8] = []
+        var logRecords = 0
+        var logGaps = 0
+        var logOrderProblems = 0
+        var lastOfKey: [Int: (partition: Int32, index: Int)] = [:]
     }
     let state = Mutex(State())
 
@@ -38,6 +46,7 @@ final class SoakLedger: Sendable {
                 s.reports += [UInt8](repeating: 0, count: grow)
                 s.failed += [UInt8](repeating: 0, count: grow)
                 s.processed += [UInt8](repeating: 0, count: grow)
+                s.logCopies += [UInt8](repeating: 0, count: grow)
             }
         }
     }
@@ -61,10 +70,19 @@ final class SoakLedger: Sendable {
     func processed(_ records: [ConsumerRecord]) {
         state.withLock { s in
             for r in records {
-                if let last = s.lastOffset[r.partition], r.offset <= last { s.rereads += 1 }
-                s.lastOffset[r.partition] = max(s.lastOffset[r.partition] ?? -1, r.offset)
+                let last = s.lastOffset[r.partition] ?? -1
+                let firstSight = r.offset > last
+                if !firstSight { s.rereads += 1 }
+                if firstSight && r.offset != last + 1 { s.logGaps += 1 }
+                s.lastOffset[r.partition] = max(last, r.offset)
                 guard let i = r.value.flatMap({ SequencedWorkload.index(ofValue: $0) }), i < s.enqueued else { s.strangers += 1; continue }
                 if s.processed[i] < UInt8.max { s.processed[i] += 1 }
+                guard firstSight else { continue }
+                s.logRecords += 1
+                if s.logCopies[i] < UInt8.max { s.logCopies[i] += 1 }
+                let k = i % SequencedWorkload.keys
+                if let prev = s.lastOfKey[k], prev.partition != r.partition || prev.index >= i { s.logOrderProblems += 1 }
+                s.lastOfKey[k] = (r.partition, i)
             }
         }
     }

@@ -3,9 +3,41 @@ import KafkaTestSupport
 
 /// The soak's audit: what the producer was told, what the log holds (read by confluent-kafka),
 /// what the group consumer processed, and the RSS over time. `violations` empty = a pass.
+/// What the log holds, from one reader.
+struct SoakLogView {
+    /// Who read it.
+    let source: String
+    let records: Int
+    let contains: (Int) -> Bool
+    let duplicated: [Int]
+    let problemCount: Int
+    let problems: [String]
+
+    /// confluent-kafka's read-back.
+    init(_ audit: SequencedLogAudit) {
+        source = "confluent-kafka"
+        records = audit.records
+        contains = audit.contains
+        duplicated = audit.duplicated
+        problemCount = audit.problemCount
+        problems = audit.problems
+    }
+
+    /// Our group consumer's view (each offset once), when the read-back could not finish.
+    init(consumerOf l: SoakLedger.State, because: String) {
+        source = "our group consumer, each offset once (confluent-kafka's read-back failed: \(because))"
+        records = l.logRecords
+        let copies = l.logCopies
+        contains = { $0 >= 0 && $0 < copies.count && copies[$0] > 0 }
+        duplicated = (0 ..< l.enqueued).filter { copies[$0] > 1 }
+        problemCount = l.logGaps + l.logOrderProblems
+        problems = problemCount == 0 ? [] : ["\(l.logGaps) offset gaps, \(l.logOrderProblems) keys out of order"]
+    }
+}
+
 struct SoakReport {
     let ledger: SoakLedger.State
-    let log: SequencedLogAudit
+    let log: SoakLogView
     let faults: [SoakFault: Int]
     let rss: [(Double, Int)]
     let unsettledAfterFlush: Int
@@ -72,7 +104,7 @@ struct SoakReport {
         Swift.print("""
         soak: \(String(format: "%.0f", seconds)) s, seed \(seed)
           messages: \(ledger.enqueued) enqueued, \(c.delivered) delivered, \(c.failedSure) failed, \(c.failedUnknown) outcome unknown
-          log (confluent-kafka): \(log.records) records, duplicates \(log.duplicated.count), lost \(c.lost), order/offset problems \(log.problemCount)
+          log (\(log.source)): \(log.records) records, duplicates \(log.duplicated.count), lost \(c.lost), order/offset problems \(log.problemCount)
           group consumer: processed every logged message: \(c.notProcessed == 0 ? "yes" : "no, \(c.notProcessed) missing"), re-reads after rebalances \(ledger.rereads)
           faults: \(faults.values.reduce(0, +)) (\(kinds)); proxy: \(proxy.connections) connections, \(proxy.cuts) cuts, \(proxy.dropped) dropped
           RSS: start \(rss.first.map { mb($0.1) } ?? "?"), end \(rss.last.map { mb($0.1) } ?? "?"), peak \(rss.map(\.1).max().map(mb) ?? "?")
