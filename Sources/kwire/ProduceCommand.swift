@@ -60,6 +60,14 @@ enum ProduceCommand {
         )
     }
 
+    /// One input line as a record's key and value: split at the first `delimiter` (`-K`), or
+    /// all value without one (or when the line does not contain it).
+    static func keyAndValue(_ line: String, delimiter: [UInt8]?) -> (key: [UInt8]?, value: [UInt8]) {
+        let raw = Array(line.utf8)
+        guard let d = delimiter, let r = raw.firstRange(of: d) else { return (nil, raw) }
+        return (Array(raw[..<r.lowerBound]), Array(raw[r.upperBound...]))
+    }
+
     static func run(_ argv: [String]) async throws {
         let args = try arguments(argv)
         if args.flag("-h", "--help") { print(help); return }
@@ -90,13 +98,7 @@ enum ProduceCommand {
         // must not), at most 1024 lines ahead of the producer.
         let input = BlockingLineReader.standardInput()
         while let line = await input.next() {
-            let raw = Array(line.utf8)
-            var key: [UInt8]?
-            var value = raw
-            if let d = delimiter, let r = raw.firstRange(of: d) {
-                key = Array(raw[..<r.lowerBound])
-                value = Array(raw[r.upperBound...])
-            }
+            let (key, value) = keyAndValue(line, delimiter: delimiter)
             let record = ProducerRecord(topic: topic, partition: partition, key: key, value: value)
             do {
                 try producer.enqueue(record)
@@ -113,7 +115,7 @@ enum ProduceCommand {
                 break
             }
             count += 1
-            bytes += raw.count
+            bytes += line.utf8.count
             let now = ContinuousClock.now
             if now - lastProgress >= .seconds(1) {
                 lastProgress = now

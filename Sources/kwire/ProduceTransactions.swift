@@ -14,13 +14,7 @@ extension ProduceCommand {
             try await resuming { try await producer.initTransactions() }
             let input = BlockingLineReader.standardInput()
             while let line = await input.next() {
-                let raw = Array(line.utf8)
-                var key: [UInt8]?
-                var value = raw
-                if let d = delimiter, let r = raw.firstRange(of: d) {
-                    key = Array(raw[..<r.lowerBound])
-                    value = Array(raw[r.upperBound...])
-                }
+                let (key, value) = keyAndValue(line, delimiter: delimiter)
                 if inTransaction == 0 { try producer.beginTransaction() }
                 let record = ProducerRecord(topic: topic, partition: partition, key: key, value: value)
                 do {
@@ -29,7 +23,7 @@ extension ProduceCommand {
                     do { tally.count(.success(try await producer.send(record))) } catch { tally.count(.failure(error)) }
                 }
                 count += 1
-                bytes += raw.count
+                bytes += line.utf8.count
                 inTransaction += 1
                 if let size = options.size, inTransaction >= size {
                     try await end(producer, abort: options.abort, number: transactions + 1)

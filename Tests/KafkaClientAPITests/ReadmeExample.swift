@@ -87,3 +87,27 @@ func readmeExample() async throws {
     await admin.close()
     // README END
 }
+
+/// README.md's second Swift block (the transactions section), compiled the same way.
+func readmeTransactionsExample() async throws {
+    // README TRANSACTIONS BEGIN
+    // One producer with a transactional.id: several writes that become visible together.
+    let orders = try KafkaProducer(properties: ["bootstrap.servers": "localhost:9092", "transactional.id": "order-writer-1"])
+    try await orders.initTransactions()              // fences an older producer with this id
+    try await orders.withTransaction { txn in        // commits on return, aborts if the body throws
+        try txn.enqueue(ProducerRecord(topic: "orders", key: "order-18", value: "{\"qty\": 1}"))
+        _ = try await txn.send(ProducerRecord(topic: "audit", key: "order-18", value: "created"))
+    }
+    await orders.close()
+
+    // Consume-transform-produce, exactly once: the output and the input's offsets are committed
+    // in one transaction; an abortable error or a rebalance aborts and rewinds to the last commit.
+    let pipeline = try TransactionalPipeline(
+        consumer: ConsumerConfig(properties: ["bootstrap.servers": "localhost:9092", "group.id": "order-enricher"]),
+        producer: ProducerConfig(properties: ["bootstrap.servers": "localhost:9092", "transactional.id": "order-enricher-1"]))
+    try await pipeline.run(topics: ["orders"], until: { _ in Task.isCancelled }) { record in
+        [ProducerRecord(topic: "orders-enriched", key: record.keyString, value: (record.valueString ?? "").uppercased())]
+    }
+    await pipeline.close()
+    // README TRANSACTIONS END
+}
