@@ -3,8 +3,8 @@ import KafkaProtocol
 
 /// The group side of `FakeCluster`'s coordinators: FindCoordinator (groups and transactions, v0–3
 /// one key, v4+ batched), committed offsets (OffsetCommit, OffsetFetch with `require_stable`),
-/// and the membership a test declares so that commits are checked against it. There is no
-/// JoinGroup here: a group is what the test declares (`declareGroup`), or anything goes.
+/// and the membership commits are checked against: what the test declares (`declareGroup`), or
+/// what JoinGroup made it (`+GroupMembership.swift` keeps `declared` in step), or anything goes.
 extension FakeCluster {
     /// FindCoordinator's `key_type`.
     public enum CoordinatorType: Int8, Sendable {

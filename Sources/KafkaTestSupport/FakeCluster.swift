@@ -3,7 +3,7 @@ public import KafkaProtocol
 
 /// Partition logs served by one or more `FakeBroker`s, for consumer and producer tests
 /// (Metadata and ListOffsets: `FakeCluster+Metadata.swift`; Produce: `+Produce.swift`; the transaction coordinator: `+Transactions.swift`
-/// over `+TransactionCoordinator.swift`; FindCoordinator and group offsets: `+GroupOffsets.swift`;
+/// over `+TransactionCoordinator.swift`; FindCoordinator and group offsets: `+GroupOffsets.swift`; classic group membership: `+GroupMembership.swift` and `+GroupMembershipServing.swift`;
 /// scripted errors per request type and the coordinator request log: `+ScriptedAnswers.swift`): Metadata (every
 /// broker, each partition's leader and leader epoch, topic ids), ListOffsets, and Fetch the way
 /// Kafka answers it — whole batches from the one containing the fetch offset, size limits,
@@ -100,6 +100,9 @@ public final class FakeCluster: Sendable {
         /// scripted answers and request log they share (+ScriptedAnswers.swift).
         var transactions = TransactionCoordinator()
         var groups = GroupOffsets()
+        /// Classic group membership (FakeCluster+GroupMembership.swift) and its rebalance cap.
+        var membership: [String: ClassicGroup] = [:]
+        var rebalanceWait = Duration.seconds(3)
         var coordinatorNodes: [CoordinatorKey: Int32] = [:]
         var scripted: [ApiKey: [ScriptedAnswer]] = [:]
         var coordinatorRequests: [CoordinatorRequestSeen] = []
@@ -255,6 +258,10 @@ public final class FakeCluster: Sendable {
         case .findCoordinator: return findCoordinator(req, broker)
         case .offsetCommit: return offsetCommit(req, broker)
         case .offsetFetch: return offsetFetch(req, broker)
+        case .joinGroup: return joinGroup(req, broker)
+        case .syncGroup: return syncGroup(req, broker)
+        case .heartbeat: return heartbeat(req, broker)
+        case .leaveGroup: return leaveGroup(req, broker)
         case .addPartitionsToTxn: return addPartitionsToTxn(req, broker)
         case .addOffsetsToTxn: return addOffsetsToTxn(req, broker)
         case .endTxn: return endTxn(req, broker)
