@@ -27,8 +27,11 @@ extension FakeCluster {
     /// Runs `body` on the group (created if absent) under the lock and publishes its membership.
     private func withGroup<T>(_ groupId: String, _ body: (inout ClassicGroup) -> T) -> T {
         state.withLock { s in
+            let existed = s.membership[groupId] != nil
             var g = s.membership[groupId] ?? ClassicGroup(rebalanceWait: s.rebalanceWait)
             let out = body(&g)
+            // A stray request for a group nobody joined leaves `declareGroup`'s state alone.
+            guard existed || !g.members.isEmpty || !g.pending.isEmpty else { return out }
             s.membership[groupId] = g
             var instances: [String: String] = [:]
             for (id, m) in g.members { if let i = m.instanceId { instances[i] = id } }
