@@ -35,7 +35,17 @@ struct RetryRounds {
             guard let first = try await group.next() else { throw Self.cancelled }
             if let value = first { return value }
             try Self.checkCancellation()
-            throw KafkaError(.timeout, "the attempt did not finish before default.api.timeout.ms ran out")
+            // The deadline came first: stop the attempt and say what it was stuck on, if it
+            // ends with something better than its cancellation (e.g. "cannot connect to …").
+            group.cancelAll()
+            var stuckOn: KafkaError?
+            do {
+                if let late = try await group.next(), let value = late { return value }
+            } catch let e as KafkaError where e.kind != .cancelled {
+                stuckOn = e
+            } catch {}
+            guard let stuckOn else { throw KafkaError(.timeout, "the attempt did not finish before default.api.timeout.ms ran out") }
+            throw KafkaError(.timeout, "the attempt did not finish before default.api.timeout.ms ran out: \(stuckOn)", context: stuckOn.context, underlying: stuckOn)
         }
     }
 

@@ -143,7 +143,9 @@ import KafkaTestSupport
         } catch let e as KafkaError {
             let took = ContinuousClock.now - started
             #expect(e.kind == .timeout, "\(call): \(e)")
-            #expect(took >= .milliseconds(900) && took < .milliseconds(1800), "\(call) ended after \(took) with default.api.timeout.ms 1000")
+            // Well short of the 60 s an attempt would otherwise wait; generous for a loaded
+            // machine (seen 2.2 s with the whole suite, a soak and a build on 2 cores).
+            #expect(took >= .milliseconds(900) && took < .seconds(6), "\(call) ended after \(took) with default.api.timeout.ms 1000")
         }
         await a.close()
     }

@@ -47,7 +47,7 @@ extension BrokerRestartTests {
                 let took = ContinuousClock.now - started
                 print("BrokerRestart(admin): listTopics failed after \(took): \(e)")
                 #expect(e.kind == .timeout || e.kind == .connection, "\(e)")
-                #expect(took >= .milliseconds(2900) && took < .milliseconds(3800), "failed after \(took) with default.api.timeout.ms 3000")
+                #expect(took >= .milliseconds(2900) && took < .seconds(5), "failed after \(took) with default.api.timeout.ms 3000")
             }
         }
         // The same client works again (a fresh rig may hold no topics yet: success is the point).

@@ -53,7 +53,7 @@ import KafkaTestSupport
         }
         defer { broker.stop() }
         var c = ClientConfig(bootstrapServers: [broker.address])
-        c.defaultApiTimeout = .seconds(3)
+        c.defaultApiTimeout = .seconds(20)  // bounds a failure; a pass takes milliseconds (the budget cuts every attempt, so keep it above a loaded machine's stalls)
         let a = try KafkaAdminClient(config: c)
         let unsaid = try await a.createTopic(NewTopic(name: "unsaid"))
         #expect(unsaid.partitions == nil && unsaid.replicationFactor == nil && unsaid.topicId == nil)
@@ -72,7 +72,7 @@ import KafkaTestSupport
         cluster.appendRecords("t", 0, ["a", "b"], timestamp: 1_000)
         cluster.appendRecords("t", 0, ["c"], timestamp: 2_000)
         var c = ClientConfig(bootstrapServers: [broker.address])
-        c.defaultApiTimeout = .seconds(3)
+        c.defaultApiTimeout = .seconds(20)  // bounds a failure; a pass takes milliseconds (the budget cuts every attempt, so keep it above a loaded machine's stalls)
         let a = try KafkaAdminClient(config: c)
         let tp = TopicPartition(topic: "t", partition: 0)
         #expect(try await a.listOffsets([tp], spec: .timestamp(1_500))[tp]?.get() == .some(2))
