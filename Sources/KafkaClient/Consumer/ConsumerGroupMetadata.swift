@@ -19,6 +19,11 @@ public struct ConsumerGroupMetadata: Sendable, Hashable, CustomStringConvertible
 
     /// Metadata for `groupId` as the given member. Use `KafkaConsumer.groupMetadata` for a
     /// consumer's own; this initializer is for tests and for groups managed elsewhere.
+    /// - Parameters:
+    ///   - groupId: `group.id`.
+    ///   - generationId: The member's generation; nil when it is not a member.
+    ///   - memberId: The member id the coordinator gave; nil before the first join.
+    ///   - groupInstanceId: `group.instance.id`, if the member is static.
     public init(groupId: String, generationId: Int32? = nil, memberId: String? = nil, groupInstanceId: String? = nil) {
         self.groupId = groupId
         self.generationId = generationId
@@ -26,6 +31,7 @@ public struct ConsumerGroupMetadata: Sendable, Hashable, CustomStringConvertible
         self.groupInstanceId = groupInstanceId
     }
 
+    /// "group G generation N member M", plus the instance id when there is one.
     public var description: String {
         "group \(groupId) generation \(generationId.map(String.init) ?? "none") member \(memberId ?? "none")"
             + (groupInstanceId.map { " instance \($0)" } ?? "")
