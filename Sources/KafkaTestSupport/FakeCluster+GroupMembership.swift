@@ -15,7 +15,6 @@ extension FakeCluster {
 
         struct Member {
             var instanceId: String?
-            var clientId: String
             var sessionTimeout: Duration
             var protocols: [JoinGroupRequest.GroupProtocol]
             var lastSeen: ContinuousClock.Instant
@@ -52,7 +51,7 @@ extension FakeCluster {
         mutating func tick(now: ContinuousClock.Instant) {
             // A member waiting in JoinGroup is alive: its request is the heartbeat.
             let rebalancing = phase == .preparingRebalance
-            let expired = members.filter { id, m in
+            let expired = members.filter { _, m in
                 !(m.joinAnswer != nil || (m.joined && rebalancing)) && m.lastSeen + m.sessionTimeout < now
             }
             if !expired.isEmpty {
@@ -145,7 +144,7 @@ extension FakeCluster {
             }
             if members.isEmpty { protocolType = j.protocolType }
             let rebalance = j.rebalanceTimeoutMs > 0 ? Duration.milliseconds(j.rebalanceTimeoutMs) : .milliseconds(j.sessionTimeoutMs)
-            members[id] = Member(instanceId: j.groupInstanceId, clientId: clientId, sessionTimeout: .milliseconds(j.sessionTimeoutMs),
+            members[id] = Member(instanceId: j.groupInstanceId, sessionTimeout: .milliseconds(j.sessionTimeoutMs),
                                  protocols: j.protocols, lastSeen: now)
             startRebalance(now: now, wait: min(rebalance, rebalanceWait))
             members[id]?.joined = true
