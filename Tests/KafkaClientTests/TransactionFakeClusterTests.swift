@@ -239,6 +239,58 @@ import KafkaTestSupport
         await p.close()
     }
 
+    // 2. consume-transform-produce: a group member's consumed offsets, sent to the transaction
+    // with its group metadata, become the group's only with the commit (and never with an abort).
+    @Test(.timeLimit(.minutes(1)))
+    func consumedOffsetsBecomeTheGroupsOnlyWithTheCommit() async throws {
+        let rig = try Self.rig()
+        defer { rig.stop() }
+        rig.cluster.createTopic("out", partitions: 1, leader: 1)
+        let plain = try KafkaProducer(properties: ["bootstrap.servers": rig.bootstrap])
+        for i in 0 ..< 3 { try plain.enqueue(Self.record("in\(i)")) }
+        try await plain.flush()
+        await plain.close()
+        let consumer = try KafkaConsumer(properties: [
+            "bootstrap.servers": rig.bootstrap, "group.id": "g", "enable.auto.commit": "false",
+            "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+        ])
+        try consumer.subscribe(topics: ["t"])
+        var input: [ConsumerRecord] = []
+        let until = ContinuousClock.now + .seconds(30)
+        while input.count < 3 && ContinuousClock.now < until { input += try await consumer.poll(timeout: .milliseconds(200)) }
+        #expect(input.map { $0.valueString ?? "" } == ["in0", "in1", "in2"])
+        let group = try #require(consumer.groupMetadata)
+        #expect(group.generationId != nil && group.memberId != nil, "a member of the fake's group: \(group)")
+        let tp = TopicPartition(topic: "t", partition: 0)
+        let admin = try KafkaAdminClient(properties: ["bootstrap.servers": rig.bootstrap])
+        let p = try rig.producer()
+        try await p.initTransactions()
+
+        // Aborted: neither the output nor the offsets.
+        try p.beginTransaction()
+        for r in input { _ = try await p.send(ProducerRecord(topic: "out", key: nil, value: "lost-" + (r.valueString ?? ""))) }
+        try await p.sendOffsetsToTransaction([tp: 3], group: group)
+        try await p.abortTransaction()
+        #expect(rig.cluster.committedOffset(group: "g", "t", 0) == nil)
+
+        try p.beginTransaction()
+        for r in input { _ = try await p.send(ProducerRecord(topic: "out", key: nil, value: (r.valueString ?? "").uppercased())) }
+        try await p.sendOffsetsToTransaction([tp: 3], group: group)
+        #expect(rig.cluster.committedOffset(group: "g", "t", 0) == nil, "pending until the commit")
+        #expect(try await admin.listConsumerGroupOffsets("g")[tp] == nil, "not visible to a reader before the commit")
+        try await p.commitTransaction()
+        #expect(rig.cluster.committedOffset(group: "g", "t", 0)?.offset == 3)
+        #expect(try await admin.listConsumerGroupOffsets("g")[tp]?.offset == 3)
+        #expect(try await consumer.committed([tp])[tp] == 3, "the member itself reads its committed offset (require_stable)")
+        let out = try FakeLog.consumer(rig.broker, ["isolation.level": "read_committed"])
+        try await out.assign([TopicPartition(topic: "out", partition: 0)], from: .beginning)
+        #expect(try await FakeLog.read(out, count: 3).map { $0.valueString ?? "" } == ["IN0", "IN1", "IN2"])
+        await out.close()
+        await consumer.close()
+        await admin.close()
+        await p.close()
+    }
+
     // 9. empty transactions (nothing, or offsets only) work.
     @Test(.timeLimit(.minutes(1)))
     func emptyAndOffsetsOnlyTransactionsWork() async throws {
