@@ -74,19 +74,30 @@ struct KwireCopyTests {
         try await Self.produceWorkload(src, 0 ..< n)
         let kwire = try #require(KwireCLITests.binary).path
         let argv = [kwire, "-b", Self.bootstrap, "copy", src, dst, "--group", group, "--transactional-id", group + "-t", "--exit-at-end"] + Self.groupFlags
-        var kills = 0
-        for delay in [0.4, 0.9, 0.6] {
-            let p = try BackgroundProcess(argv)
+        // The runs to kill copy until killed (no --exit-at-end: see below).
+        let killedArgv = argv.filter { $0 != "--exit-at-end" }
+        var kills = 0, earlyExits = 0
+        let delays = [0.4, 0.9, 0.6]
+        // Three runs are SIGKILLed mid-copy. They run without --exit-at-end: with it, runs were
+        // seen to end by themselves long before the end (after 30,000 of 200,000 records: an
+        // early end-of-topic decision on Tansu, noted in issue 14 to be fixed), which left
+        // nothing to kill. A run that still ends by itself is started again.
+        while kills < 3 && earlyExits < 5 {
+            let p = try BackgroundProcess(killedArgv)
             // Killed some time after it began copying (its first assignment).
             let deadline = ContinuousClock.now + .seconds(60)
             while !p.stderr.contains("assigned \(src)"), p.process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            try await Task.sleep(for: .seconds(delay))
-            #expect(p.process.isRunning, "the copy finished before it could be killed: \(p.stderr.suffix(300))")
+            try await Task.sleep(for: .seconds(delays[kills]))
+            guard p.process.isRunning else {
+                earlyExits += 1
+                print("KwireCopy: a run ended before it could be killed: \(p.stderr.suffix(300))")
+                continue
+            }
             p.signal(SIGKILL)
             _ = await p.exit(within: .seconds(10))
             kills += 1
         }
-        #expect(kills == 3)
+        #expect(kills == 3, "\(earlyExits) runs ended before they could be killed")
         // The last run finishes the copy. A member started while a killed one's session has not
         // expired yet may own only some partitions when it reaches their end: run until the
         // group's offsets reach the source's ends.
