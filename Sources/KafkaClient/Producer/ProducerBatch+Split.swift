@@ -24,8 +24,8 @@ import KafkaProtocol
 extension ProducerBatch {
     /// Whether this batch is certainly not in the log (see above): sealed.
     var isUnsent: Bool {
-        guard case .sealed = state else { return false }
-        return true
+        if case .sealed = state { return true }
+        return false
     }
 
     /// This batch's records rebuilt into consecutive batches of at most `maxBytes`

@@ -20,21 +20,22 @@
 ///
 /// It bounds two things: the bytes of a drain (which still always takes one batch, so a window
 /// smaller than a sealed batch slows the broker's traffic but never stalls it) and the
-/// effective `batch.size` of batches filled from now on. It never changes a batch that is
-/// already sealed with a sequence number or may have been written: the accumulator only
-/// re-splits batches that never left the producer (see `ProducerBatch.splitForWindow`, called at drain by `RecordAccumulator`).
+/// effective `batch.size` of batches filled from now on. It never changes a batch that may have
+/// been written: the accumulator re-splits only `sealed` batches, which are certainly not in the
+/// log (see `ProducerBatch.splitForWindow`, called at drain by `RecordAccumulator`).
 ///
 /// Why these numbers: the link (cuts after 200–600 KB of client bytes per connection)
 /// makes every 1 MB request fail; halving reaches one ~150 KB batch per request within three
-/// losses, and growing by 1/16 of the ceiling per answer (64 KiB at the default) regains the full
-/// window in 16 answers — milliseconds on a healthy link, so a single glitch costs little.
+/// losses, and growing by 1/16 of the ceiling per window's worth of answered bytes (64 KiB at the
+/// default) regains the full window within a few megabytes carried — milliseconds on a healthy
+/// link, so a single glitch costs little.
 struct RequestSizeWindow: Sendable, Equatable {
     /// `max.request.size`: the window never grows past it.
     let ceiling: Int
     /// The window never shrinks below this (16 KiB, or the ceiling when smaller): below it,
     /// request overhead dominates and a batch is sent alone anyway.
     let floor: Int
-    /// Bytes one answer adds back.
+    /// Bytes a window's worth of answered bytes adds back (1/16 of the ceiling, at least 1 KiB).
     let step: Int
     /// The bytes the next request may carry.
     private(set) var limit: Int
