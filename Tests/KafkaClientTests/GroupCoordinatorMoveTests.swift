@@ -52,17 +52,9 @@ struct GroupCoordinatorMoveTests {
                 if !isCoordinator {
                     r.errorCode = KafkaErrorCode.notCoordinator.rawValue
                 } else if j.memberId.isEmpty {
-                    r.errorCode = KafkaErrorCode.memberIdRequired.rawValue
-                    r.memberId = "m-1"
+                    r = .memberIdRequired
                 } else {
-                    r.generationId = world.state.withLock { s in s.generation += 1; return s.generation }
-                    r.memberId = j.memberId
-                    r.leader = j.memberId
-                    r.protocolName = j.protocols.first?.name
-                    var m = JoinGroupResponse.Member()
-                    m.memberId = j.memberId
-                    m.metadata = j.protocols.first?.metadata ?? []
-                    r.members = [m]
+                    r = .soleLeader(j, generation: world.state.withLock { s in s.generation += 1; return s.generation })
                 }
                 return .respond(b.body(r, for: req))
             case .syncGroup:

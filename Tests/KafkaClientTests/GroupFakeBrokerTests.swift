@@ -47,22 +47,9 @@ struct GroupFakeBrokerTests {
             case .joinGroup:
                 guard let j = try? req.decode(JoinGroupRequest.self) else { return .disconnect }
                 _ = script.next(.joinGroup)
-                var r = JoinGroupResponse()
-                if j.memberId.isEmpty {
-                    r.errorCode = KafkaErrorCode.memberIdRequired.rawValue
-                    r.memberId = "m-1"
-                    return .respond(b.body(r, for: req))
-                }
+                if j.memberId.isEmpty { return .respond(b.body(JoinGroupResponse.memberIdRequired, for: req)) }
                 joinMetadata?.withLock { $0 = j.protocols.first?.metadata ?? [] }
-                r.generationId = Int32(script.count(.joinGroup))
-                r.memberId = j.memberId
-                r.leader = j.memberId
-                r.protocolName = j.protocols.first?.name
-                var m = JoinGroupResponse.Member()
-                m.memberId = j.memberId
-                m.metadata = j.protocols.first?.metadata ?? []
-                r.members = [m]
-                return .respond(b.body(r, for: req))
+                return .respond(b.body(JoinGroupResponse.soleLeader(j, generation: Int32(script.count(.joinGroup))), for: req))
             case .syncGroup:
                 let n = script.next(.syncGroup)
                 var r = SyncGroupResponse()

@@ -26,3 +26,30 @@ extension FetchResponse {
         return r
     }
 }
+
+extension JoinGroupResponse {
+    /// A fake coordinator's JoinGroup answer for a group of one: `request`'s member joins
+    /// generation `generation` as the leader, with its own first protocol and metadata (so it
+    /// assigns every partition to itself). Before that, a member without an id gets
+    /// MEMBER_ID_REQUIRED and "m-1" (`memberIdRequired`).
+    public static func soleLeader(_ request: JoinGroupRequest, generation: Int32) -> JoinGroupResponse {
+        var r = JoinGroupResponse()
+        r.generationId = generation
+        r.memberId = request.memberId
+        r.leader = request.memberId
+        r.protocolName = request.protocols.first?.name
+        var m = JoinGroupResponse.Member()
+        m.memberId = request.memberId
+        m.metadata = request.protocols.first?.metadata ?? []
+        r.members = [m]
+        return r
+    }
+
+    /// MEMBER_ID_REQUIRED with the id "m-1" (KIP-394), the answer to a first join without one.
+    public static var memberIdRequired: JoinGroupResponse {
+        var r = JoinGroupResponse()
+        r.errorCode = KafkaErrorCode.memberIdRequired.rawValue
+        r.memberId = "m-1"
+        return r
+    }
+}
