@@ -32,7 +32,10 @@ import KafkaTestSupport
         let cut = try await Connection.connect(host: "127.0.0.1", port: proxy.port)
         let small = frame(size: 100)
         async let first = failure { _ = try await cut.send(frame: small, apiKey: .apiVersions, apiVersion: 0, timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // The small request is queued (in flight) before the big one is sent.
+        let queuedBy = ContinuousClock.now + .seconds(10)
+        while cut.inflightCount < 1 && ContinuousClock.now < queuedBy { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(cut.inflightCount == 1)
         let big = frame(size: 32 << 20)
         let e = try #require(await failure { _ = try await cut.send(frame: big, apiKey: .apiVersions, apiVersion: 0, timeout: .seconds(30)) })
         #expect(e.kind == .connection && e.requestNotWritten, "\(e)")
